@@ -1,0 +1,625 @@
+//! A zero-copy, strict parser of `application/x-www-form-urlencoded` bodies, and the
+//! streaming percent-decoder behind it.
+//!
+//! In the style of `httparse`, [`parse`] borrows from the body and writes into storage the
+//! caller provides; running out of room is [`VerifyError::TooManyFields`], never a
+//! reallocation. Nothing here allocates, except [`RawField::name`] and [`RawField::value`]
+//! when (and only when) the text contains escapes.
+//!
+//! Strictness (the reason not to use a lenient decoder for verification):
+//! - every `%` must be followed by two hexadecimal digits (`%G0`, a final `%0`, a lone `%`
+//!   are [`VerifyError::MalformedBody`]);
+//! - raw control characters (bytes below `0x20`, and `0x7F`) are malformed;
+//! - every decoded name and value must be valid UTF-8;
+//! - `+` decodes to a space, `%2B` to a plus;
+//! - empty segments (`a=1&&b=2`, a trailing `&`) are skipped, and a segment without `=` is a
+//!   field with an empty value, as browsers and `form_urlencoded` do.
+//!
+//! ```
+//! use vads::body::{parse, RawField};
+//! let mut storage = [RawField::EMPTY; 8];
+//! let fields = parse(b"vads_amount=5124&vads_cust_first_name=Ren%C3%A9+Dupont", &mut storage)?;
+//! assert_eq!(fields.len(), 2);
+//! assert_eq!(fields[1].name(), "vads_cust_first_name");
+//! assert_eq!(fields[1].value(), "René Dupont");
+//! assert!(parse(b"a=%G0", &mut storage).is_err());
+//! # Ok::<(), vads::VerifyError>(())
+//! ```
+
+use crate::error::VerifyError;
+use alloc_free::Utf8Validator;
+use core::cmp::Ordering;
+use std::borrow::Cow;
+
+/// The largest body [`parse`] and [`crate::Shop::verify`] accept: 64 KiB. A real
+/// notification is 1–3 KB.
+pub const MAX_BODY_LEN: usize = 64 * 1024;
+
+/// The most fields a body (for verification) or a field set (for signing, counting only
+/// `vads_` fields) may have: 512. A real notification has 40–90.
+pub const MAX_FIELDS: usize = 512;
+
+const NAME_ESCAPED: u8 = 1;
+const VALUE_ESCAPED: u8 = 2;
+
+/// One field of a body, still encoded, borrowed from the body.
+///
+/// Also used, with no encoding, for the fields given to [`crate::sign`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawField<'a> {
+    name: &'a [u8],
+    value: &'a [u8],
+    flags: u8,
+}
+
+impl<'a> RawField<'a> {
+    /// An empty field, to fill the storage given to [`parse`].
+    pub const EMPTY: RawField<'static> = RawField {
+        name: b"",
+        value: b"",
+        flags: 0,
+    };
+
+    /// A field whose name and value are taken literally (no URL decoding).
+    pub(crate) fn plain(name: &'a str, value: &'a str) -> Self {
+        RawField {
+            name: name.as_bytes(),
+            value: value.as_bytes(),
+            flags: 0,
+        }
+    }
+
+    /// A segment of a body (`name=value`, still encoded), without validation.
+    fn from_segment(segment: &'a [u8]) -> Self {
+        let (name, value) = match segment.iter().position(|&b| b == b'=') {
+            Some(eq) => (
+                segment.get(..eq).unwrap_or_default(),
+                segment.get(eq + 1..).unwrap_or_default(),
+            ),
+            None => (segment, &b""[..]),
+        };
+        let mut flags = 0;
+        if name.iter().any(|&b| b == b'%' || b == b'+') {
+            flags |= NAME_ESCAPED;
+        }
+        if value.iter().any(|&b| b == b'%' || b == b'+') {
+            flags |= VALUE_ESCAPED;
+        }
+        RawField { name, value, flags }
+    }
+
+    /// The name as it appears in the body (still encoded).
+    #[must_use]
+    pub fn raw_name(&self) -> &'a [u8] {
+        self.name
+    }
+
+    /// The value as it appears in the body (still encoded).
+    #[must_use]
+    pub fn raw_value(&self) -> &'a [u8] {
+        self.value
+    }
+
+    /// The decoded name; borrowed unless it contains escapes.
+    #[must_use]
+    pub fn name(&self) -> Cow<'a, str> {
+        to_text(self.name, self.flags & NAME_ESCAPED != 0)
+    }
+
+    /// The decoded value; borrowed unless it contains escapes.
+    #[must_use]
+    pub fn value(&self) -> Cow<'a, str> {
+        to_text(self.value, self.flags & VALUE_ESCAPED != 0)
+    }
+
+    /// Whether the decoded name equals `name` (no allocation).
+    #[must_use]
+    pub fn name_is(&self, name: &str) -> bool {
+        self.cmp_name_to(name.as_bytes()) == Ordering::Equal
+    }
+
+    /// Whether the decoded value equals `value` (no allocation).
+    #[must_use]
+    pub fn value_is(&self, value: &str) -> bool {
+        if self.flags & VALUE_ESCAPED == 0 {
+            self.value == value.as_bytes()
+        } else {
+            decoded(self.value).eq(value.bytes())
+        }
+    }
+
+    /// Compares the decoded name with `other` in byte order.
+    pub(crate) fn cmp_name_to(&self, other: &[u8]) -> Ordering {
+        if self.flags & NAME_ESCAPED == 0 {
+            self.name.cmp(other)
+        } else {
+            decoded(self.name).cmp(other.iter().copied())
+        }
+    }
+
+    /// Compares two decoded names in byte order (the protocol's sort order).
+    pub(crate) fn cmp_names(&self, other: &RawField<'_>) -> Ordering {
+        if (self.flags | other.flags) & NAME_ESCAPED == 0 {
+            self.name.cmp(other.name)
+        } else {
+            decoded_if(self.name, self.flags & NAME_ESCAPED != 0)
+                .cmp(decoded_if(other.name, other.flags & NAME_ESCAPED != 0))
+        }
+    }
+
+    /// Feeds the decoded value to `f`, in as few contiguous chunks as possible.
+    pub(crate) fn for_each_value_chunk(&self, f: impl FnMut(&[u8])) {
+        if self.flags & VALUE_ESCAPED == 0 {
+            let mut f = f;
+            f(self.value);
+        } else {
+            for_each_decoded_chunk(self.value, f);
+        }
+    }
+
+    /// Decodes the value into `out`; `None` if it does not fit.
+    pub(crate) fn decode_value_into<'o>(&self, out: &'o mut [u8]) -> Option<&'o [u8]> {
+        let mut n = 0usize;
+        let mut fits = true;
+        self.for_each_value_chunk(|chunk| {
+            match out.get_mut(n..n + chunk.len()) {
+                Some(dst) if fits => dst.copy_from_slice(chunk),
+                _ => fits = false,
+            }
+            n += chunk.len();
+        });
+        if fits {
+            out.get(..n)
+        } else {
+            None
+        }
+    }
+}
+
+fn to_text(raw: &[u8], escaped: bool) -> Cow<'_, str> {
+    if escaped {
+        let bytes: Vec<u8> = decoded(raw).collect();
+        match String::from_utf8(bytes) {
+            Ok(s) => Cow::Owned(s),
+            Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        }
+    } else {
+        String::from_utf8_lossy(raw)
+    }
+}
+
+/// The decoded bytes of a validated part (an invalid escape, impossible after [`parse`],
+/// is passed through literally).
+fn decoded(raw: &[u8]) -> Decoded<'_> {
+    Decoded { rest: raw }
+}
+
+/// `raw`'s bytes, decoded only if `escaped` (so that plain fields given to the signer are
+/// taken literally).
+fn decoded_if(raw: &[u8], escaped: bool) -> DecodedIf<'_> {
+    if escaped {
+        DecodedIf::Decoded(decoded(raw))
+    } else {
+        DecodedIf::Plain(raw.iter())
+    }
+}
+
+enum DecodedIf<'a> {
+    Plain(core::slice::Iter<'a, u8>),
+    Decoded(Decoded<'a>),
+}
+
+impl Iterator for DecodedIf<'_> {
+    type Item = u8;
+    fn next(&mut self) -> Option<u8> {
+        match self {
+            DecodedIf::Plain(it) => it.next().copied(),
+            DecodedIf::Decoded(it) => it.next(),
+        }
+    }
+}
+
+struct Decoded<'a> {
+    rest: &'a [u8],
+}
+
+impl Iterator for Decoded<'_> {
+    type Item = u8;
+    fn next(&mut self) -> Option<u8> {
+        let (&b, tail) = self.rest.split_first()?;
+        match b {
+            b'+' => {
+                self.rest = tail;
+                Some(b' ')
+            }
+            b'%' => match decode_escape(tail) {
+                Some(d) => {
+                    self.rest = tail.get(2..).unwrap_or_default();
+                    Some(d)
+                }
+                None => {
+                    self.rest = tail;
+                    Some(b'%')
+                }
+            },
+            _ => {
+                self.rest = tail;
+                Some(b)
+            }
+        }
+    }
+}
+
+/// The byte of the two hex digits at the start of `s`.
+#[inline]
+fn decode_escape(s: &[u8]) -> Option<u8> {
+    match s {
+        [h, l, ..] => Some(hex_val(*h)? << 4 | hex_val(*l)?),
+        _ => None,
+    }
+}
+
+/// The byte of two hex digits (either case).
+pub(crate) fn hex_pair(pair: &[u8]) -> Option<u8> {
+    decode_escape(pair)
+}
+
+#[inline]
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Calls `f` with the decoded bytes of a validated encoded part, in contiguous chunks:
+/// runs of plain bytes straight from the input, decoded bytes batched in a stack buffer.
+fn for_each_decoded_chunk(raw: &[u8], mut f: impl FnMut(&[u8])) {
+    let mut buf = [0u8; 64];
+    let mut n = 0usize;
+    let mut rest = raw;
+    loop {
+        let run = rest
+            .iter()
+            .position(|&b| b == b'%' || b == b'+')
+            .unwrap_or(rest.len());
+        if run > 0 {
+            if n > 0 {
+                f(buf.get(..n).unwrap_or_default());
+                n = 0;
+            }
+            f(rest.get(..run).unwrap_or_default());
+        }
+        rest = rest.get(run..).unwrap_or_default();
+        let Some((&b, tail)) = rest.split_first() else {
+            break;
+        };
+        let (byte, tail) = if b == b'+' {
+            (b' ', tail)
+        } else {
+            match decode_escape(tail) {
+                Some(d) => (d, tail.get(2..).unwrap_or_default()),
+                None => (b'%', tail),
+            }
+        };
+        if n == buf.len() {
+            f(&buf);
+            n = 0;
+        }
+        if let Some(slot) = buf.get_mut(n) {
+            *slot = byte;
+            n += 1;
+        }
+        rest = tail;
+    }
+    if n > 0 {
+        f(buf.get(..n).unwrap_or_default());
+    }
+}
+
+/// Byte classes for the one scanning pass: 0 ordinary, 1 `&`, 2 `=`, 3 `%`, 4 `+`,
+/// 5 control character, 6 non-ASCII.
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = if i >= 0x80 {
+            6
+        } else if i < 0x20 || i == 0x7f {
+            5
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t[b'&' as usize] = 1;
+    t[b'=' as usize] = 2;
+    t[b'%' as usize] = 3;
+    t[b'+' as usize] = 4;
+    t
+};
+
+/// Parses `body` into `storage` and returns the filled part, in body order.
+///
+/// # Errors
+/// [`VerifyError::BodyTooLarge`] above [`MAX_BODY_LEN`], [`VerifyError::MalformedBody`]
+/// (see the module's documentation), [`VerifyError::TooManyFields`] when `storage` is full.
+pub fn parse<'a, 's>(
+    body: &'a [u8],
+    storage: &'s mut [RawField<'a>],
+) -> Result<&'s mut [RawField<'a>], VerifyError> {
+    if body.len() > MAX_BODY_LEN {
+        return Err(VerifyError::BodyTooLarge);
+    }
+    let mut count = 0usize;
+    let mut start = 0usize;
+    let mut eq: Option<usize> = None;
+    // Per part: escaped (needs decoding) and non-ASCII (needs UTF-8 validation).
+    let mut name_flags = 0u8;
+    let mut value_flags = 0u8;
+    let mut i = 0usize;
+    loop {
+        // Skip ordinary bytes fast.
+        let skip = body
+            .get(i..)
+            .unwrap_or_default()
+            .iter()
+            .position(|&b| CLASS[usize::from(b)] != 0);
+        let at = match skip {
+            Some(k) => i + k,
+            None => body.len(),
+        };
+        let class = body.get(at).map_or(1, |&b| CLASS[usize::from(b)]);
+        let flags = if eq.is_some() {
+            &mut value_flags
+        } else {
+            &mut name_flags
+        };
+        match class {
+            1 => {
+                // End of a segment (or of the body).
+                if at > start {
+                    let segment = body.get(start..at).unwrap_or_default();
+                    let field =
+                        finish_segment(segment, eq.map(|e| e - start), name_flags, value_flags)?;
+                    let slot = storage.get_mut(count).ok_or(VerifyError::TooManyFields)?;
+                    *slot = field;
+                    count += 1;
+                }
+                if at >= body.len() {
+                    break;
+                }
+                start = at + 1;
+                eq = None;
+                name_flags = 0;
+                value_flags = 0;
+                i = at + 1;
+            }
+            2 => {
+                if eq.is_none() {
+                    eq = Some(at);
+                }
+                i = at + 1;
+            }
+            3 => {
+                let tail = body.get(at + 1..).unwrap_or_default();
+                if decode_escape(tail).is_none() {
+                    return Err(VerifyError::MalformedBody);
+                }
+                *flags |= 3;
+                i = at + 3;
+            }
+            4 => {
+                *flags |= 1;
+                i = at + 1;
+            }
+            5 => return Err(VerifyError::MalformedBody),
+            _ => {
+                *flags |= 2;
+                i = at + 1;
+            }
+        }
+    }
+    storage.get_mut(..count).ok_or(VerifyError::TooManyFields)
+}
+
+/// Builds a field from a segment whose escapes were checked, validating UTF-8 where needed.
+/// `flags`: bit 0 escaped, bit 1 needs UTF-8 validation.
+fn finish_segment(
+    segment: &[u8],
+    eq: Option<usize>,
+    name_flags: u8,
+    value_flags: u8,
+) -> Result<RawField<'_>, VerifyError> {
+    let (name, value) = match eq {
+        Some(e) => (
+            segment.get(..e).unwrap_or_default(),
+            segment.get(e + 1..).unwrap_or_default(),
+        ),
+        None => (segment, &b""[..]),
+    };
+    check_utf8(name, name_flags)?;
+    check_utf8(value, value_flags)?;
+    let mut flags = 0;
+    if name_flags & 1 != 0 {
+        flags |= NAME_ESCAPED;
+    }
+    if value_flags & 1 != 0 {
+        flags |= VALUE_ESCAPED;
+    }
+    Ok(RawField { name, value, flags })
+}
+
+fn check_utf8(part: &[u8], flags: u8) -> Result<(), VerifyError> {
+    if flags & 2 == 0 {
+        return Ok(()); // plain ASCII
+    }
+    let ok = if flags & 1 == 0 {
+        core::str::from_utf8(part).is_ok()
+    } else {
+        let mut v = Utf8Validator::default();
+        decoded(part).all(|b| v.push(b)) && v.is_complete()
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(VerifyError::MalformedBody)
+    }
+}
+
+/// Iterates over the fields of a body that [`parse`] accepted (no validation here).
+pub(crate) fn segments(body: &[u8]) -> impl Iterator<Item = RawField<'_>> {
+    body.split(|&b| b == b'&')
+        .filter(|s| !s.is_empty())
+        .map(RawField::from_segment)
+}
+
+mod alloc_free {
+    /// An incremental UTF-8 validator (rejects overlong forms, surrogates, > U+10FFFF).
+    #[derive(Default)]
+    pub(super) struct Utf8Validator {
+        need: u8,
+        lo: u8,
+        hi: u8,
+    }
+
+    impl Utf8Validator {
+        pub(super) fn push(&mut self, b: u8) -> bool {
+            if self.need == 0 {
+                let (need, lo, hi) = match b {
+                    0x00..=0x7F => return true,
+                    0xC2..=0xDF => (1, 0x80, 0xBF),
+                    0xE0 => (2, 0xA0, 0xBF),
+                    0xE1..=0xEC | 0xEE..=0xEF => (2, 0x80, 0xBF),
+                    0xED => (2, 0x80, 0x9F),
+                    0xF0 => (3, 0x90, 0xBF),
+                    0xF1..=0xF3 => (3, 0x80, 0xBF),
+                    0xF4 => (3, 0x80, 0x8F),
+                    _ => return false,
+                };
+                self.need = need;
+                self.lo = lo;
+                self.hi = hi;
+                true
+            } else if b < self.lo || b > self.hi {
+                false
+            } else {
+                self.need -= 1;
+                self.lo = 0x80;
+                self.hi = 0xBF;
+                true
+            }
+        }
+
+        pub(super) fn is_complete(&self) -> bool {
+            self.need == 0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(body: &[u8]) -> Result<Vec<(String, String)>, VerifyError> {
+        let mut storage = [RawField::EMPTY; 16];
+        let fields = parse(body, &mut storage)?;
+        Ok(fields
+            .iter()
+            .map(|f| (f.name().into_owned(), f.value().into_owned()))
+            .collect())
+    }
+
+    #[test]
+    fn decodes_plus_and_escapes() {
+        assert_eq!(
+            pairs(b"a=1+2%2B3&b=%C3%A9t%C3%A9&c").unwrap(),
+            vec![
+                ("a".into(), "1 2+3".into()),
+                ("b".into(), "été".into()),
+                ("c".into(), "".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn equals_sign_inside_value() {
+        assert_eq!(pairs(b"a=b=c").unwrap(), vec![("a".into(), "b=c".into())]);
+    }
+
+    #[test]
+    fn skips_empty_segments() {
+        assert_eq!(
+            pairs(b"&a=1&&b=2&").unwrap(),
+            vec![("a".into(), "1".into()), ("b".into(), "2".into())]
+        );
+        assert_eq!(pairs(b"").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn rejects_bad_escapes() {
+        for bad in [&b"a=%G0"[..], b"a=%0", b"a=%", b"%=1", b"a=%%41", b"a=1%2"] {
+            assert_eq!(pairs(bad), Err(VerifyError::MalformedBody), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_control_characters_and_bad_utf8() {
+        for bad in [
+            &b"a=1\n"[..],
+            b"a=\t",
+            b"a=\x7f",
+            b"a=%FF",
+            b"a=%C3",
+            b"a=%C3%28",
+            b"a=\xff",
+            b"a=%ED%A0%80",
+            b"a=%C0%80",
+        ] {
+            assert_eq!(pairs(bad), Err(VerifyError::MalformedBody), "{bad:?}");
+        }
+        // Raw UTF-8 and escaped control characters are fine.
+        assert_eq!(
+            pairs("a=é%0A".as_bytes()).unwrap(),
+            vec![("a".into(), "é\n".into())]
+        );
+    }
+
+    #[test]
+    fn storage_limit_is_an_error() {
+        let mut storage = [RawField::EMPTY; 2];
+        assert_eq!(
+            parse(b"a=1&b=2&c=3", &mut storage).err(),
+            Some(VerifyError::TooManyFields)
+        );
+        assert!(parse(b"a=1&b=2", &mut storage).is_ok());
+    }
+
+    #[test]
+    fn body_size_limit() {
+        let mut storage = [RawField::EMPTY; 2];
+        let body = vec![b'a'; MAX_BODY_LEN + 1];
+        assert_eq!(
+            parse(&body, &mut storage).err(),
+            Some(VerifyError::BodyTooLarge)
+        );
+        let body = vec![b'a'; MAX_BODY_LEN];
+        assert!(parse(&body, &mut storage).is_ok());
+    }
+
+    #[test]
+    fn decoded_chunks_span_buffer_boundaries() {
+        let raw = "%41".repeat(200) + "xyz" + &"+".repeat(70);
+        let f = RawField::from_segment(format!("n={raw}").leak().as_bytes());
+        let mut out = Vec::new();
+        f.for_each_value_chunk(|c| out.extend_from_slice(c));
+        assert_eq!(
+            out,
+            ["A".repeat(200), "xyz".into(), " ".repeat(70)]
+                .concat()
+                .into_bytes()
+        );
+    }
+}

@@ -1,0 +1,26 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod algorithm;
+pub mod body;
+mod error;
+mod key;
+mod notification;
+mod shop;
+mod signature;
+
+pub use algorithm::{Algorithm, UnknownAlgorithm};
+pub use body::{MAX_BODY_LEN, MAX_FIELDS};
+pub use error::{KeyError, SignError, VerifyError};
+pub use key::{Key, SecretString};
+pub use notification::{
+    FieldError, KeyMatch, Kind, Notification, OperationType, Outcome, TransDate, TransStatus,
+    UrlCheckSource,
+};
+pub use shop::{ConfigError, InvalidMode, Mode, Shop, ShopConfig};
+pub use signature::{sign, signing_string_masked, Signature, KEY_MASK};

@@ -1,0 +1,491 @@
+//! A verified notification: borrowed fields, typed accessors, and what the status means for
+//! the order.
+//!
+//! A [`Notification`] only exists once [`crate::Shop::verify`] accepted the body: fields
+//! are readable only after verification. Informational fields with an unexpected shape
+//! never undo the verdict: their accessors return `None` or a [`FieldError`].
+
+use crate::algorithm::Algorithm;
+use crate::body::{self, RawField};
+use crate::shop::Mode;
+use std::borrow::Cow;
+
+/// Which key verified a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyMatch {
+    /// The key of the shop's mode.
+    Current,
+    /// One of `previous_production_keys` (its index in the config): the old key is still in
+    /// use somewhere; do not retire it yet.
+    Previous {
+        /// Index in `previous_production_keys`.
+        index: usize,
+    },
+}
+
+/// Whether the body is an Instant Payment Notification or a browser return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The server-to-server IPN (carries `vads_hash` and `vads_url_check_src`): the source
+    /// of truth for the order.
+    Ipn,
+    /// The browser's return to the shop: a convenience, never the source of truth.
+    BrowserReturn,
+}
+
+/// A field of a verified notification is absent or does not have the expected shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FieldError {
+    /// The field is absent.
+    #[error("missing_field: {0} is absent")]
+    Missing(&'static str),
+    /// The field's value does not have the expected shape.
+    #[error("invalid_field: {0} does not have the expected format")]
+    Invalid(&'static str),
+}
+
+impl FieldError {
+    /// The stable code: `"missing_field"` or `"invalid_field"`.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            FieldError::Missing(_) => "missing_field",
+            FieldError::Invalid(_) => "invalid_field",
+        }
+    }
+}
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vm])* $variant,)*
+            /// A value this version of `vads` does not know.
+            Unknown,
+        }
+
+        impl $name {
+            /// Parses the platform's value (exact); unknown values give `Unknown`.
+            #[must_use]
+            pub fn parse(s: &str) -> Self {
+                match s {
+                    $($text => $name::$variant,)*
+                    _ => $name::Unknown,
+                }
+            }
+
+            /// The platform's value, or `"UNKNOWN"`.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                    $name::Unknown => "UNKNOWN",
+                }
+            }
+        }
+
+        impl core::fmt::Display for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// `vads_trans_status` (protocol section 4).
+    TransStatus {
+        /// Accepted, will be captured automatically.
+        Authorised = "AUTHORISED",
+        /// Captured by the bank.
+        Captured = "CAPTURED",
+        /// A VERIFICATION succeeded; never captured.
+        Accepted = "ACCEPTED",
+        /// Accepted, waits for manual validation by the merchant.
+        AuthorisedToValidate = "AUTHORISED_TO_VALIDATE",
+        /// Authorization deferred.
+        WaitingAuthorisation = "WAITING_AUTHORISATION",
+        /// Authorization deferred, then manual validation.
+        WaitingAuthorisationToValidate = "WAITING_AUTHORISATION_TO_VALIDATE",
+        /// Waiting for the acquirer's answer.
+        UnderVerification = "UNDER_VERIFICATION",
+        /// Intermediate.
+        Initial = "INITIAL",
+        /// Intermediate.
+        PreAuthorised = "PRE_AUTHORISED",
+        /// Intermediate.
+        Suspended = "SUSPENDED",
+        /// Declined.
+        Refused = "REFUSED",
+        /// The buyer left; no transaction created.
+        Abandoned = "ABANDONED",
+        /// Cancelled by the merchant.
+        Cancelled = "CANCELLED",
+        /// Not validated in time / authorization expired.
+        Expired = "EXPIRED",
+        /// Capture failed.
+        CaptureFailed = "CAPTURE_FAILED",
+        /// Transaction not created.
+        NotCreated = "NOT_CREATED",
+        /// Part of the amount authorised.
+        PartiallyAuthorised = "PARTIALLY_AUTHORISED",
+    }
+}
+
+string_enum! {
+    /// `vads_url_check_src`: why the notification was sent.
+    UrlCheckSource {
+        /// End of payment.
+        Pay = "PAY",
+        /// Replayed from the back office.
+        Bo = "BO",
+        /// Status changed after synchronisation.
+        Batch = "BATCH",
+        /// Deferred authorization.
+        BatchAuto = "BATCH_AUTO",
+        /// Recurring payment.
+        Rec = "REC",
+        /// Operation made in the back office (refund, cancel, validate...).
+        MerchBo = "MERCH_BO",
+        /// Automatic retry of a failed notification.
+        Retry = "RETRY",
+        /// Data collection form.
+        Dcf = "DCF",
+        /// Payment order.
+        PaymentOrder = "PAYMENT_ORDER",
+        /// Voice order.
+        VoiceOrder = "VOICE_ORDER",
+    }
+}
+
+string_enum! {
+    /// `vads_operation_type`.
+    OperationType {
+        /// A debit (payment).
+        Debit = "DEBIT",
+        /// A credit (refund).
+        Credit = "CREDIT",
+        /// A card verification.
+        Verification = "VERIFICATION",
+    }
+}
+
+/// What a status means for the order (protocol section 4). An unknown or missing status
+/// is never [`Outcome::Paid`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The money is (or will be automatically) captured: `AUTHORISED`, `CAPTURED`.
+    Paid,
+    /// A card verification succeeded; nothing will be captured: `ACCEPTED`.
+    Verified,
+    /// Not final yet (some statuses need the merchant's action, e.g.
+    /// `AUTHORISED_TO_VALIDATE`).
+    Pending,
+    /// Declined, abandoned, expired or not created.
+    Failed,
+    /// Cancelled by the merchant.
+    Cancelled,
+    /// A human must look: `CAPTURE_FAILED`, `PARTIALLY_AUTHORISED`, or a status that is
+    /// unknown or missing.
+    NeedsAttention,
+}
+
+impl Outcome {
+    /// The outcome of a status.
+    #[must_use]
+    pub const fn of(status: TransStatus) -> Outcome {
+        use TransStatus as S;
+        match status {
+            S::Authorised | S::Captured => Outcome::Paid,
+            S::Accepted => Outcome::Verified,
+            S::AuthorisedToValidate
+            | S::WaitingAuthorisation
+            | S::WaitingAuthorisationToValidate
+            | S::UnderVerification
+            | S::Initial
+            | S::PreAuthorised
+            | S::Suspended => Outcome::Pending,
+            S::Refused | S::Abandoned | S::Expired | S::NotCreated => Outcome::Failed,
+            S::Cancelled => Outcome::Cancelled,
+            S::CaptureFailed | S::PartiallyAuthorised | S::Unknown => Outcome::NeedsAttention,
+        }
+    }
+
+    /// `"paid"`, `"verified"`, `"pending"`, `"failed"`, `"cancelled"` or
+    /// `"needs_attention"`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Paid => "paid",
+            Outcome::Verified => "verified",
+            Outcome::Pending => "pending",
+            Outcome::Failed => "failed",
+            Outcome::Cancelled => "cancelled",
+            Outcome::NeedsAttention => "needs_attention",
+        }
+    }
+}
+
+impl core::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `vads_trans_date`: `YYYYMMDDHHMMSS`, UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TransDate {
+    /// Year, e.g. 2026.
+    pub year: u16,
+    /// Month, 1–12.
+    pub month: u8,
+    /// Day, 1–31.
+    pub day: u8,
+    /// Hour, 0–23.
+    pub hour: u8,
+    /// Minute, 0–59.
+    pub minute: u8,
+    /// Second, 0–59.
+    pub second: u8,
+}
+
+impl TransDate {
+    /// Parses `YYYYMMDDHHMMSS` (14 digits, fields in range).
+    ///
+    /// ```
+    /// let d = vads::TransDate::parse("20170129130025").unwrap();
+    /// assert_eq!((d.year, d.month, d.day, d.hour), (2017, 1, 29, 13));
+    /// assert!(vads::TransDate::parse("20171329130025").is_none());
+    /// ```
+    #[must_use]
+    pub fn parse(s: &str) -> Option<TransDate> {
+        let b = s.as_bytes();
+        if b.len() != 14 || !b.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let num = |from: usize, to: usize| -> u16 {
+            b.get(from..to)
+                .unwrap_or_default()
+                .iter()
+                .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'))
+        };
+        let to8 = |v: u16| u8::try_from(v).unwrap_or(u8::MAX);
+        let d = TransDate {
+            year: num(0, 4),
+            month: to8(num(4, 6)),
+            day: to8(num(6, 8)),
+            hour: to8(num(8, 10)),
+            minute: to8(num(10, 12)),
+            second: to8(num(12, 14)),
+        };
+        let ok = (1..=12).contains(&d.month)
+            && (1..=31).contains(&d.day)
+            && d.hour < 24
+            && d.minute < 60
+            && d.second < 60;
+        ok.then_some(d)
+    }
+}
+
+impl core::fmt::Display for TransDate {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "{:04}{:02}{:02}{:02}{:02}{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+/// A notification whose signature was verified by [`crate::Shop::verify`]; its fields
+/// borrow the body.
+///
+/// Values are decoded on demand: [`Notification::get`] borrows from the body when the value
+/// has no escapes and allocates only when it has.
+#[derive(Debug, Clone, Copy)]
+pub struct Notification<'a> {
+    body: &'a [u8],
+    mode: Mode,
+    key: KeyMatch,
+    algorithm: Algorithm,
+}
+
+impl<'a> Notification<'a> {
+    pub(crate) fn new(body: &'a [u8], mode: Mode, key: KeyMatch, algorithm: Algorithm) -> Self {
+        Notification {
+            body,
+            mode,
+            key,
+            algorithm,
+        }
+    }
+
+    fn raw(&self, name: &str) -> Option<RawField<'a>> {
+        body::segments(self.body).find(|f| f.name_is(name))
+    }
+
+    /// The decoded value of field `name` (any field of the body), or `None`.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<Cow<'a, str>> {
+        self.raw(name).map(|f| f.value())
+    }
+
+    /// Every field of the body, decoded, in body order (including `signature`).
+    pub fn fields(&self) -> impl Iterator<Item = (Cow<'a, str>, Cow<'a, str>)> + 'a {
+        body::segments(self.body).map(|f| (f.name(), f.value()))
+    }
+
+    /// The mode (always the shop's: anything else was rejected).
+    #[must_use]
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Which key verified the signature.
+    #[must_use]
+    pub fn matched_key(&self) -> KeyMatch {
+        self.key
+    }
+
+    /// The algorithm of the signature.
+    #[must_use]
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// IPN or browser return: only the IPN carries `vads_hash` and `vads_url_check_src`.
+    #[must_use]
+    pub fn kind(&self) -> Kind {
+        if self.raw("vads_hash").is_some() && self.raw("vads_url_check_src").is_some() {
+            Kind::Ipn
+        } else {
+            Kind::BrowserReturn
+        }
+    }
+
+    /// `vads_site_id` (always the shop's).
+    #[must_use]
+    pub fn site_id(&self) -> Cow<'a, str> {
+        self.get("vads_site_id").unwrap_or_default()
+    }
+
+    /// `vads_trans_id`, as received.
+    #[must_use]
+    pub fn trans_id(&self) -> Option<Cow<'a, str>> {
+        self.get("vads_trans_id")
+    }
+
+    /// `vads_trans_uuid` (normally 32 hex digits), as received.
+    #[must_use]
+    pub fn trans_uuid(&self) -> Option<Cow<'a, str>> {
+        self.get("vads_trans_uuid")
+    }
+
+    /// `vads_order_id`, as received.
+    #[must_use]
+    pub fn order_id(&self) -> Option<Cow<'a, str>> {
+        self.get("vads_order_id")
+    }
+
+    fn number(&self, name: &'static str, max_digits: usize) -> Result<u64, FieldError> {
+        let v = self.get(name).ok_or(FieldError::Missing(name))?;
+        if v.is_empty() || v.len() > max_digits || !v.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(FieldError::Invalid(name));
+        }
+        v.parse().map_err(|_| FieldError::Invalid(name))
+    }
+
+    /// `vads_amount` in minor units (cents for EUR).
+    ///
+    /// # Errors
+    /// [`FieldError`] when absent or not digits only.
+    pub fn amount(&self) -> Result<u64, FieldError> {
+        self.number("vads_amount", 18)
+    }
+
+    /// `vads_effective_amount` in minor units, if present.
+    ///
+    /// # Errors
+    /// [`FieldError`] when absent or not digits only.
+    pub fn effective_amount(&self) -> Result<u64, FieldError> {
+        self.number("vads_effective_amount", 18)
+    }
+
+    /// `vads_currency`, the ISO 4217 numeric code (e.g. 978 for EUR).
+    ///
+    /// # Errors
+    /// [`FieldError`] when absent or not 1–3 digits.
+    pub fn currency(&self) -> Result<u16, FieldError> {
+        self.number("vads_currency", 3)
+            .and_then(|n| u16::try_from(n).map_err(|_| FieldError::Invalid("vads_currency")))
+    }
+
+    /// `vads_trans_date` (UTC).
+    ///
+    /// # Errors
+    /// [`FieldError`] when absent or not `YYYYMMDDHHMMSS`.
+    pub fn trans_date(&self) -> Result<TransDate, FieldError> {
+        let v = self
+            .get("vads_trans_date")
+            .ok_or(FieldError::Missing("vads_trans_date"))?;
+        TransDate::parse(&v).ok_or(FieldError::Invalid("vads_trans_date"))
+    }
+
+    /// `vads_trans_status`, or `None` when absent.
+    #[must_use]
+    pub fn trans_status(&self) -> Option<TransStatus> {
+        self.get("vads_trans_status")
+            .map(|v| TransStatus::parse(&v))
+    }
+
+    /// `vads_operation_type`, or `None` when absent (abandoned or cancelled payments).
+    #[must_use]
+    pub fn operation_type(&self) -> Option<OperationType> {
+        self.get("vads_operation_type")
+            .map(|v| OperationType::parse(&v))
+    }
+
+    /// `vads_url_check_src`, or `None` when absent (a browser return).
+    #[must_use]
+    pub fn url_check_src(&self) -> Option<UrlCheckSource> {
+        self.get("vads_url_check_src")
+            .map(|v| UrlCheckSource::parse(&v))
+    }
+
+    /// What the status means for the order; a missing or unknown status is
+    /// [`Outcome::NeedsAttention`], never paid.
+    #[must_use]
+    pub fn outcome(&self) -> Outcome {
+        self.trans_status()
+            .map_or(Outcome::NeedsAttention, Outcome::of)
+    }
+
+    /// A key to de-duplicate repeated deliveries: the same payment event delivered again
+    /// (retry, back-office replay) gives the same key; a new status or operation gives a
+    /// new one. It is `vads_trans_uuid|vads_trans_status|vads_operation_type`; without a
+    /// uuid (e.g. an abandoned payment), `vads_site_id`, `vads_trans_date` and
+    /// `vads_trans_id` (unique per shop per day) take its place. Raw status text is used,
+    /// so unknown statuses stay distinct.
+    #[must_use]
+    pub fn idempotency_key(&self) -> String {
+        let part = |n: &str| self.get(n).unwrap_or_default();
+        let id = match self.trans_uuid() {
+            Some(uuid) if !uuid.is_empty() => uuid.into_owned(),
+            _ => format!(
+                "{}-{}-{}",
+                self.site_id(),
+                part("vads_trans_date"),
+                part("vads_trans_id").to_ascii_lowercase()
+            ),
+        };
+        format!(
+            "{id}|{}|{}",
+            part("vads_trans_status"),
+            part("vads_operation_type")
+        )
+    }
+}
