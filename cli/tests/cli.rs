@@ -1,0 +1,336 @@
+//! Runs the built `vads` binary on urlencoded input; signatures are checked against an
+//! independent reference computed here.
+
+use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
+use sha1::Digest;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+const KEY: &str = "1122334455667788";
+
+fn run(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vads"));
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn tmp(name: &str, content: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vads-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, content).unwrap();
+    p
+}
+
+fn reference(fields: &[(&str, &str)], key: &str, sha1: bool) -> String {
+    let mut v: Vec<_> = fields
+        .iter()
+        .filter(|(n, _)| n.starts_with("vads_"))
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(b.0));
+    let s = v.iter().map(|(_, x)| *x).collect::<Vec<_>>().join("+") + "+" + key;
+    if sha1 {
+        sha1::Sha1::digest(s.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    } else {
+        let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key.as_bytes()).unwrap();
+        m.update(s.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(m.finalize().into_bytes())
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+const DOC_FORM: &str = "vads_action_mode=INTERACTIVE&vads_amount=5124&vads_ctx_mode=TEST&vads_currency=978&vads_page_action=PAYMENT&vads_payment_config=SINGLE&vads_site_id=12345678&vads_trans_date=20170129130025&vads_trans_id=123456&vads_version=V2\n";
+
+#[test]
+fn signs_the_documented_example() {
+    let key = tmp("doc.key", "1122334455667788\n");
+    let o = run(
+        &["sign", "--key-file", key.to_str().unwrap()],
+        DOC_FORM.as_bytes(),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "ycA5Do5tNvsnKdc/eP1bj2xa19z9q3iWPy9/rpesfS0=\n");
+    let o = run(
+        &[
+            "sign",
+            "--key-file",
+            key.to_str().unwrap(),
+            "--algorithm",
+            "sha-1",
+        ],
+        DOC_FORM.as_bytes(),
+        &[],
+    );
+    assert_eq!(stdout(&o), "59c96b34c74b9375c332b0b6a32e6deeec87de2b\n");
+}
+
+#[test]
+fn decodes_plus_escapes_and_utf8_like_a_browser() {
+    let key = tmp("k2.key", KEY);
+    let body = "vads_a=a+b&vads_b=1%2B1&vads_c=%C3%A9t%C3%A9+%E2%82%AC&submit=Pay+now&vads_D=%26%3D%25&vads_e=&VADS_F=x";
+    let fields = [
+        ("vads_a", "a b"),
+        ("vads_b", "1+1"),
+        ("vads_c", "été €"),
+        ("vads_D", "&=%"),
+        ("vads_e", ""),
+    ];
+    for (alg, sha1) in [("HMAC-SHA-256", false), ("SHA-1", true)] {
+        let o = run(
+            &[
+                "sign",
+                "--key-file",
+                key.to_str().unwrap(),
+                "--algorithm",
+                alg,
+            ],
+            body.as_bytes(),
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o).trim_end(), reference(&fields, KEY, sha1));
+    }
+}
+
+#[test]
+fn key_from_environment_and_explain() {
+    let o = run(
+        &["sign", "--key-env", "MY_SHOP_KEY", "--explain"],
+        DOC_FORM.as_bytes(),
+        &[("MY_SHOP_KEY", KEY)],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "ycA5Do5tNvsnKdc/eP1bj2xa19z9q3iWPy9/rpesfS0=\n");
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "INTERACTIVE+5124+TEST+978+PAYMENT+SINGLE+12345678+20170129130025+123456+V2+****"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains(KEY) && !stdout(&o).contains(KEY));
+}
+
+fn assert_error(o: &Output, status: i32, code: &str) {
+    assert_eq!(o.status.code(), Some(status), "{}", stderr(o));
+    let err = stderr(o);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.contains(code), "{code} in {err}");
+    assert!(!err.contains(KEY) && !stdout(o).contains(KEY));
+    assert!(stdout(o).is_empty());
+}
+
+#[test]
+fn errors_and_exit_statuses() {
+    let key = tmp("k3.key", KEY);
+    let k = key.to_str().unwrap();
+    assert_error(
+        &run(&["sign", "--key-file", k], b"vads_a=%G0", &[]),
+        1,
+        "malformed_body",
+    );
+    assert_error(
+        &run(&["sign", "--key-file", k], b"vads_a=%0", &[]),
+        1,
+        "malformed_body",
+    );
+    assert_error(
+        &run(&["sign", "--key-file", k], b"vads_a=1&vads_a=2", &[]),
+        1,
+        "duplicate_field",
+    );
+    assert_error(
+        &run(
+            &["sign", "--key-file", "/nonexistent/vads.key"],
+            b"vads_a=1",
+            &[],
+        ),
+        1,
+        "key_file_unreadable",
+    );
+    let empty = tmp("empty.key", "  \n");
+    assert_error(
+        &run(
+            &["sign", "--key-file", empty.to_str().unwrap()],
+            b"vads_a=1",
+            &[],
+        ),
+        1,
+        "empty_key",
+    );
+    assert_error(
+        &run(
+            &["sign", "--key-env", "VADS_SURELY_UNSET"],
+            b"vads_a=1",
+            &[],
+        ),
+        1,
+        "key_env_missing",
+    );
+    assert_error(
+        &run(
+            &["sign", "--key-file", k, "--algorithm", "MD5"],
+            b"vads_a=1",
+            &[],
+        ),
+        2,
+        "unknown_algorithm",
+    );
+    assert_error(&run(&["sign"], b"vads_a=1", &[]), 2, "usage");
+    assert_error(
+        &run(
+            &["sign", "--key-file", k, "--key-env", "X"],
+            b"vads_a=1",
+            &[],
+        ),
+        2,
+        "usage",
+    );
+    assert_error(&run(&["sign", "--key", KEY], b"vads_a=1", &[]), 2, "usage");
+    assert_error(&run(&["frobnicate"], b"", &[]), 2, "usage");
+}
+
+fn shop_config(mode: &str) -> PathBuf {
+    let key = tmp(&format!("{mode}.key"), KEY);
+    let (tk, pk) = if mode == "TEST" {
+        ("test_key_file", "production_key")
+    } else {
+        ("production_key_file", "test_key")
+    };
+    tmp(
+        &format!("{mode}.toml"),
+        &format!(
+            "site_id = \"12345678\"\nctx_mode = \"{mode}\"\n{tk} = \"{}\"\n{pk} = \"other-key\"\n",
+            key.display()
+        ),
+    )
+}
+
+fn notification(mode: &str) -> String {
+    let fields = [
+        ("vads_amount", "5124"),
+        ("vads_ctx_mode", mode),
+        ("vads_currency", "978"),
+        ("vads_site_id", "12345678"),
+        ("vads_trans_id", "000042"),
+        ("vads_trans_status", "CAPTURED"),
+        ("vads_trans_uuid", "0123456789abcdef0123456789abcdef"),
+        ("vads_order_id", "A-1"),
+        ("vads_url_check_src", "PAY"),
+        ("vads_hash", "abc"),
+        ("vads_cust_first_name", "René +1"),
+    ];
+    let sig = reference(&fields, KEY, false);
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+                    (b as char).to_string()
+                } else if b == b' ' {
+                    "+".into()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect::<String>()
+    };
+    fields
+        .iter()
+        .map(|(n, v)| format!("{n}={}", enc(v)))
+        .chain([format!("signature={}", enc(&sig))])
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[test]
+fn verify_accepts_and_prints_json() {
+    let config = shop_config("PRODUCTION");
+    let o = run(
+        &["verify", "--config", config.to_str().unwrap()],
+        notification("PRODUCTION").as_bytes(),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["mode"], "PRODUCTION");
+    assert_eq!(v["site_id"], "12345678");
+    assert_eq!(v["trans_id"], "000042");
+    assert_eq!(v["trans_uuid"], "0123456789abcdef0123456789abcdef");
+    assert_eq!(v["order_id"], "A-1");
+    assert_eq!(v["trans_status"], "CAPTURED");
+    assert_eq!(v["outcome"], "paid");
+    assert_eq!(v["amount"], 5124);
+    assert_eq!(v["currency"], "978");
+    assert_eq!(v["url_check_src"], "PAY");
+    assert_eq!(v["kind"], "ipn");
+    assert!(!stdout(&o).contains(KEY));
+}
+
+#[test]
+fn verify_rejections() {
+    let config = shop_config("PRODUCTION");
+    let c = config.to_str().unwrap();
+    let o = run(
+        &["verify", "--config", c],
+        notification("TEST").as_bytes(),
+        &[],
+    );
+    assert_error(
+        &o,
+        1,
+        "mode_mismatch: notification is TEST, shop is PRODUCTION",
+    );
+    let forged = notification("PRODUCTION").replace("vads_amount=5124", "vads_amount=1");
+    assert_error(
+        &run(&["verify", "--config", c], forged.as_bytes(), &[]),
+        1,
+        "bad_signature",
+    );
+    let dup = format!("{}&vads_amount=1", notification("PRODUCTION"));
+    assert_error(
+        &run(&["verify", "--config", c], dup.as_bytes(), &[]),
+        1,
+        "duplicate_field",
+    );
+    assert_error(
+        &run(&["verify", "--config", c], b"vads_amount=1", &[]),
+        1,
+        "missing_signature",
+    );
+    // Invalid config or usage: 2.
+    let bad = tmp(
+        "bad.toml",
+        "site_id = \"123\"\nctx_mode = \"TEST\"\ntest_key = \"1122334455667788\"\n",
+    );
+    assert_error(
+        &run(&["verify", "--config", bad.to_str().unwrap()], b"", &[]),
+        2,
+        "invalid_site_id",
+    );
+    assert_error(
+        &run(&["verify", "--config", "/nonexistent.toml"], b"", &[]),
+        2,
+        "invalid_config",
+    );
+    assert_error(&run(&["verify"], b"", &[]), 2, "usage");
+}
