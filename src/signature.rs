@@ -46,12 +46,68 @@ impl Sink for Vec<u8> {
 
 /// The signing string (protocol section 2): the decoded values of `fields` (already the
 /// `vads_` fields, sorted by name) joined with `+`, then `+` and the key.
+///
+/// Values and separators are gathered in a stack buffer so that the hash is fed in large
+/// contiguous runs (one `update` per few hundred bytes rather than per piece).
 pub(crate) fn write_signing_string<S: Sink>(fields: &[RawField<'_>], key: &[u8], sink: &mut S) {
+    let mut out = Buffered {
+        sink,
+        buf: [0u8; BUFFER],
+        len: 0,
+        used: 0,
+    };
     for field in fields {
-        field.for_each_value_chunk(|chunk| sink.feed(chunk));
-        sink.feed(b"+");
+        field.for_each_value_chunk(|chunk| out.feed(chunk));
+        out.feed(b"+");
     }
-    sink.feed(key);
+    out.feed(key);
+    out.flush();
+}
+
+const BUFFER: usize = 512;
+
+struct Buffered<'s, S: Sink> {
+    sink: &'s mut S,
+    buf: [u8; BUFFER],
+    len: usize,
+    /// High-water mark of `buf`, to wipe no more than was written.
+    used: usize,
+}
+
+impl<S: Sink> Buffered<'_, S> {
+    #[inline]
+    fn feed(&mut self, bytes: &[u8]) {
+        if let Some(dst) = self.buf.get_mut(self.len..self.len + bytes.len()) {
+            dst.copy_from_slice(bytes);
+            self.len += bytes.len();
+        } else {
+            self.flush();
+            if bytes.len() >= BUFFER {
+                self.sink.feed(bytes);
+            } else if let Some(dst) = self.buf.get_mut(..bytes.len()) {
+                dst.copy_from_slice(bytes);
+                self.len = bytes.len();
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        self.used = self.used.max(self.len);
+        if self.len > 0 {
+            self.sink.feed(self.buf.get(..self.len).unwrap_or_default());
+            self.len = 0;
+        }
+    }
+}
+
+impl<S: Sink> Drop for Buffered<'_, S> {
+    fn drop(&mut self) {
+        // The buffer may hold the key: wipe what was written.
+        self.used = self.used.max(self.len);
+        if let Some(written) = self.buf.get_mut(..self.used) {
+            zeroize::Zeroize::zeroize(written);
+        }
+    }
 }
 
 /// Sorts fields by decoded name in byte order. Fails on a duplicate name.
@@ -127,26 +183,62 @@ pub(crate) enum RawDigest {
     Sha1([u8; 20]),
 }
 
-/// Collects the `vads_` fields of `fields` into `table`, sorted. No heap.
-fn collect_sorted<'a, 't, I>(
-    fields: I,
-    table: &'t mut [RawField<'a>; MAX_FIELDS],
-) -> Result<&'t [RawField<'a>], SignError>
+/// Fields a signing call holds in its small stack table before it moves to one of
+/// [`MAX_FIELDS`] (a payment form has 10–40 `vads_` fields; zeroing a 512-entry table
+/// would cost more than the hash of a small form).
+const SMALL_TABLE: usize = 48;
+
+/// Collects the `vads_` fields of `fields` on the stack, sorts them, and runs `f` over
+/// them. No heap.
+fn with_sorted<'a, I, T>(fields: I, f: impl FnOnce(&[RawField<'_>]) -> T) -> Result<T, SignError>
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
+    let mut it = fields.into_iter().filter(|(n, _)| n.starts_with("vads_"));
+    let mut small = [RawField::EMPTY; SMALL_TABLE];
     let mut n = 0usize;
-    for (name, value) in fields {
-        if !name.starts_with("vads_") {
-            continue;
+    for slot in small.iter_mut() {
+        match it.next() {
+            Some((name, value)) => {
+                *slot = RawField::plain(name, value);
+                n += 1;
+            }
+            None => break,
         }
+    }
+    match it.next() {
+        None => {
+            let sorted = small.get_mut(..n).ok_or(SignError::TooManyFields)?;
+            sort_fields(sorted).map_err(|_| SignError::DuplicateField)?;
+            Ok(f(sorted))
+        }
+        Some(extra) => with_sorted_large(&small, extra, it, f),
+    }
+}
+
+/// The rare case of more than [`SMALL_TABLE`] `vads_` fields.
+#[cold]
+#[inline(never)]
+fn with_sorted_large<'a, T>(
+    first: &[RawField<'a>],
+    extra: (&'a str, &'a str),
+    rest: impl Iterator<Item = (&'a str, &'a str)>,
+    f: impl FnOnce(&[RawField<'_>]) -> T,
+) -> Result<T, SignError> {
+    let mut table = [RawField::EMPTY; MAX_FIELDS];
+    let mut n = 0usize;
+    for (slot, field) in table.iter_mut().zip(first) {
+        *slot = *field;
+        n += 1;
+    }
+    for (name, value) in core::iter::once(extra).chain(rest) {
         let slot = table.get_mut(n).ok_or(SignError::TooManyFields)?;
         *slot = RawField::plain(name, value);
         n += 1;
     }
     let sorted = table.get_mut(..n).ok_or(SignError::TooManyFields)?;
     sort_fields(sorted).map_err(|_| SignError::DuplicateField)?;
-    Ok(sorted)
+    Ok(f(sorted))
 }
 
 /// Signs a set of fields (protocol section 2).
@@ -156,8 +248,8 @@ where
 /// others, `signature` included, are ignored. Values are signed exactly as given: empty
 /// values count, nothing is trimmed (see [`crate::form`] for a builder that normalises).
 ///
-/// No heap allocation: the fields are ordered in a fixed-size array on the stack
-/// (~20 KiB) and their values streamed into the hash.
+/// No heap allocation: the fields are ordered in a fixed-size array on the stack and
+/// their values streamed into the hash.
 ///
 /// # Errors
 /// [`SignError::TooManyFields`] beyond [`MAX_FIELDS`] `vads_` fields (nothing is
@@ -183,9 +275,9 @@ pub fn sign<'a, I>(fields: I, key: &Key, algorithm: Algorithm) -> Result<Signatu
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    let mut table = [RawField::EMPTY; MAX_FIELDS];
-    let sorted = collect_sorted(fields, &mut table)?;
-    Ok(Signature::encode(digest(algorithm, sorted, key.expose())))
+    with_sorted(fields, |sorted| {
+        Signature::encode(digest(algorithm, sorted, key.expose()))
+    })
 }
 
 /// The signing string of `fields`, with the key replaced by [`KEY_MASK`]: what a developer
@@ -204,9 +296,7 @@ pub fn signing_string_masked<'a, I>(fields: I) -> Result<String, SignError>
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    let mut table = [RawField::EMPTY; MAX_FIELDS];
-    let sorted = collect_sorted(fields, &mut table)?;
-    Ok(masked_string(sorted))
+    with_sorted(fields, masked_string)
 }
 
 /// The masked signing string of already sorted `vads_` fields.

@@ -1,0 +1,117 @@
+//! Proves that `vads::sign` and `Shop::verify` do not touch the heap, accepted or rejected:
+//! a counting global allocator counts every allocation made while a check runs.
+//!
+//! This file holds a single #[test] so that no other test thread allocates meanwhile.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use vads::{sign, Algorithm, Key, Mode, SecretString, Shop, ShopConfig};
+
+struct Counting;
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::SeqCst) {
+            ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        }
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::SeqCst) {
+            ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        }
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    COUNTING.store(true, Ordering::SeqCst);
+    let r = std::hint::black_box(f());
+    COUNTING.store(false, Ordering::SeqCst);
+    (ALLOCATIONS.load(Ordering::SeqCst), r)
+}
+
+fn data(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/benches/data/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .trim_end()
+    .to_owned()
+}
+
+#[test]
+fn sign_and_verify_do_not_allocate() {
+    // The counter itself works.
+    let (n, _) = allocations(|| vec![1u8; 10]);
+    assert_eq!(n, 1);
+
+    let key: Key = data("bench-key.txt").parse().unwrap();
+    let form = [
+        ("vads_version", "V2"),
+        ("vads_site_id", "12345678"),
+        ("vads_ctx_mode", "TEST"),
+        ("vads_trans_id", "4f2K9a"),
+        ("vads_amount", "12990"),
+        ("vads_currency", "978"),
+        ("vads_cust_first_name", "René + Zoé"),
+        ("submit", "Pay"),
+    ];
+    for alg in [Algorithm::HmacSha256, Algorithm::Sha1] {
+        let (n, r) = allocations(|| sign(form, &key, alg));
+        assert!(r.is_ok());
+        assert_eq!(n, 0, "sign {alg}");
+    }
+    let (n, r) = allocations(|| {
+        sign(
+            [("vads_a", "1"), ("vads_a", "2")],
+            &key,
+            Algorithm::HmacSha256,
+        )
+    });
+    assert!(r.is_err());
+    assert_eq!(n, 0, "sign refusing a duplicate");
+
+    let mut c = ShopConfig::new("12345678", Mode::Test);
+    c.test_key = Some(SecretString::new(data("bench-key.txt")));
+    c.production_key = Some(SecretString::new("another-key".into()));
+    let shop = Shop::new(c).unwrap();
+    let (n, r) =
+        allocations(|| shop.sign(form.iter().copied().filter(|(n, _)| *n != "vads_ctx_mode")));
+    assert!(r.is_ok());
+    assert_eq!(n, 0, "Shop::sign");
+
+    let ordered = data("notification-ordered.txt");
+    let shuffled = data("notification-shuffled.txt");
+    let tampered = ordered.replace("vads_amount=12990", "vads_amount=12991");
+    let production = ordered.replace("vads_ctx_mode=TEST", "vads_ctx_mode=PRODUCTION");
+    let cases: [(&str, &[u8], Option<&str>); 8] = [
+        ("ordered", ordered.as_bytes(), None),
+        ("shuffled", shuffled.as_bytes(), None),
+        ("tampered", tampered.as_bytes(), Some("bad_signature")),
+        ("mode", production.as_bytes(), Some("mode_mismatch")),
+        ("malformed", b"vads_a=%G0", Some("malformed_body")),
+        ("duplicate", b"a=1&a=2", Some("duplicate_field")),
+        ("missing", b"vads_a=1", Some("missing_signature")),
+        ("empty", b"", Some("missing_signature")),
+    ];
+    for (name, body, expected) in cases {
+        let (n, r) = allocations(|| shop.verify(body).map(|n| n.mode()));
+        assert_eq!(r.err().map(|e| e.code()), expected, "{name}");
+        assert_eq!(n, 0, "verify {name}");
+    }
+    let big = vec![b'a'; vads::MAX_BODY_LEN + 1];
+    let (n, r) = allocations(|| shop.verify(&big).map(|n| n.mode()));
+    assert_eq!(r.unwrap_err().code(), "body_too_large");
+    assert_eq!(n, 0);
+}
