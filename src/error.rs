@@ -173,6 +173,12 @@ pub enum KeyError {
         /// The operating system's reason, as a sentence (never the file's content).
         reason: String,
     },
+    /// The key file is larger than [`crate::MAX_KEY_FILE_LEN`]: not a key file.
+    #[error("key_file_too_large: key file {path} is larger than {limit} bytes", limit = crate::MAX_KEY_FILE_LEN)]
+    FileTooLarge {
+        /// The file's path.
+        path: String,
+    },
     /// The key file is not valid UTF-8.
     #[error("key_file_invalid: key file {path} is not valid UTF-8 text")]
     FileNotUtf8 {
@@ -190,6 +196,7 @@ impl KeyError {
             KeyError::EnvMissing { .. } => "key_env_missing",
             KeyError::EnvNotUnicode { .. } => "key_env_invalid",
             KeyError::File { .. } => "key_file_unreadable",
+            KeyError::FileTooLarge { .. } => "key_file_too_large",
             KeyError::FileNotUtf8 { .. } => "key_file_invalid",
         }
     }

@@ -6,6 +6,9 @@ use core::str::FromStr;
 use std::path::Path;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+/// The largest key file [`Key::from_file`] reads: 4 KiB (a key is a few dozen bytes).
+pub const MAX_KEY_FILE_LEN: usize = 4096;
+
 /// A shop key (the test or the production "certificate" of the back office).
 ///
 /// Security invariants:
@@ -73,14 +76,25 @@ impl Key {
     /// newline are trimmed).
     ///
     /// # Errors
-    /// [`KeyError::File`] when the file cannot be read, [`KeyError::FileNotUtf8`],
-    /// [`KeyError::Empty`].
+    /// [`KeyError::File`] when the file cannot be read, [`KeyError::FileTooLarge`] above
+    /// [`MAX_KEY_FILE_LEN`], [`KeyError::FileNotUtf8`], [`KeyError::Empty`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<Key, KeyError> {
+        use std::io::Read;
         let path = path.as_ref();
-        let raw = Zeroizing::new(std::fs::read(path).map_err(|e| KeyError::File {
+        let unreadable = |e: std::io::Error| KeyError::File {
             path: path.display().to_string(),
             reason: e.kind().to_string(),
-        })?);
+        };
+        let mut raw = Zeroizing::new(Vec::new());
+        // Bounded: a path such as /dev/zero in a config must not exhaust memory.
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_KEY_FILE_LEN as u64 + 1).read_to_end(&mut raw))
+            .map_err(unreadable)?;
+        if raw.len() > MAX_KEY_FILE_LEN {
+            return Err(KeyError::FileTooLarge {
+                path: path.display().to_string(),
+            });
+        }
         let text = core::str::from_utf8(&raw).map_err(|_| KeyError::FileNotUtf8 {
             path: path.display().to_string(),
         })?;

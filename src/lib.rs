@@ -9,6 +9,7 @@
 mod algorithm;
 pub mod body;
 mod error;
+pub mod form;
 mod key;
 mod notification;
 mod shop;
@@ -17,7 +18,7 @@ mod signature;
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use body::{MAX_BODY_LEN, MAX_FIELDS};
 pub use error::{KeyError, SignError, VerifyError};
-pub use key::{Key, SecretString};
+pub use key::{Key, SecretString, MAX_KEY_FILE_LEN};
 pub use notification::{
     FieldError, KeyMatch, Kind, Notification, OperationType, Outcome, TransDate, TransStatus,
     UrlCheckSource,

@@ -254,6 +254,45 @@ pub struct TransDate {
 }
 
 impl TransDate {
+    /// The UTC date and time of `seconds` since the Unix epoch.
+    ///
+    /// ```
+    /// assert_eq!(vads::TransDate::from_unix(1_485_694_825).to_string(), "20170129130025");
+    /// ```
+    #[must_use]
+    pub fn from_unix(seconds: u64) -> TransDate {
+        let days = seconds / 86_400;
+        let rem = seconds % 86_400;
+        // Civil from days (Howard Hinnant's algorithm), for dates after 1970.
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + u64::from(month <= 2);
+        let small = |v: u64| u8::try_from(v).unwrap_or(u8::MAX);
+        TransDate {
+            year: u16::try_from(year).unwrap_or(u16::MAX),
+            month: small(month),
+            day: small(day),
+            hour: small(rem / 3600),
+            minute: small(rem % 3600 / 60),
+            second: small(rem % 60),
+        }
+    }
+
+    /// The current UTC date and time.
+    #[must_use]
+    pub fn now() -> TransDate {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        TransDate::from_unix(secs)
+    }
+
     /// Parses `YYYYMMDDHHMMSS` (14 digits, fields in range).
     ///
     /// ```

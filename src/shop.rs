@@ -138,6 +138,18 @@ pub struct ShopConfig {
     /// sign) while notifications signed with them may still arrive.
     #[serde(default)]
     pub previous_production_keys: Vec<SecretString>,
+    /// The platform brand whose payment URL forms post to (`payzen`, `systempay`,
+    /// `sogecommerce`, `scellius`, `clicandpay`, `lyra-collect`, ...; see
+    /// [`crate::form::Brand`]). Default: `payzen`.
+    #[serde(default)]
+    pub brand: Option<String>,
+    /// The payment URL, overriding the brand's.
+    #[serde(default)]
+    pub payment_url: Option<String>,
+    /// The shop's notification URL (informational: set it in the back office per mode;
+    /// checked by the go-live preflight).
+    #[serde(default)]
+    pub notification_url: Option<String>,
 }
 
 impl ShopConfig {
@@ -157,6 +169,9 @@ impl ShopConfig {
             production_key_file: None,
             production_key_env: None,
             previous_production_keys: Vec::new(),
+            brand: None,
+            payment_url: None,
+            notification_url: None,
         }
     }
 
@@ -418,6 +433,7 @@ pub struct Shop {
     test_key: Option<Key>,
     production_key: Option<Key>,
     previous_production_keys: Vec<Key>,
+    payment_url: String,
 }
 
 impl Shop {
@@ -477,7 +493,26 @@ impl Shop {
                 return Err(ConfigError::SameTestAndProductionKey);
             }
         }
+        let payment_url = match (&config.payment_url, &config.brand) {
+            (Some(url), _) => url.clone(),
+            (None, Some(brand)) => crate::form::Brand::from_name(brand)
+                .ok_or_else(|| ConfigError::Invalid {
+                    message: format!(
+                        "unknown brand; expected one of: {}",
+                        crate::form::Brand::NAMES.join(", ")
+                    ),
+                })?
+                .payment_url()
+                .to_owned(),
+            (None, None) => crate::form::Brand::PayZen.payment_url().to_owned(),
+        };
+        if !crate::form::is_http_url(&payment_url) {
+            return Err(ConfigError::Invalid {
+                message: "payment_url must be an absolute http(s) URL".into(),
+            });
+        }
         Ok(Shop {
+            payment_url,
             algorithm: config.algorithm_for(config.ctx_mode),
             site_id: config.site_id,
             mode: config.ctx_mode,
@@ -497,6 +532,18 @@ impl Shop {
     #[must_use]
     pub fn mode(&self) -> Mode {
         self.mode
+    }
+
+    /// The URL payment forms post to (`payment_url`, or the brand's, default PayZen).
+    #[must_use]
+    pub fn payment_url(&self) -> &str {
+        &self.payment_url
+    }
+
+    /// Starts a payment form for this shop (see [`crate::form`]).
+    #[must_use]
+    pub fn form(&self) -> crate::form::FormBuilder<'_> {
+        crate::form::FormBuilder::new(self)
     }
 
     /// The signature algorithm of the shop's mode.

@@ -32,6 +32,30 @@ enum Command {
     /// Verify a notification body (IPN or browser return) read from standard input; print
     /// its fields as JSON.
     Verify(VerifyArgs),
+    /// Build and sign a payment form for the shop of a config; print it as HTML or JSON.
+    Form(FormArgs),
+}
+
+#[derive(Args)]
+struct FormArgs {
+    /// The shop's TOML configuration.
+    #[arg(long, value_name = "PATH")]
+    config: PathBuf,
+    /// The amount in minor units (cents for EUR): 1050 is 10.50 EUR.
+    #[arg(long, value_name = "N")]
+    amount: String,
+    /// The currency: EUR or 978.
+    #[arg(long, value_name = "CODE")]
+    currency: String,
+    /// The shop's order reference.
+    #[arg(long, value_name = "ID")]
+    order_id: String,
+    /// Any other vads_ field, NAME=VALUE (repeatable).
+    #[arg(long = "field", value_name = "NAME=VALUE")]
+    fields: Vec<String>,
+    /// Output format.
+    #[arg(long, default_value = "html", value_parser = ["html", "json"])]
+    format: String,
 }
 
 #[derive(Args)]
@@ -117,6 +141,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sign(args) => sign(&args),
         Command::Verify(args) => verify(&args),
+        Command::Form(args) => form(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -211,5 +236,29 @@ fn verify(args: &VerifyArgs) -> Result<(), Failure> {
         "idempotency_key": n.idempotency_key(),
     });
     println!("{json}");
+    Ok(())
+}
+
+fn form(args: &FormArgs) -> Result<(), Failure> {
+    let shop = load_shop(&args.config)?;
+    let mut builder = shop
+        .form()
+        .field("vads_amount", args.amount.as_str())
+        .currency(&args.currency)
+        .order_id(args.order_id.as_str());
+    for f in &args.fields {
+        let (name, value) = f
+            .split_once('=')
+            .ok_or_else(|| usage_error(format!("usage: --field takes NAME=VALUE, got {f:?}")))?;
+        builder = builder.field(name, value);
+    }
+    let signed = builder.sign().map_err(data_error)?;
+    if args.format == "json" {
+        let json =
+            serde_json::to_string(&signed).map_err(|e| data_error(format!("output_error: {e}")))?;
+        println!("{json}");
+    } else {
+        print!("{}", signed.to_html());
+    }
     Ok(())
 }

@@ -335,3 +335,134 @@ fn verify_rejections() {
     );
     assert_error(&run(&["verify"], b"", &[]), 2, "usage");
 }
+
+#[test]
+fn form_prints_a_signed_form() {
+    let config = shop_config("TEST");
+    let c = config.to_str().unwrap();
+    let o = run(
+        &[
+            "form",
+            "--config",
+            c,
+            "--amount",
+            "1050",
+            "--currency",
+            "EUR",
+            "--order-id",
+            "A-1",
+            "--field",
+            "vads_cust_first_name=René",
+            "--format",
+            "json",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["action"], "https://secure.payzen.eu/vads-payment/");
+    let fields: Vec<(String, String)> = serde_json::from_value(v["fields"].clone()).unwrap();
+    let (sig, rest) = fields.split_last().unwrap();
+    assert_eq!(sig.0, "signature");
+    let pairs: Vec<(&str, &str)> = rest.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    assert_eq!(sig.1, reference(&pairs, KEY, false));
+    assert!(
+        pairs.contains(&("vads_amount", "1050"))
+            && pairs.contains(&("vads_currency", "978"))
+            && pairs.contains(&("vads_ctx_mode", "TEST"))
+    );
+    let date = pairs
+        .iter()
+        .find(|(n, _)| *n == "vads_trans_date")
+        .unwrap()
+        .1;
+    assert_eq!(date.len(), 14);
+
+    let o = run(
+        &[
+            "form",
+            "--config",
+            c,
+            "--amount",
+            "1050",
+            "--currency",
+            "EUR",
+            "--order-id",
+            "A-1",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).starts_with("<form method=\"POST\""));
+
+    assert_error(
+        &run(
+            &[
+                "form",
+                "--config",
+                c,
+                "--amount",
+                "10.50",
+                "--currency",
+                "EUR",
+                "--order-id",
+                "A-1",
+            ],
+            b"",
+            &[],
+        ),
+        1,
+        "invalid_field: vads_amount",
+    );
+    assert_error(
+        &run(
+            &[
+                "form",
+                "--config",
+                c,
+                "--amount",
+                "1",
+                "--currency",
+                "XXX",
+                "--order-id",
+                "A-1",
+            ],
+            b"",
+            &[],
+        ),
+        1,
+        "invalid_field: vads_currency",
+    );
+    assert_error(
+        &run(
+            &[
+                "form",
+                "--config",
+                c,
+                "--amount",
+                "1",
+                "--currency",
+                "EUR",
+                "--order-id",
+                "A-1",
+                "--field",
+                "novalue",
+            ],
+            b"",
+            &[],
+        ),
+        2,
+        "usage",
+    );
+    assert_error(
+        &run(
+            &["form", "--config", c, "--amount", "1", "--currency", "EUR"],
+            b"",
+            &[],
+        ),
+        2,
+        "usage",
+    );
+}

@@ -1,0 +1,303 @@
+//! The checks behind the fuzz targets, shared with the stable regression replay
+//! (`tests/fuzz_replay.rs` in the root crate includes this file), so that every corpus
+//! input and saved crash goes through exactly the same assertions under `cargo test`.
+//!
+//! Each check takes raw bytes; the structured ones decode them with `arbitrary`.
+//! The reference implementation here is naive and allocating on purpose, and shares no
+//! code with the library.
+
+use arbitrary::{Arbitrary, Unstructured};
+use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
+use sha1::Digest;
+use std::collections::HashSet;
+use vads::{Algorithm, Key, Mode, SecretString, Shop, ShopConfig};
+
+pub const SITE: &str = "12345678";
+pub const FUZZ_KEY: &str = "FuzzTestKey0123456789";
+
+fn shop(algorithm: Algorithm, key: &str) -> Option<Shop> {
+    let mut c = ShopConfig::new(SITE, Mode::Test);
+    c.algorithm = algorithm;
+    c.test_key = Some(SecretString::new(key.to_owned()));
+    Shop::new(c).ok()
+}
+
+/// The naive reference signer (protocol section 2).
+pub fn reference_sign(fields: &[(String, String)], key: &str, algorithm: Algorithm) -> String {
+    let mut vads: Vec<&(String, String)> = fields
+        .iter()
+        .filter(|(n, _)| n.starts_with("vads_"))
+        .collect();
+    vads.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let mut s: String = vads.iter().map(|(_, v)| format!("{v}+")).collect();
+    s.push_str(key);
+    match algorithm {
+        Algorithm::HmacSha256 => {
+            let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key.as_bytes()).unwrap();
+            m.update(s.as_bytes());
+            base64::engine::general_purpose::STANDARD.encode(m.finalize().into_bytes())
+        }
+        _ => sha1::Sha1::digest(s.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    }
+}
+
+/// The naive reference verifier for a TEST shop `SITE`, on decoded fields.
+fn reference_accepts(fields: &[(String, String)], key: &str, algorithm: Algorithm) -> bool {
+    let mut seen = HashSet::new();
+    if !fields.iter().all(|(n, _)| seen.insert(n.clone())) {
+        return false;
+    }
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let Some(sig) = get("signature") else {
+        return false;
+    };
+    if get("vads_ctx_mode") != Some("TEST") || get("vads_site_id") != Some(SITE) {
+        return false;
+    }
+    let expected = reference_sign(fields, key, algorithm);
+    match algorithm {
+        Algorithm::Sha1 => sig.to_ascii_lowercase() == expected,
+        _ => sig == expected,
+    }
+}
+
+fn encode(fields: &[(String, String)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (n, v) in fields {
+        s.append_pair(n, v);
+    }
+    s.finish()
+}
+
+/// `body`: arbitrary bytes into the parser and `Shop::verify`: never panics; an accepted
+/// body decodes, with the independent `form_urlencoded`, to the same fields.
+pub fn body(data: &[u8]) {
+    let mut storage = vec![vads::body::RawField::EMPTY; vads::MAX_FIELDS];
+    if let Ok(fields) = vads::body::parse(data, &mut storage) {
+        let ours: Vec<(String, String)> = fields
+            .iter()
+            .map(|f| (f.name().into_owned(), f.value().into_owned()))
+            .collect();
+        let theirs: Vec<(String, String)> = form_urlencoded::parse(data)
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .collect();
+        assert_eq!(ours, theirs, "decoders disagree on an accepted body");
+    }
+    for alg in [Algorithm::HmacSha256, Algorithm::Sha1] {
+        let shop = shop(alg, FUZZ_KEY).unwrap();
+        let _ = shop.explain(data);
+        if let Ok(n) = shop.verify(data) {
+            // Accepted: the reference must accept the same decoded fields.
+            let theirs: Vec<(String, String)> = form_urlencoded::parse(data)
+                .map(|(n, v)| (n.into_owned(), v.into_owned()))
+                .collect();
+            assert!(
+                reference_accepts(&theirs, FUZZ_KEY, alg),
+                "vads accepted what the reference refuses"
+            );
+            for (name, value) in &theirs {
+                assert_eq!(n.get(name).as_deref(), Some(value.as_str()));
+            }
+            let _ = (
+                n.amount(),
+                n.currency(),
+                n.trans_date(),
+                n.outcome(),
+                n.kind(),
+                n.idempotency_key(),
+            );
+        }
+    }
+}
+
+#[derive(Arbitrary, Debug)]
+struct OracleInput {
+    fields: Vec<(String, String)>,
+    sha1: bool,
+    key: String,
+    mutate_field: usize,
+    mutate_byte: usize,
+    mutate_name: bool,
+    xor: u8,
+    shuffle: u64,
+}
+
+/// `verify_oracle`: fields signed by the reference, urlencoded by `form_urlencoded`, are
+/// always accepted; with one byte of a name or value changed, `Shop::verify` agrees with
+/// the reference verifier (a changed `vads_` value is always refused).
+pub fn verify_oracle(data: &[u8]) {
+    let Ok(input) = OracleInput::arbitrary(&mut Unstructured::new(data)) else {
+        return;
+    };
+    let alg = if input.sha1 {
+        Algorithm::Sha1
+    } else {
+        Algorithm::HmacSha256
+    };
+    let key = input.key.trim().to_owned();
+    if key.is_empty() || key.contains('\0') {
+        return;
+    }
+    let Some(shop) = shop(alg, &key) else { return };
+    let mut seen = HashSet::new();
+    let mut fields: Vec<(String, String)> = input
+        .fields
+        .into_iter()
+        .filter(|(n, _)| n != "signature" && n != "vads_ctx_mode" && n != "vads_site_id")
+        .filter(|(n, _)| seen.insert(n.clone()))
+        .take(200)
+        .collect();
+    fields.push(("vads_ctx_mode".into(), "TEST".into()));
+    fields.push(("vads_site_id".into(), SITE.into()));
+    // Deterministic shuffle.
+    let mut s = input.shuffle | 1;
+    for i in (1..fields.len()).rev() {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        fields.swap(i, (s % (i as u64 + 1)) as usize);
+    }
+    let sig = reference_sign(&fields, &key, alg);
+    let mut all = fields.clone();
+    all.push(("signature".into(), sig.clone()));
+    let body = encode(&all);
+    if body.len() > vads::MAX_BODY_LEN {
+        assert_eq!(
+            shop.verify(body.as_bytes()).unwrap_err().code(),
+            "body_too_large"
+        );
+        return;
+    }
+    if let Err(e) = shop.verify(body.as_bytes()) {
+        panic!("a correctly signed body was refused: {e}");
+    }
+    // One byte changed.
+    let i = input.mutate_field % fields.len();
+    let mut forged = fields.clone();
+    let target = if input.mutate_name {
+        &mut forged[i].0
+    } else {
+        &mut forged[i].1
+    };
+    let mut bytes = target.clone().into_bytes();
+    if bytes.is_empty() {
+        bytes.push(input.xor);
+    } else {
+        let p = input.mutate_byte % bytes.len();
+        bytes[p] ^= input.xor.max(1);
+    }
+    let Ok(mutated) = String::from_utf8(bytes) else {
+        return;
+    };
+    *target = mutated;
+    let vads_value_changed = !input.mutate_name && forged[i].0.starts_with("vads_");
+    forged.push(("signature".into(), sig));
+    let body = encode(&forged);
+    let ours = shop.verify(body.as_bytes()).is_ok();
+    assert_eq!(
+        ours,
+        reference_accepts(&forged, &key, alg),
+        "verdicts differ after a mutation"
+    );
+    if vads_value_changed {
+        assert!(!ours, "a changed vads_ value was accepted");
+    }
+}
+
+#[derive(Arbitrary, Debug)]
+struct SignInput {
+    fields: Vec<(String, String)>,
+    key: String,
+}
+
+/// `sign_differential`: `vads::sign` equals the reference for both algorithms, or both
+/// refuse (duplicate `vads_` name, too many fields, empty key).
+pub fn sign_differential(data: &[u8]) {
+    let Ok(input) = SignInput::arbitrary(&mut Unstructured::new(data)) else {
+        return;
+    };
+    let key = match Key::new(&input.key) {
+        Ok(k) => k,
+        Err(_) => {
+            assert!(input.key.trim().is_empty());
+            return;
+        }
+    };
+    let trimmed = input.key.trim();
+    let vads: Vec<&String> = input
+        .fields
+        .iter()
+        .map(|(n, _)| n)
+        .filter(|n| n.starts_with("vads_"))
+        .collect();
+    let unique: HashSet<&&String> = vads.iter().collect();
+    let reference_refuses = unique.len() != vads.len() || vads.len() > vads::MAX_FIELDS;
+    for alg in [Algorithm::HmacSha256, Algorithm::Sha1] {
+        let ours = vads::sign(
+            input.fields.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            &key,
+            alg,
+        );
+        match ours {
+            Ok(sig) => {
+                assert!(!reference_refuses);
+                assert_eq!(sig.as_str(), reference_sign(&input.fields, trimmed, alg));
+            }
+            Err(e) => {
+                assert!(reference_refuses, "vads refused: {e}");
+                let expected = if unique.len() != vads.len() {
+                    "duplicate_field"
+                } else {
+                    "too_many_fields"
+                };
+                if vads.len() <= vads::MAX_FIELDS {
+                    assert_eq!(e.code(), expected);
+                }
+            }
+        }
+    }
+}
+
+/// `config`: arbitrary text as a TOML config into `Shop::new`: never panics, and no
+/// error message quotes a literal key.
+pub fn config(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match ShopConfig::from_toml_str(text) {
+        Ok(mut c) => {
+            let _ = format!("{c:?}");
+            // Key files: read a known file instead of whatever path the input names (a
+            // FIFO or a terminal would block the fuzzer, not the library's fault).
+            let known = std::env::temp_dir().join("vads-fuzz-key.txt");
+            let _ = std::fs::write(&known, "FileKey123\n");
+            for f in [&mut c.test_key_file, &mut c.production_key_file]
+                .into_iter()
+                .flatten()
+            {
+                *f = known.clone();
+            }
+            match Shop::new(c) {
+                Ok(shop) => {
+                    let _ = format!("{shop:?}");
+                    let _ = shop.sign([("vads_amount", "1")]);
+                }
+                Err(e) => {
+                    let _ = (e.to_string(), e.code());
+                }
+            }
+        }
+        Err(e) => {
+            let _ = (e.to_string(), e.code());
+        }
+    }
+}

@@ -1,0 +1,898 @@
+//! The payment form: typed fields, validation before signing, transaction ids, and the
+//! signed form as HTML or JSON.
+//!
+//! This layer allocates (it builds strings); the signature itself goes through the same
+//! zero-allocation core as [`crate::sign`].
+//!
+//! **Values are normalised, then signed, then emitted exactly as signed.** The platform
+//! drops line breaks inside a posted value and then the signature fails (error 00), so,
+//! like the platforms' own SDK, every value is trimmed and each run of whitespace (spaces,
+//! tabs, line breaks) becomes one space. Other control characters are refused with
+//! `invalid_field`. `<`, `>`, quotes and `&` are kept: the HTML output escapes them so that
+//! the browser posts exactly the signed bytes.
+//!
+//! ```
+//! use vads::{Mode, SecretString, Shop, ShopConfig};
+//! let mut config = ShopConfig::new("12345678", Mode::Test);
+//! config.test_key = Some(SecretString::new("1122334455667788".into()));
+//! let shop = Shop::new(config)?;
+//! let form = shop
+//!     .form()
+//!     .amount(1050)
+//!     .currency("EUR")
+//!     .order_id("A-1")
+//!     .cust_email("buyer@example.com")
+//!     .url_return("https://shop.example/return")
+//!     .sign()?;
+//! assert_eq!(form.get("vads_amount"), Some("1050"));
+//! assert_eq!(form.get("vads_currency"), Some("978"));
+//! assert_eq!(form.get("vads_ctx_mode"), Some("TEST"));
+//! assert!(form.to_html().contains(r#"name="signature""#));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::error::SignError;
+use crate::notification::TransDate;
+use crate::shop::Shop;
+use indexmap::IndexMap;
+use std::fmt::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Why a form could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormError {
+    /// A field's value (or name) breaks a rule.
+    #[error("invalid_field: {field}: {rule}")]
+    InvalidField {
+        /// The field's name.
+        field: String,
+        /// The rule it breaks, as a sentence.
+        rule: &'static str,
+    },
+    /// Signing failed.
+    #[error(transparent)]
+    Sign(#[from] SignError),
+}
+
+impl FormError {
+    /// The stable code: `"invalid_field"`, or the signing error's code.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            FormError::InvalidField { .. } => "invalid_field",
+            FormError::Sign(e) => e.code(),
+        }
+    }
+}
+
+fn invalid(field: &str, rule: &'static str) -> FormError {
+    FormError::InvalidField {
+        field: field.to_owned(),
+        rule,
+    }
+}
+
+/// A platform brand and its payment URL (protocol section 5). TEST and PRODUCTION use the
+/// same URL; a shop must post to its own brand's host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Brand {
+    /// PayZen (Europe).
+    PayZen,
+    /// PayZen LATAM.
+    PayZenLatam,
+    /// PayZen Brazil.
+    PayZenBrazil,
+    /// PayZen India.
+    PayZenIndia,
+    /// Systempay.
+    Systempay,
+    /// Sogecommerce.
+    Sogecommerce,
+    /// Scellius.
+    Scellius,
+    /// Clic&Pay.
+    ClicAndPay,
+    /// Lyra Collect.
+    LyraCollect,
+    /// Mi Cuenta Web.
+    MiCuentaWeb,
+    /// Cobro Inmediato.
+    CobroInmediato,
+    /// OSB.
+    Osb,
+    /// EpayNC.
+    EpayNc,
+    /// Innopay.
+    Innopay,
+    /// Payty.
+    Payty,
+}
+
+const BRANDS: [(Brand, &str, &str); 15] = [
+    (
+        Brand::PayZen,
+        "payzen",
+        "https://secure.payzen.eu/vads-payment/",
+    ),
+    (
+        Brand::PayZenLatam,
+        "payzen-latam",
+        "https://secure.payzen.lat/vads-payment/",
+    ),
+    (
+        Brand::PayZenBrazil,
+        "payzen-brazil",
+        "https://secure.payzen.com.br/vads-payment/",
+    ),
+    (
+        Brand::PayZenIndia,
+        "payzen-india",
+        "https://secure.payzen.co.in/vads-payment/",
+    ),
+    (
+        Brand::Systempay,
+        "systempay",
+        "https://paiement.systempay.fr/vads-payment/",
+    ),
+    (
+        Brand::Sogecommerce,
+        "sogecommerce",
+        "https://sogecommerce.societegenerale.eu/vads-payment/",
+    ),
+    (
+        Brand::Scellius,
+        "scellius",
+        "https://scelliuspaiement.labanquepostale.fr/vads-payment/",
+    ),
+    (
+        Brand::ClicAndPay,
+        "clicandpay",
+        "https://clicandpay.groupecdn.fr/vads-payment/",
+    ),
+    (
+        Brand::LyraCollect,
+        "lyra-collect",
+        "https://secure.lyra.com/vads-payment/",
+    ),
+    (
+        Brand::MiCuentaWeb,
+        "micuentaweb",
+        "https://secure.micuentaweb.pe/vads-payment/",
+    ),
+    (
+        Brand::CobroInmediato,
+        "cobroinmediato",
+        "https://secure.cobroinmediato.tech/vads-payment/",
+    ),
+    (Brand::Osb, "osb", "https://secure.osb.pf/vads-payment/"),
+    (Brand::EpayNc, "epaync", "https://epaync.nc/vads-payment/"),
+    (
+        Brand::Innopay,
+        "innopay",
+        "https://secure.innopay.ch/vads-payment/",
+    ),
+    (
+        Brand::Payty,
+        "payty",
+        "https://secure.payty.com/vads-payment/",
+    ),
+];
+
+impl Brand {
+    /// The names accepted in a config's `brand`.
+    pub const NAMES: [&'static str; 15] = {
+        let mut names = [""; 15];
+        let mut i = 0;
+        while i < 15 {
+            names[i] = BRANDS[i].1;
+            i += 1;
+        }
+        names
+    };
+
+    /// The brand of a config name (case-insensitive; `-`, `_`, `&` and spaces ignored).
+    ///
+    /// ```
+    /// use vads::form::Brand;
+    /// assert_eq!(Brand::from_name("Systempay"), Some(Brand::Systempay));
+    /// assert_eq!(Brand::from_name("Clic&Pay"), Some(Brand::ClicAndPay));
+    /// assert_eq!(Brand::from_name("nope"), None);
+    /// ```
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Brand> {
+        let norm = |s: &str| {
+            s.chars()
+                .filter(|c| !matches!(c, '-' | '_' | '&' | ' '))
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+        };
+        let wanted = norm(name);
+        BRANDS
+            .iter()
+            .find(|(_, n, _)| norm(n) == wanted)
+            .map(|(b, _, _)| *b)
+    }
+
+    /// The brand whose payment URL is `url`, if any.
+    #[must_use]
+    pub fn from_payment_url(url: &str) -> Option<Brand> {
+        BRANDS
+            .iter()
+            .find(|(_, _, u)| u.trim_end_matches('/') == url.trim_end_matches('/'))
+            .map(|(b, _, _)| *b)
+    }
+
+    /// The brand's payment URL.
+    #[must_use]
+    pub fn payment_url(self) -> &'static str {
+        BRANDS
+            .iter()
+            .find(|(b, _, _)| *b == self)
+            .map_or(BRANDS[0].2, |(_, _, u)| u)
+    }
+}
+
+/// An ISO 4217 currency: numeric code and number of decimals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Currency {
+    /// Alphabetic code, e.g. `EUR`.
+    pub alpha: &'static str,
+    /// Numeric code, e.g. `978`.
+    pub numeric: &'static str,
+    /// Decimals of the minor unit: EUR 2, JPY and XPF 0, KWD and TND 3.
+    pub exponent: u32,
+}
+
+const CURRENCIES: &[(&str, &str, u32)] = &[
+    ("AED", "784", 2),
+    ("ARS", "032", 2),
+    ("AUD", "036", 2),
+    ("BGN", "975", 2),
+    ("BHD", "048", 3),
+    ("BOB", "068", 2),
+    ("BRL", "986", 2),
+    ("CAD", "124", 2),
+    ("CHF", "756", 2),
+    ("CLP", "152", 0),
+    ("CNY", "156", 2),
+    ("COP", "170", 2),
+    ("CRC", "188", 2),
+    ("CZK", "203", 2),
+    ("DKK", "208", 2),
+    ("DOP", "214", 2),
+    ("EUR", "978", 2),
+    ("GBP", "826", 2),
+    ("GTQ", "320", 2),
+    ("HKD", "344", 2),
+    ("HUF", "348", 2),
+    ("IDR", "360", 2),
+    ("ILS", "376", 2),
+    ("INR", "356", 2),
+    ("ISK", "352", 0),
+    ("JOD", "400", 3),
+    ("JPY", "392", 0),
+    ("KRW", "410", 0),
+    ("KWD", "414", 3),
+    ("MAD", "504", 2),
+    ("MXN", "484", 2),
+    ("MYR", "458", 2),
+    ("NOK", "578", 2),
+    ("NZD", "554", 2),
+    ("OMR", "512", 3),
+    ("PEN", "604", 2),
+    ("PHP", "608", 2),
+    ("PLN", "985", 2),
+    ("PYG", "600", 0),
+    ("RON", "946", 2),
+    ("SAR", "682", 2),
+    ("SEK", "752", 2),
+    ("SGD", "702", 2),
+    ("THB", "764", 2),
+    ("TND", "788", 3),
+    ("TRY", "949", 2),
+    ("USD", "840", 2),
+    ("UYU", "858", 2),
+    ("VND", "704", 0),
+    ("XAF", "950", 0),
+    ("XOF", "952", 0),
+    ("XPF", "953", 0),
+    ("ZAR", "710", 2),
+];
+
+impl Currency {
+    /// Looks a currency up by alphabetic (`EUR`, case-insensitive) or numeric (`978`) code.
+    ///
+    /// ```
+    /// let eur = vads::form::Currency::find("eur").unwrap();
+    /// assert_eq!((eur.numeric, eur.exponent), ("978", 2));
+    /// assert_eq!(vads::form::Currency::find("953").unwrap().alpha, "XPF");
+    /// assert!(vads::form::Currency::find("XXX").is_none());
+    /// ```
+    #[must_use]
+    pub fn find(code: &str) -> Option<Currency> {
+        CURRENCIES
+            .iter()
+            .find(|(a, n, _)| a.eq_ignore_ascii_case(code) || *n == code)
+            .map(|&(alpha, numeric, exponent)| Currency {
+                alpha,
+                numeric,
+                exponent,
+            })
+    }
+
+    /// Converts a decimal amount (`"19.99"`, `"19,99"`, `"20"`) to minor units, exactly
+    /// (no floating point). More decimals than the currency has is an error, never a
+    /// rounding.
+    ///
+    /// # Errors
+    /// `invalid_field` on `vads_amount` for anything but digits with at most one
+    /// separator, too many decimals, or an overflow.
+    ///
+    /// ```
+    /// use vads::form::Currency;
+    /// assert_eq!(Currency::find("EUR").unwrap().minor_units("19.99")?, 1999);
+    /// assert_eq!(Currency::find("EUR").unwrap().minor_units("20")?, 2000);
+    /// assert_eq!(Currency::find("JPY").unwrap().minor_units("1500")?, 1500);
+    /// assert_eq!(Currency::find("KWD").unwrap().minor_units("1.5")?, 1500);
+    /// assert!(Currency::find("EUR").unwrap().minor_units("19.999").is_err());
+    /// assert!(Currency::find("XPF").unwrap().minor_units("10.5").is_err());
+    /// # Ok::<(), vads::form::FormError>(())
+    /// ```
+    pub fn minor_units(&self, decimal: &str) -> Result<u64, FormError> {
+        let bad = || {
+            invalid("vads_amount", "must be a decimal amount such as 19.99, with no more decimals than the currency has")
+        };
+        let (int, frac) = match decimal.find(['.', ',']) {
+            Some(i) => (&decimal[..i], &decimal[i + 1..]),
+            None => (decimal, ""),
+        };
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if int.is_empty() || !digits(int) || !digits(frac) || frac.len() > self.exponent as usize {
+            return Err(bad());
+        }
+        if decimal.contains(['.', ',']) && frac.is_empty() {
+            return Err(bad());
+        }
+        let scale = 10u64.pow(self.exponent);
+        let int: u64 = int.parse().map_err(|_| bad())?;
+        let mut f: u64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| bad())?
+        };
+        for _ in frac.len()..self.exponent as usize {
+            f *= 10;
+        }
+        int.checked_mul(scale)
+            .and_then(|v| v.checked_add(f))
+            .ok_or_else(bad)
+    }
+}
+
+/// A transaction id (`vads_trans_id`): 6 characters of `[0-9a-zA-Z]`, unique per shop per
+/// **UTC day** (compared case-insensitively by the platform). `900000`–`999999` are
+/// reserved for the platform.
+///
+/// A retry of a failed or cancelled payment needs a **new** id: a cancelled attempt still
+/// uses its id for the day.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TransId(String);
+
+impl TransId {
+    /// Checks a given id.
+    ///
+    /// # Errors
+    /// `invalid_field` unless 6 characters of `[0-9a-zA-Z]` outside `900000`–`999999`.
+    pub fn new(id: &str) -> Result<TransId, FormError> {
+        if id.len() != 6 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(invalid(
+                "vads_trans_id",
+                "must be 6 characters of [0-9a-zA-Z]",
+            ));
+        }
+        if id.bytes().all(|b| b.is_ascii_digit()) && id.starts_with('9') {
+            return Err(invalid(
+                "vads_trans_id",
+                "900000-999999 are reserved for the platform",
+            ));
+        }
+        Ok(TransId(id.to_owned()))
+    }
+
+    /// From the caller's own counter (e.g. a per-day database sequence): `000000` to
+    /// `899999`.
+    ///
+    /// # Errors
+    /// `invalid_field` when `counter` ≥ 900000 (reserved range): reset it daily.
+    ///
+    /// ```
+    /// assert_eq!(vads::form::TransId::from_counter(42)?.as_str(), "000042");
+    /// assert!(vads::form::TransId::from_counter(900_000).is_err());
+    /// # Ok::<(), vads::form::FormError>(())
+    /// ```
+    pub fn from_counter(counter: u32) -> Result<TransId, FormError> {
+        if counter >= 900_000 {
+            return Err(invalid(
+                "vads_trans_id",
+                "a counter must stay below 900000 (reserved range); reset it every UTC day",
+            ));
+        }
+        Ok(TransId(format!("{counter:06}")))
+    }
+
+    /// From the UTC time of day, like the platforms' SDK: tenths of a second since UTC
+    /// midnight, `000000`–`863999`. No shared state; unique per shop per day as long as
+    /// two payments of one shop never start within the same 100 ms (the collision window).
+    /// Several processes of one shop that can start payments in the same 100 ms should use
+    /// [`TransId::from_counter`] with a shared counter instead.
+    #[must_use]
+    pub fn from_time(t: SystemTime) -> TransId {
+        let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let tenths = (since.as_secs() % 86_400) * 10 + u64::from(since.subsec_millis() / 100);
+        TransId(format!("{tenths:06}"))
+    }
+
+    /// [`TransId::from_time`] now.
+    #[must_use]
+    pub fn generate() -> TransId {
+        TransId::from_time(SystemTime::now())
+    }
+
+    /// The id.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Builds a payment form for a [`Shop`]; see the [module](self) documentation.
+///
+/// Setters never fail; every rule is checked by [`FormBuilder::sign`], which reports the
+/// first broken one. The shop fills `vads_site_id`, `vads_ctx_mode` and `vads_version`;
+/// `vads_action_mode` (`INTERACTIVE`), `vads_page_action` (`PAYMENT`),
+/// `vads_payment_config` (`SINGLE`), `vads_trans_id` ([`TransId::generate`]) and
+/// `vads_trans_date` (UTC now) get defaults when not set.
+#[derive(Debug)]
+pub struct FormBuilder<'s> {
+    shop: &'s Shop,
+    fields: IndexMap<String, String>,
+    currency_error: bool,
+}
+
+/// Length limits used (characters), from the platform's field dictionary (protocol
+/// section 3).
+const LIMITS: &[(&str, usize)] = &[
+    ("vads_order_id", 64),
+    ("vads_order_info", 255),
+    ("vads_order_info2", 255),
+    ("vads_order_info3", 255),
+    ("vads_cust_email", 150),
+    ("vads_cust_first_name", 63),
+    ("vads_cust_last_name", 63),
+    ("vads_cust_address", 255),
+    ("vads_cust_zip", 64),
+    ("vads_cust_city", 128),
+    ("vads_cust_phone", 32),
+    ("vads_cust_cell_phone", 32),
+    ("vads_ship_to_first_name", 63),
+    ("vads_ship_to_last_name", 63),
+    ("vads_ship_to_street", 255),
+    ("vads_ship_to_zip", 64),
+    ("vads_ship_to_city", 128),
+    ("vads_ship_to_phone_num", 32),
+    ("vads_url_return", 1024),
+    ("vads_url_success", 1024),
+    ("vads_url_refused", 1024),
+    ("vads_url_cancel", 1024),
+    ("vads_url_error", 1024),
+    ("vads_url_check", 1024),
+];
+
+macro_rules! setters {
+    ($($(#[$m:meta])* $fn:ident => $name:literal,)*) => {
+        $(
+            $(#[$m])*
+            #[must_use]
+            pub fn $fn(self, value: impl Into<String>) -> Self {
+                self.field($name, value)
+            }
+        )*
+    };
+}
+
+impl<'s> FormBuilder<'s> {
+    pub(crate) fn new(shop: &'s Shop) -> Self {
+        let mut fields = IndexMap::new();
+        fields.insert("vads_site_id".to_owned(), shop.site_id().to_owned());
+        fields.insert("vads_ctx_mode".to_owned(), shop.mode().as_str().to_owned());
+        fields.insert("vads_version".to_owned(), "V2".to_owned());
+        FormBuilder {
+            shop,
+            fields,
+            currency_error: false,
+        }
+    }
+
+    /// Sets any `vads_` field (e.g. `vads_ext_info_*` for your own data, returned in the
+    /// notification). Setting a field twice keeps the last value.
+    #[must_use]
+    pub fn field(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.fields.insert(name.into(), value.into());
+        self
+    }
+
+    /// The amount in minor units (cents for EUR): `5124` is 51.24 EUR. See
+    /// [`Currency::minor_units`] for a decimal string.
+    #[must_use]
+    pub fn amount(self, minor_units: u64) -> Self {
+        self.field("vads_amount", minor_units.to_string())
+    }
+
+    /// The currency: alphabetic (`EUR`) or numeric (`978`) ISO 4217 code.
+    #[must_use]
+    pub fn currency(mut self, code: &str) -> Self {
+        match Currency::find(code) {
+            Some(c) => self.field("vads_currency", c.numeric),
+            None => {
+                self.currency_error = true;
+                self.fields.insert("vads_currency".into(), code.to_owned());
+                self
+            }
+        }
+    }
+
+    /// The transaction id.
+    #[must_use]
+    pub fn trans_id(self, id: &TransId) -> Self {
+        self.field("vads_trans_id", id.as_str())
+    }
+
+    /// The transaction date (UTC).
+    #[must_use]
+    pub fn trans_date(self, date: TransDate) -> Self {
+        self.field("vads_trans_date", date.to_string())
+    }
+
+    setters! {
+        /// `vads_order_id`: up to 64 characters of `[A-Za-z0-9_-]`.
+        order_id => "vads_order_id",
+        /// `vads_order_info`.
+        order_info => "vads_order_info",
+        /// `vads_cust_email`.
+        cust_email => "vads_cust_email",
+        /// `vads_cust_first_name`.
+        cust_first_name => "vads_cust_first_name",
+        /// `vads_cust_last_name`.
+        cust_last_name => "vads_cust_last_name",
+        /// `vads_cust_phone`.
+        cust_phone => "vads_cust_phone",
+        /// `vads_cust_cell_phone`.
+        cust_cell_phone => "vads_cust_cell_phone",
+        /// `vads_cust_address`.
+        cust_address => "vads_cust_address",
+        /// `vads_cust_zip`.
+        cust_zip => "vads_cust_zip",
+        /// `vads_cust_city`.
+        cust_city => "vads_cust_city",
+        /// `vads_cust_country`: 2 letters (ISO 3166).
+        cust_country => "vads_cust_country",
+        /// `vads_ship_to_first_name`.
+        ship_to_first_name => "vads_ship_to_first_name",
+        /// `vads_ship_to_last_name`.
+        ship_to_last_name => "vads_ship_to_last_name",
+        /// `vads_ship_to_street`.
+        ship_to_street => "vads_ship_to_street",
+        /// `vads_ship_to_zip`.
+        ship_to_zip => "vads_ship_to_zip",
+        /// `vads_ship_to_city`.
+        ship_to_city => "vads_ship_to_city",
+        /// `vads_ship_to_country`: 2 letters.
+        ship_to_country => "vads_ship_to_country",
+        /// `vads_language`: 2 lowercase letters (`fr`, `en`, ...).
+        language => "vads_language",
+        /// `vads_url_return`: where the browser comes back.
+        url_return => "vads_url_return",
+        /// `vads_url_success`.
+        url_success => "vads_url_success",
+        /// `vads_url_refused`.
+        url_refused => "vads_url_refused",
+        /// `vads_url_cancel`.
+        url_cancel => "vads_url_cancel",
+        /// `vads_url_error`.
+        url_error => "vads_url_error",
+        /// `vads_url_check`: overrides the notification URL for this payment.
+        url_check => "vads_url_check",
+        /// `vads_return_mode`: `GET`, `POST` or `NONE`.
+        return_mode => "vads_return_mode",
+        /// `vads_payment_config`: `SINGLE` (default) or `MULTI:...`.
+        payment_config => "vads_payment_config",
+    }
+
+    /// Normalises, validates and signs the form.
+    ///
+    /// # Errors
+    /// [`FormError::InvalidField`] naming the field and the rule (see the module
+    /// documentation), or a [`SignError`].
+    pub fn sign(self) -> Result<SignedForm, FormError> {
+        let FormBuilder {
+            shop,
+            fields,
+            currency_error,
+        } = self;
+        let mut out: IndexMap<String, String> = IndexMap::with_capacity(fields.len() + 6);
+        for (name, value) in fields {
+            let own = match name.as_str() {
+                "vads_site_id" => Some(shop.site_id()),
+                "vads_ctx_mode" => Some(shop.mode().as_str()),
+                "vads_version" => Some("V2"),
+                "signature" => Some(""),
+                _ => None,
+            };
+            if own.is_some_and(|own| own != value || name == "signature") {
+                return Err(invalid(
+                    &name,
+                    "is filled by the shop from its configuration; do not set it",
+                ));
+            }
+            check_name(&name)?;
+            let value = normalise(&name, &value)?;
+            out.insert(name, value);
+        }
+        if currency_error {
+            return Err(invalid(
+                "vads_currency",
+                "must be a known ISO 4217 code (EUR or 978)",
+            ));
+        }
+        for (name, default) in [
+            ("vads_action_mode", "INTERACTIVE"),
+            ("vads_page_action", "PAYMENT"),
+            ("vads_payment_config", "SINGLE"),
+        ] {
+            out.entry(name.to_owned())
+                .or_insert_with(|| default.to_owned());
+        }
+        out.entry("vads_trans_id".to_owned())
+            .or_insert_with(|| TransId::generate().0);
+        out.entry("vads_trans_date".to_owned())
+            .or_insert_with(|| TransDate::now().to_string());
+        for required in ["vads_amount", "vads_currency"] {
+            if !out.contains_key(required) {
+                return Err(invalid(required, "is required"));
+            }
+        }
+        for (name, value) in &out {
+            validate(name, value)?;
+        }
+        let signature = shop.sign(out.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
+        let mut fields: Vec<(String, String)> = out.into_iter().collect();
+        fields.push(("signature".to_owned(), signature.as_str().to_owned()));
+        Ok(SignedForm {
+            action: shop.payment_url().to_owned(),
+            fields,
+        })
+    }
+}
+
+fn check_name(name: &str) -> Result<(), FormError> {
+    let ok = name.len() > 5
+        && name.starts_with("vads_")
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            name,
+            "a field name must be vads_ followed by letters, digits or _",
+        ))
+    }
+}
+
+/// Trims and collapses whitespace (as the platforms' SDK does); refuses other control
+/// characters.
+fn normalise(name: &str, value: &str) -> Result<String, FormError> {
+    if value.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        return Err(invalid(name, "must not contain control characters"));
+    }
+    Ok(value.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Whether `url` is an absolute `http(s)` URL with a host and no whitespace.
+pub(crate) fn is_http_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(rest) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            !host.is_empty() && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    }
+}
+
+fn validate(name: &str, value: &str) -> Result<(), FormError> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some((_, max)) = LIMITS.iter().find(|(n, _)| *n == name) {
+        if value.chars().count() > *max {
+            return Err(invalid(
+                name,
+                match max {
+                    32 => "is longer than 32 characters",
+                    63 => "is longer than 63 characters",
+                    64 => "is longer than 64 characters",
+                    128 => "is longer than 128 characters",
+                    150 => "is longer than 150 characters",
+                    255 => "is longer than 255 characters",
+                    _ => "is longer than 1024 characters",
+                },
+            ));
+        }
+    }
+    let rule: Option<&'static str> = match name {
+        "vads_site_id" if !crate::shop::is_site_id(value) => Some("must be 8 digits"),
+        "vads_amount" if !digits(value) || value.len() > 18 => {
+            Some("must be digits only: an integer amount in minor units (5124 = 51.24 EUR)")
+        }
+        "vads_currency" if Currency::find(value).is_none() || !digits(value) => {
+            Some("must be a known ISO 4217 numeric code (978 for EUR)")
+        }
+        "vads_trans_id" => TransId::new(value).err().map(|e| match e {
+            FormError::InvalidField { rule, .. } => rule,
+            FormError::Sign(_) => "invalid",
+        }),
+        "vads_trans_date" if TransDate::parse(value).is_none() => {
+            Some("must be YYYYMMDDHHMMSS in UTC (14 digits)")
+        }
+        "vads_order_id"
+            if value.is_empty()
+                || !value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+        {
+            Some("must be 1 to 64 characters of [A-Za-z0-9_-]")
+        }
+        "vads_cust_email" if !is_email(value) => {
+            Some("must look like an e-mail address (name@domain.tld)")
+        }
+        "vads_cust_country" | "vads_ship_to_country"
+            if value.len() != 2 || !value.bytes().all(|b| b.is_ascii_alphabetic()) =>
+        {
+            Some("must be a 2-letter ISO 3166 country code")
+        }
+        "vads_language" if value.len() != 2 || !value.bytes().all(|b| b.is_ascii_lowercase()) => {
+            Some("must be 2 lowercase letters (ISO 639-1)")
+        }
+        "vads_return_mode" if !matches!(value, "GET" | "POST" | "NONE") => {
+            Some("must be GET, POST or NONE")
+        }
+        "vads_action_mode" if !matches!(value, "INTERACTIVE" | "SILENT") => {
+            Some("must be INTERACTIVE or SILENT")
+        }
+        "vads_redirect_success_timeout" | "vads_redirect_error_timeout"
+            if !digits(value)
+                || value.len() > 3
+                || value.parse::<u32>().map_or(true, |v| v > 300) =>
+        {
+            Some("must be 0 to 300 seconds")
+        }
+        "vads_validation_mode" if !matches!(value, "0" | "1" | "") => {
+            Some("must be 0 (automatic) or 1 (manual)")
+        }
+        "vads_capture_delay" if !digits(value) => Some("must be a number of days"),
+        "vads_cust_phone" | "vads_cust_cell_phone" | "vads_ship_to_phone_num"
+            if !value
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '.' | '(' | ')')) =>
+        {
+            Some("must contain only digits, spaces and + - . ( )")
+        }
+        n if n.starts_with("vads_url_") && !value.is_empty() && !is_http_url(value) => {
+            Some("must be an absolute http(s) URL")
+        }
+        _ => None,
+    };
+    match rule {
+        Some(rule) => Err(invalid(name, rule)),
+        None => Ok(()),
+    }
+}
+
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ','))
+}
+
+/// A signed payment form: where to post and exactly what to post, `signature` last.
+///
+/// Serializes to JSON as `{"action": "...", "fields": [[name, value], ...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SignedForm {
+    /// The payment URL.
+    pub action: String,
+    /// The fields in the order they were added, with `signature` last.
+    pub fields: Vec<(String, String)>,
+}
+
+impl SignedForm {
+    /// A field's value.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The signature.
+    #[must_use]
+    pub fn signature(&self) -> &str {
+        self.get("signature").unwrap_or_default()
+    }
+
+    /// A complete `<form method="POST">` with hidden inputs and a submit button. Every
+    /// attribute value is HTML-escaped, so the browser posts exactly the signed values.
+    #[must_use]
+    pub fn to_html(&self) -> String {
+        self.html(false)
+    }
+
+    /// As [`SignedForm::to_html`], plus a script that submits the form on load (the
+    /// button stays for browsers without JavaScript).
+    #[must_use]
+    pub fn to_html_auto_submit(&self) -> String {
+        self.html(true)
+    }
+
+    fn html(&self, auto_submit: bool) -> String {
+        let mut h = String::with_capacity(256 + self.fields.len() * 80);
+        let _ = writeln!(
+            h,
+            r#"<form method="POST" action="{}" accept-charset="UTF-8" id="vads-payment-form">"#,
+            escape_html(&self.action)
+        );
+        for (name, value) in &self.fields {
+            let _ = writeln!(
+                h,
+                r#"  <input type="hidden" name="{}" value="{}">"#,
+                escape_html(name),
+                escape_html(value)
+            );
+        }
+        h.push_str("  <button type=\"submit\">Pay</button>\n</form>\n");
+        if auto_submit {
+            h.push_str(
+                "<script>document.getElementById(\"vads-payment-form\").submit();</script>\n",
+            );
+        }
+        h
+    }
+}
+
+/// Escapes text for an HTML attribute value or text node: `&`, `<`, `>`, `"`, `'`.
+#[must_use]
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
