@@ -608,6 +608,14 @@ fn check_utf8(part: &[u8], flags: u8) -> Result<(), VerifyError> {
     }
 }
 
+/// The decoded `vads_site_id` of a body, if any (no validation: for diagnostics).
+#[must_use]
+pub fn segments_site_id(body: &[u8]) -> Option<String> {
+    segments(body)
+        .find(|f| f.name_is("vads_site_id"))
+        .map(|f| f.value().into_owned())
+}
+
 /// Iterates over the fields of a body that [`parse`] accepted (no validation here).
 pub(crate) fn segments(body: &[u8]) -> impl Iterator<Item = RawField<'_>> {
     body.split(|&b| b == b'&')

@@ -192,7 +192,8 @@ impl Brand {
         names
     };
 
-    /// The brand of a config name (case-insensitive; `-`, `_`, `&` and spaces ignored).
+    /// The brand of a config name (case-insensitive; `-`, `_` and spaces ignored, `&` read
+    /// as `and`).
     ///
     /// ```
     /// use vads::form::Brand;
@@ -203,8 +204,9 @@ impl Brand {
     #[must_use]
     pub fn from_name(name: &str) -> Option<Brand> {
         let norm = |s: &str| {
-            s.chars()
-                .filter(|c| !matches!(c, '-' | '_' | '&' | ' '))
+            s.replace('&', "and")
+                .chars()
+                .filter(|c| !matches!(c, '-' | '_' | ' '))
                 .flat_map(char::to_lowercase)
                 .collect::<String>()
         };

@@ -12,8 +12,12 @@ mod error;
 pub mod form;
 mod key;
 mod notification;
+pub mod preflight;
 mod shop;
+mod shops;
 mod signature;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use body::{MAX_BODY_LEN, MAX_FIELDS};
@@ -24,4 +28,5 @@ pub use notification::{
     UrlCheckSource,
 };
 pub use shop::{ConfigError, InvalidMode, Mode, Shop, ShopConfig};
+pub use shops::{Shops, ShopsConfig, DEFAULT_SHOP};
 pub use signature::{sign, signing_string_masked, Signature, KEY_MASK};

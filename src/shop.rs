@@ -146,6 +146,12 @@ pub struct ShopConfig {
     /// The payment URL, overriding the brand's.
     #[serde(default)]
     pub payment_url: Option<String>,
+    /// While changing the signature algorithm in the back office (the platform accepts
+    /// both for 24 hours), verification may accept either algorithm until this UTC time,
+    /// `YYYY-MM-DDTHH:MM:SSZ`, at most 48 hours ahead. The signature's shape (40 hex
+    /// digits or 44 base64 characters) tells which was used. Preflight warns while open.
+    #[serde(default)]
+    pub accept_both_algorithms_until: Option<String>,
     /// The shop's notification URL (informational: set it in the back office per mode;
     /// checked by the go-live preflight).
     #[serde(default)]
@@ -169,6 +175,7 @@ impl ShopConfig {
             production_key_file: None,
             production_key_env: None,
             previous_production_keys: Vec::new(),
+            accept_both_algorithms_until: None,
             brand: None,
             payment_url: None,
             notification_url: None,
@@ -262,12 +269,21 @@ impl ShopConfig {
         config.algorithm = algorithm("VADS_ALGORITHM")?.unwrap_or_default();
         config.test_algorithm = algorithm("VADS_TEST_ALGORITHM")?;
         config.production_algorithm = algorithm("VADS_PRODUCTION_ALGORITHM")?;
-        config.test_key = var("VADS_TEST_KEY")?.map(SecretString::new);
+        // Keys given in the environment are read from it (not copied into the config).
+        if std::env::var_os("VADS_TEST_KEY").is_some() {
+            config.test_key_env = Some("VADS_TEST_KEY".into());
+        }
         config.test_key_file = var("VADS_TEST_KEY_FILE")?.map(PathBuf::from);
-        config.test_key_env = var("VADS_TEST_KEY_ENV")?;
-        config.production_key = var("VADS_PRODUCTION_KEY")?.map(SecretString::new);
+        if let Some(v) = var("VADS_TEST_KEY_ENV")? {
+            config.test_key_env = Some(v);
+        }
+        if std::env::var_os("VADS_PRODUCTION_KEY").is_some() {
+            config.production_key_env = Some("VADS_PRODUCTION_KEY".into());
+        }
         config.production_key_file = var("VADS_PRODUCTION_KEY_FILE")?.map(PathBuf::from);
-        config.production_key_env = var("VADS_PRODUCTION_KEY_ENV")?;
+        if let Some(v) = var("VADS_PRODUCTION_KEY_ENV")? {
+            config.production_key_env = Some(v);
+        }
         if let Some(list) = var("VADS_PREVIOUS_PRODUCTION_KEYS")? {
             let list = zeroize::Zeroizing::new(list);
             config.previous_production_keys = list
@@ -292,7 +308,7 @@ impl ShopConfig {
 
 /// Replaces every `` `quoted` `` part of a parser message: it could quote a key.
 #[cfg(feature = "toml")]
-fn redact_quoted(message: &str) -> String {
+pub(crate) fn redact_quoted(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut inside = false;
     for c in message.chars() {
@@ -347,6 +363,22 @@ pub enum ConfigError {
         "same_keys: the test key and a production key are the same; they must be different secrets"
     )]
     SameTestAndProductionKey,
+    /// Two shops have the same site id (a notification could not be dispatched).
+    #[error("duplicate_site_id: shops {first} and {second} have the same site_id")]
+    DuplicateSiteId {
+        /// The first shop's name.
+        first: String,
+        /// The second shop's name.
+        second: String,
+    },
+    /// A shop's configuration is invalid.
+    #[error("shop {shop}: {source}")]
+    InShop {
+        /// The shop's name.
+        shop: String,
+        /// Why.
+        source: Box<ConfigError>,
+    },
     /// The configuration text or environment is invalid (syntax, type, unknown setting).
     #[error("invalid_config: {message}")]
     Invalid {
@@ -365,13 +397,15 @@ impl ConfigError {
             ConfigError::ConflictingKeySources { .. } => "key_source_conflict",
             ConfigError::Key { source, .. } => source.code(),
             ConfigError::SameTestAndProductionKey => "same_keys",
+            ConfigError::DuplicateSiteId { .. } => "duplicate_site_id",
+            ConfigError::InShop { source, .. } => source.code(),
             ConfigError::Invalid { .. } => "invalid_config",
         }
     }
 }
 
 /// Loads the key given by at most one of three sources; `Ok(None)` when none is given.
-fn load_key(
+pub(crate) fn load_key(
     which: &'static str,
     literal: Option<&SecretString>,
     file: Option<&PathBuf>,
@@ -434,6 +468,8 @@ pub struct Shop {
     production_key: Option<Key>,
     previous_production_keys: Vec<Key>,
     payment_url: String,
+    /// Unix time until which either algorithm is accepted to verify.
+    both_algorithms_until: Option<u64>,
 }
 
 impl Shop {
@@ -511,7 +547,23 @@ impl Shop {
                 message: "payment_url must be an absolute http(s) URL".into(),
             });
         }
+        let both_algorithms_until = match &config.accept_both_algorithms_until {
+            None => None,
+            Some(text) => {
+                let until = parse_utc(text).ok_or_else(|| ConfigError::Invalid {
+                    message: "accept_both_algorithms_until must be a UTC time YYYY-MM-DDTHH:MM:SSZ"
+                        .into(),
+                })?;
+                if until > unix_now().saturating_add(MAX_ALGORITHM_WINDOW) {
+                    return Err(ConfigError::Invalid {
+                        message: "accept_both_algorithms_until is more than 48 hours ahead: the window must be short (the platform accepts both algorithms for 24 hours)".into(),
+                    });
+                }
+                Some(until)
+            }
+        };
         Ok(Shop {
+            both_algorithms_until,
             payment_url,
             algorithm: config.algorithm_for(config.ctx_mode),
             site_id: config.site_id,
@@ -550,6 +602,12 @@ impl Shop {
     #[must_use]
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
+    }
+
+    /// The key that signs in the shop's mode (for the `testing` builder).
+    #[cfg(feature = "testing")]
+    pub(crate) fn signing_key(&self) -> Option<&Key> {
+        self.active_key()
     }
 
     /// The key that signs in the shop's mode.
@@ -691,23 +749,34 @@ impl Shop {
         let received = signature
             .decode_value_into(&mut buf)
             .ok_or(VerifyError::BadSignature)?;
-        let matched = self
+        let (matched, algorithm) = self
             .match_key(signed, received)
             .ok_or(VerifyError::BadSignature)?;
-        Ok(Notification::new(body, self.mode, matched, self.algorithm))
+        Ok(Notification::new(body, self.mode, matched, algorithm))
+    }
+
+    /// Whether an algorithm-change window is open now (either algorithm verifies).
+    #[must_use]
+    pub fn algorithm_window_open(&self) -> bool {
+        self.both_algorithms_until
+            .is_some_and(|until| unix_now() < until)
     }
 
     /// Which accepted key signed `fields`, if any.
-    fn match_key(&self, signed: &[RawField<'_>], received: &[u8]) -> Option<KeyMatch> {
-        let algorithm = self.algorithm;
+    fn match_key(&self, signed: &[RawField<'_>], received: &[u8]) -> Option<(KeyMatch, Algorithm)> {
+        let algorithm = if self.algorithm_window_open() {
+            Algorithm::from_signature_shape(received).unwrap_or(self.algorithm)
+        } else {
+            self.algorithm
+        };
         let current = self.active_key()?;
         if signature::verify_with_key(algorithm, signed, current.expose(), received) {
-            return Some(KeyMatch::Current);
+            return Some((KeyMatch::Current, algorithm));
         }
         if self.mode == Mode::Production {
             for (index, key) in self.previous_production_keys.iter().enumerate() {
                 if signature::verify_with_key(algorithm, signed, key.expose(), received) {
-                    return Some(KeyMatch::Previous { index });
+                    return Some((KeyMatch::Previous { index }, algorithm));
                 }
             }
         }
@@ -736,4 +805,50 @@ fn find<'s, 'a>(fields: &'s [RawField<'a>], name: &str) -> Option<&'s RawField<'
         .binary_search_by(|f| f.cmp_name_to(name.as_bytes()))
         .ok()
         .and_then(|i| fields.get(i))
+}
+
+/// The longest algorithm-change window accepted: 48 hours.
+const MAX_ALGORITHM_WINDOW: u64 = 48 * 3600;
+
+/// Seconds since the Unix epoch, now.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SSZ` (UTC) into Unix seconds.
+pub(crate) fn parse_utc(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    if b.len() != 20
+        || b.get(4) != Some(&b'-')
+        || b.get(7) != Some(&b'-')
+        || b.get(10) != Some(&b'T')
+        || b.get(13) != Some(&b':')
+        || b.get(16) != Some(&b':')
+        || b.get(19) != Some(&b'Z')
+    {
+        return None;
+    }
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let date = crate::notification::TransDate::parse(&digits)?;
+    if date.year < 1970 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let (y, m, d) = (
+        i64::from(date.year) - i64::from(date.month <= 2),
+        i64::from(date.month),
+        i64::from(date.day),
+    );
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400
+        + i64::from(date.hour) * 3600
+        + i64::from(date.minute) * 60
+        + i64::from(date.second);
+    u64::try_from(secs).ok()
 }

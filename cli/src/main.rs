@@ -11,7 +11,8 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use vads::body::{self, RawField};
-use vads::{Algorithm, Key, Shop, ShopConfig};
+use vads::preflight::{Finding, Severity};
+use vads::{Algorithm, Key, Shop, Shops, ShopsConfig};
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +35,37 @@ enum Command {
     Verify(VerifyArgs),
     /// Build and sign a payment form for the shop of a config; print it as HTML or JSON.
     Form(FormArgs),
+    /// Check that a config is ready to go live; print the findings.
+    Preflight(PreflightArgs),
+    /// Post a correctly signed, harmless notification (status ABANDONED) to the shop's
+    /// notification endpoint and report whether the platform would count it delivered.
+    Rehearse(RehearseArgs),
+}
+
+#[derive(Args)]
+struct PreflightArgs {
+    /// The shop's (or shops') TOML configuration.
+    #[arg(long, value_name = "PATH")]
+    config: PathBuf,
+    /// Output format.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    format: String,
+}
+
+#[derive(Args)]
+struct RehearseArgs {
+    /// The shop's (or shops') TOML configuration.
+    #[arg(long, value_name = "PATH")]
+    config: PathBuf,
+    /// The shop's notification endpoint.
+    #[arg(long, value_name = "URL")]
+    url: String,
+    /// The shop to rehearse, when the config has several.
+    #[arg(long, value_name = "NAME")]
+    shop: Option<String>,
+    /// Give up after this many seconds (the platform waits 35).
+    #[arg(long, value_name = "SECONDS", default_value_t = 35)]
+    timeout: u64,
 }
 
 #[derive(Args)]
@@ -56,6 +88,9 @@ struct FormArgs {
     /// Output format.
     #[arg(long, default_value = "html", value_parser = ["html", "json"])]
     format: String,
+    /// The shop, when the config has several.
+    #[arg(long, value_name = "NAME")]
+    shop: Option<String>,
 }
 
 #[derive(Args)]
@@ -142,6 +177,8 @@ fn main() -> ExitCode {
         Command::Sign(args) => sign(&args),
         Command::Verify(args) => verify(&args),
         Command::Form(args) => form(&args),
+        Command::Preflight(args) => preflight(&args),
+        Command::Rehearse(args) => rehearse(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -200,21 +237,43 @@ fn sign(args: &SignArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn load_shop(path: &PathBuf) -> Result<Shop, Failure> {
-    let config = ShopConfig::from_toml_file(path).map_err(usage_error)?;
-    Shop::new(config).map_err(usage_error)
+fn load_shops(path: &PathBuf) -> Result<Shops, Failure> {
+    let config = ShopsConfig::from_toml_file(path).map_err(usage_error)?;
+    Shops::new(config).map_err(usage_error)
+}
+
+/// The shop named `name`, or the only one.
+fn pick<'s>(shops: &'s Shops, name: Option<&str>) -> Result<&'s Shop, Failure> {
+    match name {
+        Some(n) => shops
+            .get(n)
+            .ok_or_else(|| usage_error(format!("usage: no shop named {n:?} in the config"))),
+        None => shops.only().ok_or_else(|| {
+            let names: Vec<&str> = shops.names().collect();
+            usage_error(format!(
+                "usage: the config has several shops; choose one with --shop ({})",
+                names.join(", ")
+            ))
+        }),
+    }
 }
 
 fn verify(args: &VerifyArgs) -> Result<(), Failure> {
-    let shop = load_shop(&args.config)?;
+    let shops = load_shops(&args.config)?;
     let body = read_stdin()?;
     if args.explain {
-        if let Ok(s) = shop.explain(&body) {
+        let site = body::segments_site_id(&body);
+        let shop = shops
+            .iter()
+            .find(|(_, s)| Some(s.site_id()) == site.as_deref())
+            .map(|(_, s)| s);
+        if let Some(Ok(s)) = shop.or(shops.only()).map(|shop| shop.explain(&body)) {
             let _ = writeln!(std::io::stderr(), "{s}");
         }
     }
-    let n = shop.verify(&body).map_err(data_error)?;
+    let (name, n) = shops.verify(&body).map_err(data_error)?;
     let json = serde_json::json!({
+        "shop": name,
         "kind": match n.kind() { vads::Kind::Ipn => "ipn", vads::Kind::BrowserReturn => "browser_return" },
         "mode": n.mode().as_str(),
         "site_id": n.site_id(),
@@ -240,7 +299,8 @@ fn verify(args: &VerifyArgs) -> Result<(), Failure> {
 }
 
 fn form(args: &FormArgs) -> Result<(), Failure> {
-    let shop = load_shop(&args.config)?;
+    let shops = load_shops(&args.config)?;
+    let shop = pick(&shops, args.shop.as_deref())?;
     let mut builder = shop
         .form()
         .field("vads_amount", args.amount.as_str())
@@ -261,4 +321,112 @@ fn form(args: &FormArgs) -> Result<(), Failure> {
         print!("{}", signed.to_html());
     }
     Ok(())
+}
+
+fn preflight(args: &PreflightArgs) -> Result<(), Failure> {
+    let config = ShopsConfig::from_toml_file(&args.config).map_err(usage_error)?;
+    let findings = vads::preflight::preflight(&config);
+    let ready = vads::preflight::ready(&findings);
+    if args.format == "json" {
+        let json = serde_json::json!({ "ready": ready, "findings": findings });
+        println!("{json}");
+    } else {
+        for f in &findings {
+            print_finding(f);
+        }
+        let errors = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
+        let warnings = findings.len() - errors;
+        if ready {
+            println!("ready to go live ({warnings} warning(s))");
+        } else {
+            println!("NOT ready to go live: {errors} error(s), {warnings} warning(s)");
+        }
+    }
+    if ready {
+        Ok(())
+    } else {
+        Err(Failure {
+            status: 1,
+            message: "not_ready: the config has error-level findings".into(),
+        })
+    }
+}
+
+fn print_finding(f: &Finding) {
+    let level = match f.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let shop = f
+        .shop
+        .as_deref()
+        .map(|s| format!("[{s}] "))
+        .unwrap_or_default();
+    println!("{level}: {shop}{}: {}\n  fix: {}", f.code, f.message, f.fix);
+}
+
+fn rehearse(args: &RehearseArgs) -> Result<(), Failure> {
+    let shops = load_shops(&args.config)?;
+    let shop = pick(&shops, args.shop.as_deref())?;
+    if !(args.url.starts_with("http://") || args.url.starts_with("https://")) {
+        return Err(usage_error("usage: --url must be an absolute http(s) URL"));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    // Synthetic and harmless: ABANDONED (nothing to fulfil), a transaction id in the
+    // platform's reserved range 900000-999999 (a shop never generates one), an order id
+    // with a REHEARSAL prefix, and a marker field.
+    let trans_id = format!("9{:05}", now.as_secs() % 100_000);
+    let order_id = format!("VADS-REHEARSAL-{}", now.as_secs());
+    let body = vads::testing::NotificationBuilder::new(shop)
+        .status(vads::TransStatus::Abandoned)
+        .amount(0)
+        .order_id(&order_id)
+        .trans_id(&trans_id)
+        .trans_uuid(&format!("00000000{:024x}", now.as_nanos()))
+        .field("vads_ext_info_vads_rehearsal", "1")
+        .body()
+        .map_err(data_error)?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(args.timeout.max(1))))
+        .build()
+        .into();
+    let started = std::time::Instant::now();
+    let result = agent
+        .post(&args.url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("User-Agent", "vads-rehearse")
+        .send(body.as_bytes());
+    let elapsed = started.elapsed();
+    let response = result.map_err(|e| {
+        data_error(format!(
+            "unreachable: could not deliver to {} after {} ms: {e}",
+            args.url,
+            elapsed.as_millis()
+        ))
+    })?;
+    let status = response.status().as_u16();
+    let delivered = matches!(status, 200..=206 | 301 | 302 | 303 | 307 | 308);
+    let slow = elapsed.as_secs() >= 35;
+    println!(
+        "{} {status} in {} ms (order {order_id}, mode {}): the platform would count this delivery as {}",
+        args.url,
+        elapsed.as_millis(),
+        shop.mode(),
+        if delivered && !slow { "successful" } else { "FAILED" }
+    );
+    if delivered && !slow {
+        Ok(())
+    } else {
+        Err(Failure {
+            status: 1,
+            message: format!("delivery_failed: the endpoint answered {status}; the platform retries anything but 200-206, 301, 302, 303, 307, 308 within 35 s"),
+        })
+    }
 }
