@@ -7,6 +7,7 @@
 )]
 
 mod algorithm;
+pub mod answer;
 pub mod body;
 mod error;
 pub mod form;

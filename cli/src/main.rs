@@ -412,7 +412,7 @@ fn rehearse(args: &RehearseArgs) -> Result<(), Failure> {
         ))
     })?;
     let status = response.status().as_u16();
-    let delivered = matches!(status, 200..=206 | 301 | 302 | 303 | 307 | 308);
+    let delivered = vads::answer::platform_counts_delivered(status);
     let slow = elapsed.as_secs() >= 35;
     println!(
         "{} {status} in {} ms (order {order_id}, mode {}): the platform would count this delivery as {}",

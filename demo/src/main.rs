@@ -1,0 +1,70 @@
+//! `vads-demo`: starts the demo shop and the platform simulator on 127.0.0.1 and prints
+//! the URL to open.
+//!
+//! Settings (environment): `VADS_DEMO_CONFIG` (default: demo.toml beside this crate),
+//! `VADS_DEMO_SHOP_ADDR` (127.0.0.1:8080), `VADS_DEMO_SIMULATOR_ADDR` (127.0.0.1:8081),
+//! `VADS_DEMO_DB` (a SQLite file in the temporary folder). When the config's
+//! `payment_url` is on 127.0.0.1 forms go to the simulator; otherwise to that URL (a real
+//! platform).
+
+use std::time::Duration;
+use vads::ShopConfig;
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("vads-demo: {message}");
+    std::process::exit(2);
+}
+
+#[tokio::main]
+async fn main() {
+    let config_path = env_or(
+        "VADS_DEMO_CONFIG",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/demo.toml"),
+    );
+    let load = || ShopConfig::from_toml_file(&config_path).unwrap_or_else(|e| fail(&e.to_string()));
+    let bind = |addr: String| {
+        std::net::TcpListener::bind(&addr)
+            .unwrap_or_else(|e| fail(&format!("cannot listen on {addr}: {e}")))
+    };
+    let shop_listener = bind(env_or("VADS_DEMO_SHOP_ADDR", "127.0.0.1:8080"));
+    let simulator_listener = bind(env_or("VADS_DEMO_SIMULATOR_ADDR", "127.0.0.1:8081"));
+    let sim_addr = simulator_listener
+        .local_addr()
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let mut shop = load();
+    let local = shop
+        .payment_url
+        .as_deref()
+        .is_none_or(|u| u.starts_with("http://127.0.0.1"));
+    if local {
+        shop.payment_url = Some(format!("http://{sim_addr}/vads-payment/"));
+    }
+    let database = std::env::var_os("VADS_DEMO_DB")
+        .map(Into::into)
+        .unwrap_or_else(|| std::env::temp_dir().join("vads-demo.sqlite"));
+    let demo = vads_demo::start(vads_demo::DemoConfig {
+        shop,
+        platform_shop: load(),
+        shop_listener,
+        simulator_listener,
+        database,
+        retry_delay: Duration::from_secs(2),
+    })
+    .unwrap_or_else(|e| fail(&e));
+    println!("vads demo shop:      {}/   <- open this", demo.shop_url);
+    println!(
+        "platform simulator:  {}/vads-payment/{}",
+        demo.simulator_url,
+        if local {
+            ""
+        } else {
+            " (unused: the config posts to a real platform)"
+        }
+    );
+    println!("Press Ctrl-C to stop.");
+    let _ = tokio::signal::ctrl_c().await;
+}

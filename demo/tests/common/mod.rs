@@ -1,0 +1,65 @@
+//! Starts the demo on ephemeral ports with its own database.
+#![allow(dead_code)]
+
+use std::time::Duration;
+use vads::{Mode, SecretString, ShopConfig};
+
+pub const KEY: &str = "DemoTestKey4Vads2026";
+
+pub struct Running {
+    pub demo: vads_demo::Demo,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn config(payment_url: Option<String>) -> ShopConfig {
+    let mut c = ShopConfig::new("12345678", Mode::Test);
+    c.test_key = Some(SecretString::new(KEY.into()));
+    c.payment_url = payment_url;
+    c
+}
+
+pub fn start(name: &str) -> Running {
+    let shop_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let simulator_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let sim = simulator_listener.local_addr().unwrap();
+    let db = std::env::temp_dir().join(format!("vads-demo-{name}-{}.sqlite", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let demo = rt
+        .block_on(async {
+            vads_demo::start(vads_demo::DemoConfig {
+                shop: config(Some(format!("http://{sim}/vads-payment/"))),
+                platform_shop: config(None),
+                shop_listener,
+                simulator_listener,
+                database: db,
+                retry_delay: Duration::from_millis(200),
+            })
+        })
+        .unwrap();
+    Running { demo, _rt: rt }
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into()
+}
+
+pub fn order_state(shop_url: &str, order_id: &str) -> serde_json::Value {
+    let body = agent()
+        .get(&format!("{shop_url}/orders/{order_id}"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    serde_json::from_str(&body).unwrap()
+}

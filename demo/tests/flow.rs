@@ -1,0 +1,256 @@
+//! The demo's whole flow over HTTP (no browser): shop → simulator → notification → return,
+//! replay, refusal, cancellation, a tampered form, and orders never moving backwards.
+
+mod common;
+
+use common::{agent, order_state, start};
+use vads::testing::NotificationBuilder;
+use vads::{Mode, SecretString, Shop, ShopConfig, TransStatus, UrlCheckSource};
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The hidden inputs of the first form of an HTML page.
+fn inputs(html: &str) -> Vec<(String, String)> {
+    html.split("<input ")
+        .skip(1)
+        .filter_map(|tag| {
+            let attr = |a: &str| {
+                tag.split(&format!("{a}=\""))
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+                    .map(unescape)
+            };
+            Some((attr("name")?, attr("value")?))
+        })
+        .collect()
+}
+
+fn encode(fields: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (n, v) in fields {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        vads::testing::urlencode_into(n, &mut out);
+        out.push('=');
+        vads::testing::urlencode_into(v, &mut out);
+    }
+    out
+}
+
+fn post(url: &str, body: &str) -> (u16, String, Option<String>) {
+    let r = agent()
+        .post(url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(body.as_bytes())
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, r.into_body().read_to_string().unwrap(), location)
+}
+
+/// Pays (or refuses, or cancels) one order; returns its id and the return page.
+fn checkout(shop: &str, choice: &str, tamper: bool) -> (String, u16, String) {
+    let (_, page, _) = post(&format!("{shop}/order"), "");
+    let action = page
+        .split("action=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut fields = inputs(&page);
+    let order_id = fields
+        .iter()
+        .find(|(n, _)| n == "vads_order_id")
+        .unwrap()
+        .1
+        .clone();
+    if tamper {
+        fields
+            .iter_mut()
+            .find(|(n, _)| n == "vads_amount")
+            .unwrap()
+            .1 = "1".into();
+    }
+    let (status, page, _) = post(&action, &encode(&fields));
+    if status != 200 {
+        return (order_id, status, page);
+    }
+    let token = inputs(&page)
+        .into_iter()
+        .find(|(n, _)| n == "token")
+        .unwrap()
+        .1;
+    let decide = action.replace("/vads-payment/", "/vads-payment/decide");
+    let (status, _, location) = post(&decide, &format!("token={token}&choice={choice}"));
+    assert_eq!(status, 303, "redirect to the shop's return URL");
+    let r = agent().get(&location.unwrap()).call().unwrap();
+    let status = r.status().as_u16();
+    (order_id, status, r.into_body().read_to_string().unwrap())
+}
+
+#[test]
+fn pay_replay_refuse_cancel() {
+    let running = start("flow");
+    let shop = &running.demo.shop_url;
+
+    let (order, status, page) = checkout(shop, "pay", false);
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<strong id=\"state\">paid</strong>"),
+        "{page}"
+    );
+    assert_eq!(order_state(shop, &order)["state"], "paid");
+    assert_eq!(order_state(shop, &order)["deliveries"], 1);
+
+    // The back office replays the notification: recorded once, nothing changes.
+    let (status, body, _) = post(
+        &format!(
+            "{}/admin/replay?order_id={order}",
+            running.demo.simulator_url
+        ),
+        "",
+    );
+    assert_eq!((status, body.as_str()), (200, "shop answered 200"));
+    assert_eq!(order_state(shop, &order)["state"], "paid");
+    assert_eq!(order_state(shop, &order)["deliveries"], 1);
+
+    let (order, _, page) = checkout(shop, "refuse", false);
+    assert!(page.contains(">refused<"), "{page}");
+    assert_eq!(order_state(shop, &order)["state"], "refused");
+
+    let (order, _, page) = checkout(shop, "cancel", false);
+    assert!(page.contains(">cancelled<"), "{page}");
+    assert_eq!(order_state(shop, &order)["state"], "cancelled");
+}
+
+#[test]
+fn tampered_form_gets_the_platform_error_page() {
+    let running = start("tamper");
+    let (order, status, page) = checkout(&running.demo.shop_url, "pay", true);
+    assert_eq!(status, 400);
+    assert!(page.contains("Error 00"), "{page}");
+    assert_eq!(
+        order_state(&running.demo.shop_url, &order)["state"],
+        "pending"
+    );
+}
+
+#[test]
+fn late_and_forged_notifications() {
+    let running = start("late");
+    let shop_url = &running.demo.shop_url;
+    let (order, _, _) = checkout(shop_url, "pay", false);
+    let mut c = ShopConfig::new("12345678", Mode::Test);
+    c.test_key = Some(SecretString::new(common::KEY.into()));
+    let shop = Shop::new(c).unwrap();
+    // A late "pending" status after the payment: recorded, but the order stays paid.
+    let late = NotificationBuilder::new(&shop)
+        .order_id(&order)
+        .status(TransStatus::WaitingAuthorisation)
+        .url_check_src(UrlCheckSource::Batch)
+        .body()
+        .unwrap();
+    let (status, _, _) = post(&format!("{shop_url}/notify"), &late);
+    assert_eq!(status, 200);
+    assert_eq!(order_state(shop_url, &order)["state"], "paid");
+    assert_eq!(order_state(shop_url, &order)["deliveries"], 2);
+    // A forged one: 400, nothing recorded.
+    let key: vads::Key = "not-the-key-123".parse().unwrap();
+    let forged = NotificationBuilder::new(&shop)
+        .order_id(&order)
+        .status(TransStatus::Refused)
+        .body_signed_with(&key, vads::Algorithm::HmacSha256)
+        .unwrap();
+    let (status, body, _) = post(&format!("{shop_url}/notify"), &forged);
+    assert_eq!((status, body.as_str()), (400, "rejected"));
+    assert_eq!(order_state(shop_url, &order)["deliveries"], 2);
+    // A wrong-mode one: 400 too.
+    let prod = NotificationBuilder::new(&shop)
+        .order_id(&order)
+        .mode(Mode::Production)
+        .body()
+        .unwrap();
+    assert_eq!(post(&format!("{shop_url}/notify"), &prod).0, 400);
+}
+
+#[test]
+fn notifications_are_retried_until_the_shop_answers_success() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let running = start("retry");
+    // A flaky notification endpoint: 500 first, then 200; it records url_check_src.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for (i, stream) in listener.incoming().take(2).enumerate() {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut len = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).unwrap();
+            tx.send(String::from_utf8(body).unwrap()).unwrap();
+            let status = if i == 0 { "500 Oops" } else { "200 OK" };
+            write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+        }
+    });
+    let mut c = ShopConfig::new("12345678", Mode::Test);
+    c.test_key = Some(SecretString::new(common::KEY.into()));
+    c.payment_url = Some(format!("{}/vads-payment/", running.demo.simulator_url));
+    let shop = Shop::new(c).unwrap();
+    let form = shop
+        .form()
+        .amount(100)
+        .currency("EUR")
+        .order_id("R-1")
+        .url_check(url)
+        .sign()
+        .unwrap();
+    let (status, page, _) = post(&form.action, &encode(&form.fields));
+    assert_eq!(status, 200, "{page}");
+    let token = inputs(&page)
+        .into_iter()
+        .find(|(n, _)| n == "token")
+        .unwrap()
+        .1;
+    let (status, _, _) = post(
+        &form
+            .action
+            .replace("/vads-payment/", "/vads-payment/decide"),
+        &format!("token={token}&choice=pay"),
+    );
+    assert_eq!(status, 200, "no return URL: a done page");
+    let first = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    let second = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    assert!(first.contains("vads_url_check_src=PAY"));
+    assert!(second.contains("vads_url_check_src=RETRY"));
+    assert!(
+        shop.verify(second.as_bytes()).is_ok(),
+        "the retry is correctly signed"
+    );
+}
