@@ -29,7 +29,12 @@ fn tmp(name: &str, content: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("vads-cli-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
-    std::fs::write(&p, content).unwrap();
+    // Written aside then renamed: tests running in parallel may write the same file.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let aside = dir.join(format!("{name}.{n}.tmp"));
+    std::fs::write(&aside, content).unwrap();
+    std::fs::rename(&aside, &p).unwrap();
     p
 }
 

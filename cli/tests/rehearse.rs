@@ -13,7 +13,10 @@ const KEY: &str = "RehearsalProdKey77";
 fn config() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("vads-rehearse-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join("shop.toml");
+    // One file per call: tests run in parallel.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let p = dir.join(format!("shop-{n}.toml"));
     std::fs::write(
         &p,
         format!("site_id = \"12345678\"\nctx_mode = \"PRODUCTION\"\nproduction_key = \"{KEY}\"\n"),
