@@ -33,6 +33,7 @@ fn replay(target: &str, check: fn(&[u8])) -> usize {
             }
         }
     }
+    eprintln!("{target}: {count} inputs replayed");
     count
 }
 
