@@ -128,6 +128,11 @@ impl<'a> RawField<'a> {
         }
     }
 
+    /// Whether the name contains escapes (`%` or `+`).
+    pub(crate) fn name_escaped(&self) -> bool {
+        self.flags & NAME_ESCAPED != 0
+    }
+
     /// Whether the decoded name starts with `vads_`.
     pub(crate) fn is_vads(&self) -> bool {
         if self.flags & NAME_ESCAPED == 0 {
@@ -163,6 +168,16 @@ impl<'a> RawField<'a> {
             f(self.value);
         } else {
             for_each_decoded_chunk(self.value, f);
+        }
+    }
+
+    /// Feeds the decoded value to `sink`.
+    #[inline]
+    pub(crate) fn decode_value_to<S: DecodedSink>(&self, sink: &mut S) {
+        if self.flags & VALUE_ESCAPED == 0 {
+            sink.run(self.value);
+        } else {
+            decode_to(self.value, sink);
         }
     }
 
@@ -303,6 +318,54 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
+/// Receives decoded bytes: runs borrowed from the input, and single decoded bytes.
+pub(crate) trait DecodedSink {
+    /// A run of bytes that needed no decoding.
+    fn run(&mut self, bytes: &[u8]);
+    /// One decoded byte (from `%XX` or `+`).
+    fn byte(&mut self, byte: u8);
+}
+
+/// Decodes a validated encoded part into `sink`.
+#[inline]
+fn decode_to<S: DecodedSink>(raw: &[u8], sink: &mut S) {
+    let mut rest = raw;
+    loop {
+        let run = find_escape(rest, 0);
+        if run > 0 {
+            sink.run(rest.get(..run).unwrap_or_default());
+        }
+        rest = rest.get(run..).unwrap_or_default();
+        let Some((&b, tail)) = rest.split_first() else {
+            break;
+        };
+        if b == b'+' {
+            sink.byte(b' ');
+            rest = tail;
+        } else {
+            // Runs of escapes (%C3%A9, %22%3A...) decoded without going back to the search.
+            let mut t = tail;
+            loop {
+                match decode_escape(t) {
+                    Some(d) => {
+                        sink.byte(d);
+                        t = t.get(2..).unwrap_or_default();
+                    }
+                    None => {
+                        sink.byte(b'%');
+                        break;
+                    }
+                }
+                match t.split_first() {
+                    Some((b'%', after)) => t = after,
+                    _ => break,
+                }
+            }
+            rest = t;
+        }
+    }
+}
+
 /// Calls `f` with the decoded bytes of a validated encoded part, in contiguous chunks:
 /// runs of plain bytes straight from the input, decoded bytes batched in a stack buffer.
 fn for_each_decoded_chunk(raw: &[u8], mut f: impl FnMut(&[u8])) {
@@ -345,8 +408,8 @@ fn for_each_decoded_chunk(raw: &[u8], mut f: impl FnMut(&[u8])) {
     }
 }
 
-/// Byte classes for the one scanning pass: 0 ordinary, 1 `&`, 2 `=`, 3 `%`, 4 `+`,
-/// 5 control character, 6 non-ASCII.
+/// Byte classes (the byte-at-a-time tail of the 8-byte searches): 0 ordinary, 1 `&`,
+/// 2 `=`, 3 `%`, 4 `+`, 5 control character, 6 non-ASCII.
 const CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
@@ -461,26 +524,6 @@ fn find(
     }
 }
 
-/// The first byte the parser must look at: `&`, `=`, `%`, `+`, a control character, or a
-/// non-ASCII byte.
-#[inline]
-fn find_special(s: &[u8], from: usize) -> usize {
-    find(
-        s,
-        from,
-        |x| {
-            bytes_equal(x, b'&')
-                | bytes_equal(x, b'=')
-                | bytes_equal(x, b'%')
-                | bytes_equal(x, b'+')
-                | bytes_equal(x, 0x7f)
-                | bytes_below(x, 0x20)
-                | (x & HI)
-        },
-        |b| CLASS[usize::from(b)] != 0,
-    )
-}
-
 /// The first `%` or `+`.
 #[inline]
 fn find_escape(s: &[u8], from: usize) -> usize {
@@ -493,6 +536,10 @@ fn find_escape(s: &[u8], from: usize) -> usize {
 }
 
 /// The one scanning pass: validates `body` and calls `emit` with each field in body order.
+///
+/// Segments are found with an 8-bytes-at-a-time search for `&`; within a segment, the name
+/// ends at the first `=`, and each part is checked by [`part_flags`], which skips ordinary
+/// bytes 8 at a time and handles runs of escapes in a tight loop.
 fn scan<'a>(
     body: &'a [u8],
     mut emit: impl FnMut(RawField<'a>) -> Result<(), VerifyError>,
@@ -501,67 +548,90 @@ fn scan<'a>(
         return Err(VerifyError::BodyTooLarge);
     }
     let mut start = 0usize;
-    let mut eq: Option<usize> = None;
-    // Per part: bit 0 escaped (needs decoding), bit 1 non-ASCII (needs UTF-8 validation).
-    let mut name_flags = 0u8;
-    let mut value_flags = 0u8;
-    let mut i = 0usize;
-    loop {
-        let at = find_special(body, i);
-        let class = body.get(at).map_or(1, |&b| CLASS[usize::from(b)]);
-        let flags = if eq.is_some() {
-            &mut value_flags
-        } else {
-            &mut name_flags
-        };
-        match class {
-            1 => {
-                // End of a segment (or of the body).
-                if at > start {
-                    let segment = body.get(start..at).unwrap_or_default();
-                    emit(finish_segment(
-                        segment,
-                        eq.map(|e| e - start),
-                        name_flags,
-                        value_flags,
-                    )?)?;
-                }
-                if at >= body.len() {
-                    return Ok(());
-                }
-                start = at + 1;
-                eq = None;
-                name_flags = 0;
-                value_flags = 0;
-                i = at + 1;
-            }
-            2 => {
-                if eq.is_none() {
-                    eq = Some(at);
-                }
-                i = at + 1;
-            }
-            3 => {
-                let tail = body.get(at + 1..).unwrap_or_default();
-                match decode_escape(tail) {
-                    None => return Err(VerifyError::MalformedBody),
-                    // Only a non-ASCII byte can make the part invalid UTF-8.
-                    Some(d) if d >= 0x80 => *flags |= 3,
-                    Some(_) => *flags |= 1,
-                }
-                i = at + 3;
-            }
-            4 => {
-                *flags |= 1;
-                i = at + 1;
-            }
-            5 => return Err(VerifyError::MalformedBody),
-            _ => {
-                *flags |= 2;
-                i = at + 1;
-            }
+    while start <= body.len() {
+        let end = find_amp(body, start);
+        let segment = body.get(start..end).unwrap_or_default();
+        if !segment.is_empty() {
+            let eq = Some(find(segment, 0, |x| bytes_equal(x, b'='), |b| b == b'='))
+                .filter(|&e| e < segment.len());
+            let (name, value) = match eq {
+                Some(e) => (
+                    segment.get(..e).unwrap_or_default(),
+                    segment.get(e + 1..).unwrap_or_default(),
+                ),
+                None => (segment, &b""[..]),
+            };
+            emit(finish_segment(
+                segment,
+                eq,
+                part_flags(name)?,
+                part_flags(value)?,
+            )?)?;
         }
+        start = end + 1;
     }
+    Ok(())
+}
+
+/// The first byte of a part (no `&` in it) that [`part_flags`] must look at: `%`, `+`, a
+/// control character, `0x7F` or a non-ASCII byte.
+#[inline]
+fn find_part_special(s: &[u8], from: usize) -> usize {
+    find(
+        s,
+        from,
+        |x| {
+            bytes_equal(x, b'%')
+                | bytes_equal(x, b'+')
+                | bytes_below(x, 0x20)
+                // Bytes >= 0x7F, exactly (no carry leaves a byte).
+                | ((((x & !HI) + LO) | x) & HI)
+        },
+        |b| matches!(CLASS[usize::from(b)], 3..=6),
+    )
+}
+
+/// The first `&` at or after `from`, or `s.len()`.
+#[inline]
+fn find_amp(s: &[u8], from: usize) -> usize {
+    find(s, from, |x| bytes_equal(x, b'&'), |b| b == b'&')
+}
+
+/// Validates one part (a name or a value, without `&`): escapes, control characters.
+/// Returns bit 0 "escaped" (needs decoding) and bit 1 "non-ASCII" (needs UTF-8
+/// validation).
+#[inline]
+fn part_flags(part: &[u8]) -> Result<u8, VerifyError> {
+    let mut flags = 0u8;
+    let mut i = find_part_special(part, 0);
+    while let Some(&b) = part.get(i) {
+        match b {
+            b'%' => {
+                // A run of escapes (%C3%A9, %22%3A%22...) without going back to the search.
+                let mut j = i;
+                while part.get(j) == Some(&b'%') {
+                    match decode_escape(part.get(j + 1..).unwrap_or_default()) {
+                        None => return Err(VerifyError::MalformedBody),
+                        Some(d) => flags |= if d >= 0x80 { 3 } else { 1 },
+                    }
+                    j += 3;
+                }
+                i = j;
+            }
+            b'+' => {
+                flags |= 1;
+                i += 1;
+            }
+            b'=' | b'&' => i += 1,
+            0x80..=0xff => {
+                flags |= 2;
+                i += 1;
+            }
+            _ => return Err(VerifyError::MalformedBody), // control character
+        }
+        i = find_part_special(part, i);
+    }
+    Ok(flags)
 }
 
 /// Builds a field from a segment whose escapes were checked, validating UTF-8 where needed.

@@ -12,8 +12,15 @@ fn key_file(name: &str, content: &str, mode: u32) -> String {
     let dir = std::env::temp_dir().join(format!("vads-golive-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
-    std::fs::write(&p, content).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    // Written aside with its mode, then renamed: tests run in parallel and read these.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let aside = dir.join(format!(
+        "{name}.{}.tmp",
+        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    ));
+    std::fs::write(&aside, content).unwrap();
+    std::fs::set_permissions(&aside, std::fs::Permissions::from_mode(mode)).unwrap();
+    std::fs::rename(&aside, &p).unwrap();
     p.display().to_string()
 }
 

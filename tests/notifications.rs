@@ -596,21 +596,3 @@ fn no_key_in_debug_or_errors() {
     let k: vads::Key = PROD_KEY.parse().unwrap();
     assert_eq!(format!("{k:?}"), "Key([REDACTED])");
 }
-
-#[test]
-fn config_from_env() {
-    // Variables unique to this test (tests run in parallel in one process).
-    std::env::set_var("VADS_SITE_ID", SITE);
-    std::env::set_var("VADS_CTX_MODE", "TEST");
-    std::env::set_var("VADS_TEST_KEY", TEST_KEY);
-    std::env::set_var("VADS_ALGORITHM", "SHA-1");
-    let shop = Shop::new(ShopConfig::from_env().unwrap()).unwrap();
-    assert_eq!(shop.algorithm(), Algorithm::Sha1);
-    let body = signed_body(&realistic_notification("TEST", SITE), TEST_KEY, "SHA-1");
-    assert!(shop.verify(body.as_bytes()).is_ok());
-    std::env::set_var("VADS_CTX_MODE", "prod");
-    assert!(ShopConfig::from_env()
-        .unwrap_err()
-        .to_string()
-        .contains("VADS_CTX_MODE"));
-}

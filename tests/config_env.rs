@@ -1,0 +1,28 @@
+//! `ShopConfig::from_env`, alone in its test binary: it sets environment variables, which
+//! must not race with other tests reading the environment.
+
+mod common;
+
+use common::{realistic_notification, signed_body};
+use vads::{Algorithm, Shop, ShopConfig};
+
+const SITE: &str = "12345678";
+const TEST_KEY: &str = "TestKey1122334455667788";
+
+#[test]
+fn config_from_env() {
+    // Variables unique to this test (tests run in parallel in one process).
+    std::env::set_var("VADS_SITE_ID", SITE);
+    std::env::set_var("VADS_CTX_MODE", "TEST");
+    std::env::set_var("VADS_TEST_KEY", TEST_KEY);
+    std::env::set_var("VADS_ALGORITHM", "SHA-1");
+    let shop = Shop::new(ShopConfig::from_env().unwrap()).unwrap();
+    assert_eq!(shop.algorithm(), Algorithm::Sha1);
+    let body = signed_body(&realistic_notification("TEST", SITE), TEST_KEY, "SHA-1");
+    assert!(shop.verify(body.as_bytes()).is_ok());
+    std::env::set_var("VADS_CTX_MODE", "prod");
+    assert!(ShopConfig::from_env()
+        .unwrap_err()
+        .to_string()
+        .contains("VADS_CTX_MODE"));
+}
