@@ -596,3 +596,23 @@ fn no_key_in_debug_or_errors() {
     let k: vads::Key = PROD_KEY.parse().unwrap();
     assert_eq!(format!("{k:?}"), "Key([REDACTED])");
 }
+
+#[test]
+fn key_files_are_read_with_a_bound() {
+    // A config naming a device as a key file must not exhaust memory.
+    let e = vads::Key::from_file("/dev/zero").unwrap_err();
+    assert_eq!(e.code(), "key_file_too_large");
+    let big = std::env::temp_dir().join(format!("vads-big-key-{}", std::process::id()));
+    std::fs::write(&big, "k".repeat(vads::MAX_KEY_FILE_LEN + 1)).unwrap();
+    assert_eq!(
+        vads::Key::from_file(&big).unwrap_err().code(),
+        "key_file_too_large"
+    );
+    std::fs::write(&big, "k".repeat(vads::MAX_KEY_FILE_LEN)).unwrap();
+    assert!(vads::Key::from_file(&big).is_ok());
+    std::fs::write(&big, b"\xff\xfe").unwrap();
+    assert_eq!(
+        vads::Key::from_file(&big).unwrap_err().code(),
+        "key_file_invalid"
+    );
+}
