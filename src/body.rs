@@ -41,6 +41,9 @@ pub const MAX_FIELDS: usize = 512;
 
 const NAME_ESCAPED: u8 = 1;
 const VALUE_ESCAPED: u8 = 2;
+/// The value was not validated by the parser: it is validated while it is decoded into
+/// the hash ([`parse_split`] leaves `vads_` values to that pass, to read them once).
+const VALUE_UNCHECKED: u8 = 4;
 
 /// One field of a body, still encoded, borrowed from the body.
 ///
@@ -171,13 +174,21 @@ impl<'a> RawField<'a> {
         }
     }
 
-    /// Feeds the decoded value to `sink`.
+    /// Feeds the decoded value to `sink`; a value the parser left unchecked is validated
+    /// on the way (escapes, control characters, UTF-8).
+    ///
+    /// # Errors
+    /// [`VerifyError::MalformedBody`] for an unchecked value that is malformed.
     #[inline]
-    pub(crate) fn decode_value_to<S: DecodedSink>(&self, sink: &mut S) {
-        if self.flags & VALUE_ESCAPED == 0 {
-            sink.run(self.value);
-        } else {
+    pub(crate) fn decode_value_to<S: DecodedSink>(&self, sink: &mut S) -> Result<(), VerifyError> {
+        if self.flags & VALUE_UNCHECKED != 0 {
+            decode_checked_to(self.value, sink)
+        } else if self.flags & VALUE_ESCAPED != 0 {
             decode_to(self.value, sink);
+            Ok(())
+        } else {
+            sink.run(self.value);
+            Ok(())
         }
     }
 
@@ -366,6 +377,48 @@ fn decode_to<S: DecodedSink>(raw: &[u8], sink: &mut S) {
     }
 }
 
+/// Validates and decodes an unchecked encoded part into `sink`: every `%` followed by two
+/// hex digits, no control character, valid UTF-8 once decoded. The same rules as
+/// [`parse`], applied in the pass that feeds the hash.
+#[inline]
+fn decode_checked_to<S: DecodedSink>(raw: &[u8], sink: &mut S) -> Result<(), VerifyError> {
+    let mut utf8 = Utf8Validator::default();
+    let mut rest = raw;
+    loop {
+        let run = find_part_special(rest, 0);
+        if run > 0 {
+            // Plain ASCII: fine unless a multi-byte sequence is still open.
+            if !utf8.is_complete() {
+                return Err(VerifyError::MalformedBody);
+            }
+            sink.run(rest.get(..run).unwrap_or_default());
+        }
+        rest = rest.get(run..).unwrap_or_default();
+        let Some((&b, tail)) = rest.split_first() else {
+            break;
+        };
+        let (byte, tail) = match b {
+            b'+' => (b' ', tail),
+            b'%' => match decode_escape(tail) {
+                Some(d) => (d, tail.get(2..).unwrap_or_default()),
+                None => return Err(VerifyError::MalformedBody),
+            },
+            0x80..=0xff => (b, tail),
+            _ => return Err(VerifyError::MalformedBody), // control character
+        };
+        if !utf8.push(byte) {
+            return Err(VerifyError::MalformedBody);
+        }
+        sink.byte(byte);
+        rest = tail;
+    }
+    if utf8.is_complete() {
+        Ok(())
+    } else {
+        Err(VerifyError::MalformedBody)
+    }
+}
+
 /// Calls `f` with the decoded bytes of a validated encoded part, in contiguous chunks:
 /// runs of plain bytes straight from the input, decoded bytes batched in a stack buffer.
 fn for_each_decoded_chunk(raw: &[u8], mut f: impl FnMut(&[u8])) {
@@ -440,7 +493,7 @@ pub fn parse<'a, 's>(
     storage: &'s mut [RawField<'a>],
 ) -> Result<&'s mut [RawField<'a>], VerifyError> {
     let mut count = 0usize;
-    scan(body, |field| {
+    scan(body, false, |field| {
         let slot = storage.get_mut(count).ok_or(VerifyError::TooManyFields)?;
         *slot = field;
         count += 1;
@@ -451,13 +504,18 @@ pub fn parse<'a, 's>(
 
 /// Parses `body` into `storage` with the `vads_` fields at the front, in body order, and
 /// the other fields at the back. Returns `(vads, others)`.
+///
+/// The values of `vads_` fields are left unchecked: they are validated, by the same rules,
+/// while they are decoded into the hash (`RawField::decode_value_to`), so that the body is
+/// read once for both. Verification hashes every `vads_` value before it can accept, so a
+/// malformed body is still refused (`malformed_body`).
 pub(crate) fn parse_split<'a, 's>(
     body: &'a [u8],
     storage: &'s mut [RawField<'a>],
 ) -> Result<(&'s mut [RawField<'a>], &'s mut [RawField<'a>]), VerifyError> {
     let mut front = 0usize;
     let mut back = storage.len();
-    scan(body, |field| {
+    scan(body, true, |field| {
         if front >= back {
             return Err(VerifyError::TooManyFields);
         }
@@ -542,6 +600,7 @@ fn find_escape(s: &[u8], from: usize) -> usize {
 /// bytes 8 at a time and handles runs of escapes in a tight loop.
 fn scan<'a>(
     body: &'a [u8],
+    lazy_vads_values: bool,
     mut emit: impl FnMut(RawField<'a>) -> Result<(), VerifyError>,
 ) -> Result<(), VerifyError> {
     if body.len() > MAX_BODY_LEN {
@@ -561,12 +620,23 @@ fn scan<'a>(
                 ),
                 None => (segment, &b""[..]),
             };
-            emit(finish_segment(
-                segment,
-                eq,
-                part_flags(name)?,
-                part_flags(value)?,
-            )?)?;
+            let name_flags = part_flags(name)?;
+            check_utf8(name, name_flags)?;
+            let mut field = RawField {
+                name,
+                value,
+                flags: if name_flags & 1 != 0 { NAME_ESCAPED } else { 0 },
+            };
+            if lazy_vads_values && field.is_vads() {
+                field.flags |= VALUE_ESCAPED | VALUE_UNCHECKED;
+            } else {
+                let value_flags = part_flags(value)?;
+                check_utf8(value, value_flags)?;
+                if value_flags & 1 != 0 {
+                    field.flags |= VALUE_ESCAPED;
+                }
+            }
+            emit(field)?;
         }
         start = end + 1;
     }
@@ -632,33 +702,6 @@ fn part_flags(part: &[u8]) -> Result<u8, VerifyError> {
         i = find_part_special(part, i);
     }
     Ok(flags)
-}
-
-/// Builds a field from a segment whose escapes were checked, validating UTF-8 where needed.
-/// `flags`: bit 0 escaped, bit 1 needs UTF-8 validation.
-fn finish_segment(
-    segment: &[u8],
-    eq: Option<usize>,
-    name_flags: u8,
-    value_flags: u8,
-) -> Result<RawField<'_>, VerifyError> {
-    let (name, value) = match eq {
-        Some(e) => (
-            segment.get(..e).unwrap_or_default(),
-            segment.get(e + 1..).unwrap_or_default(),
-        ),
-        None => (segment, &b""[..]),
-    };
-    check_utf8(name, name_flags)?;
-    check_utf8(value, value_flags)?;
-    let mut flags = 0;
-    if name_flags & 1 != 0 {
-        flags |= NAME_ESCAPED;
-    }
-    if value_flags & 1 != 0 {
-        flags |= VALUE_ESCAPED;
-    }
-    Ok(RawField { name, value, flags })
 }
 
 fn check_utf8(part: &[u8], flags: u8) -> Result<(), VerifyError> {

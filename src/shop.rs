@@ -694,7 +694,10 @@ impl Shop {
     /// name twice, a `signature`; its `vads_ctx_mode` must be the shop's mode and its
     /// `vads_site_id` the shop's; then the signature must match, compared in constant time,
     /// with the key of the shop's mode (in PRODUCTION, or else one of the previous
-    /// production keys). Nothing received is altered before hashing.
+    /// production keys). Nothing received is altered before hashing. The values of `vads_`
+    /// fields are checked for encoding while they are hashed (one read of the body instead
+    /// of two), so a malformed `vads_` value is reported as `malformed_body` after the mode
+    /// and site checks; every other part of the body is checked first.
     ///
     /// No heap allocation, whether accepted or rejected.
     ///
@@ -750,7 +753,7 @@ impl Shop {
             .decode_value_into(&mut buf)
             .ok_or(VerifyError::BadSignature)?;
         let (matched, algorithm) = self
-            .match_key(signed, received)
+            .match_key(signed, received)?
             .ok_or(VerifyError::BadSignature)?;
         Ok(Notification::new(body, self.mode, matched, algorithm))
     }
@@ -763,24 +766,30 @@ impl Shop {
     }
 
     /// Which accepted key signed `fields`, if any.
-    fn match_key(&self, signed: &[RawField<'_>], received: &[u8]) -> Option<(KeyMatch, Algorithm)> {
+    fn match_key(
+        &self,
+        signed: &[RawField<'_>],
+        received: &[u8],
+    ) -> Result<Option<(KeyMatch, Algorithm)>, VerifyError> {
         let algorithm = if self.algorithm_window_open() {
             Algorithm::from_signature_shape(received).unwrap_or(self.algorithm)
         } else {
             self.algorithm
         };
-        let current = self.active_key()?;
-        if signature::verify_with_key(algorithm, signed, current.expose(), received) {
-            return Some((KeyMatch::Current, algorithm));
+        let Some(current) = self.active_key() else {
+            return Ok(None);
+        };
+        if signature::verify_with_key(algorithm, signed, current.expose(), received)? {
+            return Ok(Some((KeyMatch::Current, algorithm)));
         }
         if self.mode == Mode::Production {
             for (index, key) in self.previous_production_keys.iter().enumerate() {
-                if signature::verify_with_key(algorithm, signed, key.expose(), received) {
-                    return Some((KeyMatch::Previous { index }, algorithm));
+                if signature::verify_with_key(algorithm, signed, key.expose(), received)? {
+                    return Ok(Some((KeyMatch::Previous { index }, algorithm)));
                 }
             }
         }
-        None
+        Ok(None)
     }
 
     /// The signing string of a received body, key masked: what to compare with the

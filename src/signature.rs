@@ -6,7 +6,7 @@
 use crate::algorithm::Algorithm;
 use crate::body::DecodedSink as _;
 use crate::body::{RawField, MAX_FIELDS};
-use crate::error::SignError;
+use crate::error::{SignError, VerifyError};
 use crate::key::Key;
 use core::cmp::Ordering;
 use core::fmt;
@@ -50,7 +50,15 @@ impl Sink for Vec<u8> {
 ///
 /// Values and separators are gathered in a stack buffer so that the hash is fed in large
 /// contiguous runs (one `update` per few hundred bytes rather than per piece).
-pub(crate) fn write_signing_string<S: Sink>(fields: &[RawField<'_>], key: &[u8], sink: &mut S) {
+///
+/// # Errors
+/// [`VerifyError::MalformedBody`] when a value the parser left unchecked is malformed
+/// (only fields of a received body can be; literal fields given to the signer cannot).
+pub(crate) fn write_signing_string<S: Sink>(
+    fields: &[RawField<'_>],
+    key: &[u8],
+    sink: &mut S,
+) -> Result<(), VerifyError> {
     let mut out = Buffered {
         sink,
         buf: [0u8; BUFFER],
@@ -58,11 +66,12 @@ pub(crate) fn write_signing_string<S: Sink>(fields: &[RawField<'_>], key: &[u8],
         used: 0,
     };
     for field in fields {
-        field.decode_value_to(&mut out);
+        field.decode_value_to(&mut out)?;
         out.byte(b'+');
     }
     out.feed(key);
     out.flush();
+    Ok(())
 }
 
 impl<S: Sink> crate::body::DecodedSink for Buffered<'_, S> {
@@ -253,14 +262,15 @@ pub(crate) fn new_hmac(key: &[u8]) -> HmacSha256 {
 /// Computes the raw digest of the signing string.
 pub(crate) fn digest(algorithm: Algorithm, fields: &[RawField<'_>], key: &[u8]) -> RawDigest {
     match algorithm {
+        // The signer's fields are literal (never "unchecked"): writing cannot fail.
         Algorithm::HmacSha256 => {
             let mut mac = new_hmac(key);
-            write_signing_string(fields, key, &mut mac);
+            let _literal = write_signing_string(fields, key, &mut mac);
             RawDigest::HmacSha256(mac.finalize().into_bytes().into())
         }
         Algorithm::Sha1 => {
             let mut h = sha1::Sha1::new();
-            write_signing_string(fields, key, &mut h);
+            let _literal = write_signing_string(fields, key, &mut h);
             RawDigest::Sha1(h.finalize().into())
         }
     }
@@ -391,7 +401,8 @@ where
 /// The masked signing string of already sorted `vads_` fields.
 pub(crate) fn masked_string(sorted: &[RawField<'_>]) -> String {
     let mut out = Vec::new();
-    write_signing_string(sorted, KEY_MASK.as_bytes(), &mut out);
+    // Fields here are literal or were validated by `body::parse`: writing cannot fail.
+    let _validated = write_signing_string(sorted, KEY_MASK.as_bytes(), &mut out);
     String::from_utf8_lossy(&out).into_owned()
 }
 
@@ -501,47 +512,48 @@ impl fmt::Debug for Signature {
 
 /// Checks a received signature (decoded text) against the fields with one key: constant
 /// time, via `Mac::verify_slice` for HMAC and `subtle` for SHA-1. No heap.
+///
+/// # Errors
+/// [`VerifyError::MalformedBody`] when a field's value is malformed.
 pub(crate) fn verify_with_key(
     algorithm: Algorithm,
     fields: &[RawField<'_>],
     key: &[u8],
     received: &[u8],
-) -> bool {
+) -> Result<bool, VerifyError> {
     match algorithm {
         Algorithm::HmacSha256 => {
             use base64::Engine;
             let mut tag = [0u8; 33];
-            // A base64 signature of 32 bytes is 44 characters; anything else cannot match.
-            if received.len() != 44 {
-                return false;
-            }
-            let n = match base64::engine::general_purpose::STANDARD.decode_slice(received, &mut tag)
-            {
-                Ok(n) => n,
-                Err(_) => return false,
-            };
-            let Some(tag) = tag.get(..n) else {
-                return false;
+            // A base64 signature of 32 bytes is 44 characters; anything else cannot match
+            // (the fields are still hashed, so that a malformed body is reported as such).
+            let n = if received.len() == 44 {
+                base64::engine::general_purpose::STANDARD
+                    .decode_slice(received, &mut tag)
+                    .unwrap_or(0)
+            } else {
+                0
             };
             let mut mac = new_hmac(key);
-            write_signing_string(fields, key, &mut mac);
-            mac.verify_slice(tag).is_ok()
+            write_signing_string(fields, key, &mut mac)?;
+            Ok(n == 32
+                && tag
+                    .get(..n)
+                    .is_some_and(|tag| mac.verify_slice(tag).is_ok()))
         }
         Algorithm::Sha1 => {
             let mut want = [0u8; 20];
-            if received.len() != 40 {
-                return false;
-            }
+            let mut shape_ok = received.len() == 40;
             for (dst, pair) in want.iter_mut().zip(received.chunks_exact(2)) {
                 match crate::body::hex_pair(pair) {
                     Some(b) => *dst = b,
-                    None => return false,
+                    None => shape_ok = false,
                 }
             }
             let mut h = sha1::Sha1::new();
-            write_signing_string(fields, key, &mut h);
+            write_signing_string(fields, key, &mut h)?;
             let got: [u8; 20] = h.finalize().into();
-            got.ct_eq(&want).into()
+            Ok(shape_ok && bool::from(got.ct_eq(&want)))
         }
     }
 }

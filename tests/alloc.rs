@@ -95,12 +95,18 @@ fn sign_and_verify_do_not_allocate() {
     let shuffled = data("notification-shuffled.txt");
     let tampered = ordered.replace("vads_amount=12990", "vads_amount=12991");
     let production = ordered.replace("vads_ctx_mode=TEST", "vads_ctx_mode=PRODUCTION");
-    let cases: [(&str, &[u8], Option<&str>); 8] = [
+    let malformed_vads = ordered.replace("vads_order_info=", "vads_order_info=%G0");
+    let cases: [(&str, &[u8], Option<&str>); 9] = [
         ("ordered", ordered.as_bytes(), None),
         ("shuffled", shuffled.as_bytes(), None),
         ("tampered", tampered.as_bytes(), Some("bad_signature")),
         ("mode", production.as_bytes(), Some("mode_mismatch")),
-        ("malformed", b"vads_a=%G0", Some("malformed_body")),
+        ("malformed", b"x=%G0", Some("malformed_body")),
+        (
+            "malformed vads_ value",
+            malformed_vads.as_bytes(),
+            Some("malformed_body"),
+        ),
         ("duplicate", b"a=1&a=2", Some("duplicate_field")),
         ("missing", b"vads_a=1", Some("missing_signature")),
         ("empty", b"", Some("missing_signature")),

@@ -616,3 +616,45 @@ fn key_files_are_read_with_a_bound() {
         "key_file_invalid"
     );
 }
+
+#[test]
+fn malformed_vads_values_are_refused_even_when_signed() {
+    // The platform never sends these; a forger could sign them with a leaked key. The
+    // strict rules apply to vads_ values too (they are checked while they are hashed).
+    let shop = shop(Mode::Test, Algorithm::HmacSha256);
+    let fields = realistic_notification("TEST", SITE);
+    let sig = reference_sign(&fields, TEST_KEY, "HMAC-SHA-256");
+    let body = encode_body(&[fields.clone(), vec![("signature".into(), sig)]].concat());
+    assert!(shop.verify(body.as_bytes()).is_ok());
+    for bad in [
+        "%G0",
+        "a%0",
+        "%",
+        "%C3",
+        "%C3A",
+        "%C3%28",
+        "%FF",
+        "%ED%A0%80",
+        "\u{1}",
+        "x\ny",
+        "%E2%82",
+    ] {
+        let forged = body.replace("vads_order_info=", &format!("vads_order_info={bad}"));
+        assert_ne!(forged, body);
+        assert_eq!(
+            code(shop.verify(forged.as_bytes())),
+            "malformed_body",
+            "{bad:?}"
+        );
+    }
+    // Valid escapes and raw UTF-8 in a vads_ value are fine (here: refused only by the
+    // signature, since the value changed).
+    for good in ["%C3%A9", "é", "a+b%2B"] {
+        let forged = body.replace("vads_order_info=", &format!("vads_order_info={good}"));
+        assert_eq!(
+            code(shop.verify(forged.as_bytes())),
+            "bad_signature",
+            "{good:?}"
+        );
+    }
+}
