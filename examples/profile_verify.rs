@@ -12,10 +12,13 @@ use std::hint::black_box;
 use vads::{Mode, SecretString, Shop, ShopConfig};
 
 fn data(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/benches/data/{name}", env!("CARGO_MANIFEST_DIR")))
-        .expect("benches/data")
-        .trim_end()
-        .to_owned()
+    std::fs::read_to_string(format!(
+        "{}/benches/data/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("benches/data")
+    .trim_end()
+    .to_owned()
 }
 
 fn main() {
@@ -24,7 +27,10 @@ fn main() {
     config.test_key = Some(SecretString::new(key.clone()));
     let shop = Shop::new(config).expect("config");
     let body = data("notification-ordered.txt");
-    let joined = shop.explain(body.as_bytes()).expect("explain").replace(vads::KEY_MASK, &key);
+    let joined = shop
+        .explain(body.as_bytes())
+        .expect("explain")
+        .replace(vads::KEY_MASK, &key);
     for _ in 0..1000 {
         let n = shop.verify(black_box(body.as_bytes())).expect("verifies");
         black_box(n.mode());
