@@ -202,16 +202,7 @@ impl ShopConfig {
     #[cfg(feature = "toml")]
     pub fn from_toml_file(path: impl AsRef<std::path::Path>) -> Result<Self, ConfigError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
-            message: format!("cannot read config file {}: {}", path.display(), e.kind()),
-        })?;
-        let text = zeroize::Zeroizing::new(text);
-        let mut config = Self::from_toml_str(&text).map_err(|e| match e {
-            ConfigError::Invalid { message } => ConfigError::Invalid {
-                message: format!("{}: {message}", path.display()),
-            },
-            other => other,
-        })?;
+        let mut config = read_toml_file(path, Self::from_toml_str)?;
         config.resolve_relative_paths(path.parent().unwrap_or(std::path::Path::new("")));
         Ok(config)
     }
@@ -304,6 +295,25 @@ impl ShopConfig {
         }
         .unwrap_or(self.algorithm)
     }
+}
+
+/// Reads a config file (kept in zeroed memory: it may hold keys) and parses it with
+/// `parse`, naming the file in errors.
+#[cfg(feature = "toml")]
+pub(crate) fn read_toml_file<T>(
+    path: &std::path::Path,
+    parse: impl FnOnce(&str) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
+        message: format!("cannot read config file {}: {}", path.display(), e.kind()),
+    })?;
+    let text = zeroize::Zeroizing::new(text);
+    parse(&text).map_err(|e| match e {
+        ConfigError::Invalid { message } => ConfigError::Invalid {
+            message: format!("{}: {message}", path.display()),
+        },
+        other => other,
+    })
 }
 
 /// Replaces every `` `quoted` `` part of a parser message: it could quote a key.

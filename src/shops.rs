@@ -73,16 +73,7 @@ impl ShopsConfig {
     #[cfg(feature = "toml")]
     pub fn from_toml_file(path: impl AsRef<std::path::Path>) -> Result<Self, ConfigError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
-            message: format!("cannot read config file {}: {}", path.display(), e.kind()),
-        })?;
-        let text = zeroize::Zeroizing::new(text);
-        let mut config = Self::from_toml_str(&text).map_err(|e| match e {
-            ConfigError::Invalid { message } => ConfigError::Invalid {
-                message: format!("{}: {message}", path.display()),
-            },
-            other => other,
-        })?;
+        let mut config = crate::shop::read_toml_file(path, Self::from_toml_str)?;
         let base = path.parent().unwrap_or(std::path::Path::new(""));
         for shop in config.shops.values_mut() {
             shop.resolve_relative_paths(base);
