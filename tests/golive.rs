@@ -32,6 +32,12 @@ fn clean() -> String {
     )
 }
 
+/// `config` without the lines setting `setting`, plus `extra`.
+fn without(config: &str, setting: &str, extra: &str) -> String {
+    let kept: Vec<&str> = config.lines().filter(|l| !l.starts_with(setting)).collect();
+    format!("{}\n{extra}", kept.join("\n"))
+}
+
 fn codes(toml_text: &str) -> Vec<(&'static str, Severity)> {
     let config = ShopsConfig::from_toml_str(toml_text).unwrap();
     preflight(&config)
@@ -62,10 +68,7 @@ fn each_finding_is_triggered() {
             Severity::Error,
         ),
         (
-            base.lines()
-                .filter(|l| !l.starts_with("production_key_file"))
-                .collect::<Vec<_>>()
-                .join("\n"),
+            without(&base, "production_key_file", ""),
             "production_key_missing",
             Severity::Error,
         ),
@@ -75,38 +78,38 @@ fn each_finding_is_triggered() {
             Severity::Error,
         ),
         (
-            base.lines()
-                .filter(|l| !l.starts_with("production_key_file"))
-                .collect::<Vec<_>>()
-                .join("\n")
-                + "\nproduction_key = \"changeme\"\n",
+            without(
+                &base,
+                "production_key_file",
+                "production_key = \"changeme\"\n",
+            ),
             "key_looks_like_placeholder",
             Severity::Error,
         ),
         (
-            base.lines()
-                .filter(|l| !l.starts_with("production_key_file"))
-                .collect::<Vec<_>>()
-                .join("\n")
-                + "\nproduction_key = \"xxxxxxxxxxxxxxxx\"\n",
+            without(
+                &base,
+                "production_key_file",
+                "production_key = \"xxxxxxxxxxxxxxxx\"\n",
+            ),
             "key_looks_like_placeholder",
             Severity::Error,
         ),
         (
-            base.lines()
-                .filter(|l| !l.starts_with("production_key_file"))
-                .collect::<Vec<_>>()
-                .join("\n")
-                + "\nproduction_key = \"abc123\"\n",
+            without(
+                &base,
+                "production_key_file",
+                "production_key = \"abc123\"\n",
+            ),
             "key_looks_like_placeholder",
             Severity::Error,
         ),
         (
-            base.lines()
-                .filter(|l| !l.starts_with("production_key_file"))
-                .collect::<Vec<_>>()
-                .join("\n")
-                + "\nproduction_key = \"Pr0dKey7Hq2Zx9Lm4Np\"\n",
+            without(
+                &base,
+                "production_key_file",
+                "production_key = \"Pr0dKey7Hq2Zx9Lm4Np\"\n",
+            ),
             "key_in_plain_config",
             Severity::Error,
         ),
@@ -139,10 +142,7 @@ fn each_finding_is_triggered() {
             Severity::Error,
         ),
         (
-            base.lines()
-                .filter(|l| !l.starts_with("notification_url"))
-                .collect::<Vec<_>>()
-                .join("\n"),
+            without(&base, "notification_url", ""),
             "notification_url_missing",
             Severity::Warning,
         ),
@@ -168,11 +168,11 @@ fn each_finding_is_triggered() {
             Severity::Error,
         ),
         (
-            base.lines()
-                .filter(|l| !l.starts_with("production_key_file"))
-                .collect::<Vec<_>>()
-                .join("\n")
-                + "\nproduction_key_file = \"/nonexistent/key\"\n",
+            without(
+                &base,
+                "production_key_file",
+                "production_key_file = \"/nonexistent/key\"\n",
+            ),
             "key_unreadable",
             Severity::Error,
         ),
@@ -198,12 +198,11 @@ fn each_finding_is_triggered() {
 
 #[test]
 fn findings_never_contain_a_key() {
-    let text = clean()
-        .lines()
-        .filter(|l| !l.starts_with("production_key_file"))
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\nproduction_key = \"SuperSecretKey42xyz\"\ntest_key = \"SuperSecretKey42xyz\"\n";
+    let text = without(
+        &clean(),
+        "production_key_file",
+        "production_key = \"SuperSecretKey42xyz\"\ntest_key = \"SuperSecretKey42xyz\"\n",
+    );
     let json = format!(
         "{:?}",
         preflight(&ShopsConfig::from_toml_str(&text).unwrap())
