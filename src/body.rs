@@ -164,16 +164,6 @@ impl<'a> RawField<'a> {
         }
     }
 
-    /// Feeds the decoded value to `f`, in as few contiguous chunks as possible.
-    pub(crate) fn for_each_value_chunk(&self, f: impl FnMut(&[u8])) {
-        if self.flags & VALUE_ESCAPED == 0 {
-            let mut f = f;
-            f(self.value);
-        } else {
-            for_each_decoded_chunk(self.value, f);
-        }
-    }
-
     /// Feeds the decoded value to `sink`; a value the parser left unchecked is validated
     /// on the way (escapes, control characters, UTF-8).
     ///
@@ -192,22 +182,41 @@ impl<'a> RawField<'a> {
         }
     }
 
-    /// Decodes the value into `out`; `None` if it does not fit.
+    /// Decodes the value into `out`; `None` if it does not fit or is malformed.
     pub(crate) fn decode_value_into<'o>(&self, out: &'o mut [u8]) -> Option<&'o [u8]> {
-        let mut n = 0usize;
-        let mut fits = true;
-        self.for_each_value_chunk(|chunk| {
-            match out.get_mut(n..n + chunk.len()) {
-                Some(dst) if fits => dst.copy_from_slice(chunk),
-                _ => fits = false,
-            }
-            n += chunk.len();
-        });
+        let mut sink = SliceSink {
+            out: &mut *out,
+            len: 0,
+            fits: true,
+        };
+        self.decode_value_to(&mut sink).ok()?;
+        let (len, fits) = (sink.len, sink.fits);
         if fits {
-            out.get(..n)
+            out.get(..len)
         } else {
             None
         }
+    }
+}
+
+/// Decoded bytes written into a caller's slice.
+struct SliceSink<'o> {
+    out: &'o mut [u8],
+    len: usize,
+    fits: bool,
+}
+
+impl DecodedSink for SliceSink<'_> {
+    fn run(&mut self, bytes: &[u8]) {
+        match self.out.get_mut(self.len..self.len + bytes.len()) {
+            Some(dst) if self.fits => dst.copy_from_slice(bytes),
+            _ => self.fits = false,
+        }
+        self.len += bytes.len();
+    }
+
+    fn byte(&mut self, byte: u8) {
+        self.run(&[byte]);
     }
 }
 
@@ -416,48 +425,6 @@ fn decode_checked_to<S: DecodedSink>(raw: &[u8], sink: &mut S) -> Result<(), Ver
         Ok(())
     } else {
         Err(VerifyError::MalformedBody)
-    }
-}
-
-/// Calls `f` with the decoded bytes of a validated encoded part, in contiguous chunks:
-/// runs of plain bytes straight from the input, decoded bytes batched in a stack buffer.
-fn for_each_decoded_chunk(raw: &[u8], mut f: impl FnMut(&[u8])) {
-    let mut buf = [0u8; 64];
-    let mut n = 0usize;
-    let mut rest = raw;
-    loop {
-        let run = find_escape(rest, 0);
-        if run > 0 {
-            if n > 0 {
-                f(buf.get(..n).unwrap_or_default());
-                n = 0;
-            }
-            f(rest.get(..run).unwrap_or_default());
-        }
-        rest = rest.get(run..).unwrap_or_default();
-        let Some((&b, tail)) = rest.split_first() else {
-            break;
-        };
-        let (byte, tail) = if b == b'+' {
-            (b' ', tail)
-        } else {
-            match decode_escape(tail) {
-                Some(d) => (d, tail.get(2..).unwrap_or_default()),
-                None => (b'%', tail),
-            }
-        };
-        if n == buf.len() {
-            f(&buf);
-            n = 0;
-        }
-        if let Some(slot) = buf.get_mut(n) {
-            *slot = byte;
-            n += 1;
-        }
-        rest = tail;
-    }
-    if n > 0 {
-        f(buf.get(..n).unwrap_or_default());
     }
 }
 
@@ -870,11 +837,17 @@ mod tests {
     }
 
     #[test]
-    fn decoded_chunks_span_buffer_boundaries() {
+    fn decodes_long_escaped_values_into_a_slice() {
         let raw = "%41".repeat(200) + "xyz" + &"+".repeat(70);
         let f = RawField::from_segment(format!("n={raw}").leak().as_bytes());
-        let mut out = Vec::new();
-        f.for_each_value_chunk(|c| out.extend_from_slice(c));
+        let mut buf = [0u8; 512];
+        let out = f.decode_value_into(&mut buf).unwrap().to_vec();
+        let mut small = [0u8; 100];
+        assert_eq!(
+            f.decode_value_into(&mut small),
+            None,
+            "too long for the slice"
+        );
         assert_eq!(
             out,
             ["A".repeat(200), "xyz".into(), " ".repeat(70)]
