@@ -176,15 +176,35 @@ impl<'s> NotificationBuilder<'s> {
             .collect()
     }
 
+    /// The fields with their `signature` last, signed with the key and algorithm of the
+    /// shop's mode (e.g. to render a browser return as a POST form).
+    ///
+    /// # Errors
+    /// [`SignError`] when the shop cannot sign (or a field is duplicated).
+    pub fn signed_fields(self) -> Result<Vec<(String, String)>, SignError> {
+        let key = self.shop.signing_key().ok_or(SignError::MissingKey)?;
+        let algorithm = self.shop.algorithm();
+        self.fields_signed_with(key, algorithm)
+    }
+
+    fn fields_signed_with(
+        self,
+        key: &Key,
+        algorithm: Algorithm,
+    ) -> Result<Vec<(String, String)>, SignError> {
+        let pairs = self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        let signature = crate::sign(pairs, key, algorithm)?;
+        let mut fields = self.fields();
+        fields.push(("signature".to_owned(), signature.as_str().to_owned()));
+        Ok(fields)
+    }
+
     /// The urlencoded body, signed with the key and algorithm of the shop's mode.
     ///
     /// # Errors
     /// [`SignError`] when the shop cannot sign (or a field is duplicated).
     pub fn body(self) -> Result<String, SignError> {
-        let pairs = self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str()));
-        let key = self.shop.signing_key().ok_or(SignError::MissingKey)?;
-        let signature = crate::sign(pairs, key, self.shop.algorithm())?;
-        Ok(self.encode(signature.as_str()))
+        self.signed_fields().map(|f| urlencode_pairs(&f))
     }
 
     /// The urlencoded body signed with `key` and `algorithm` (e.g. a forged or a
@@ -193,28 +213,29 @@ impl<'s> NotificationBuilder<'s> {
     /// # Errors
     /// [`SignError`] on a duplicated field.
     pub fn body_signed_with(self, key: &Key, algorithm: Algorithm) -> Result<String, SignError> {
-        let pairs = self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str()));
-        let signature = crate::sign(pairs, key, algorithm)?;
-        Ok(self.encode(signature.as_str()))
+        self.fields_signed_with(key, algorithm)
+            .map(|f| urlencode_pairs(&f))
     }
+}
 
-    fn encode(&self, signature: &str) -> String {
-        let mut out = String::new();
-        for (n, v) in self
-            .fields
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .chain([("signature", signature)])
-        {
-            if !out.is_empty() {
-                out.push('&');
-            }
-            urlencode_into(n, &mut out);
-            out.push('=');
-            urlencode_into(v, &mut out);
+/// Fields as an `application/x-www-form-urlencoded` body, in order.
+///
+/// ```
+/// let body = vads::testing::urlencode_pairs(&[("vads_a".into(), "x y".into()), ("b".into(), "&".into())]);
+/// assert_eq!(body, "vads_a=x+y&b=%26");
+/// ```
+#[must_use]
+pub fn urlencode_pairs(fields: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (n, v) in fields {
+        if !out.is_empty() {
+            out.push('&');
         }
-        out
+        urlencode_into(n, &mut out);
+        out.push('=');
+        urlencode_into(v, &mut out);
     }
+    out
 }
 
 /// `application/x-www-form-urlencoded` encoding, as browsers and the platform do.

@@ -516,40 +516,34 @@ async fn decide(State(s): State<Arc<SimState>>, Form(d): Form<Decision>) -> Resp
     let Some(url_return) = get("vads_url_return") else {
         return page("Payment done", "<p id=\"done\">Done (no return URL).</p>").into_response();
     };
-    match builder(&s.shop, &fields).browser_return().body() {
-        Ok(query) if get("vads_return_mode").as_deref() == Some("POST") => {
-            let mut inputs = String::new();
-            for pair in query.split('&') {
-                let (n, v) = pair.split_once('=').unwrap_or((pair, ""));
-                let dec = |t: &str| {
-                    let mut st = vec![vads::body::RawField::EMPTY; 1];
-                    let raw = format!("x={t}");
-                    vads::body::parse(raw.as_bytes(), &mut st)
-                        .ok()
-                        .and_then(|f| f.first().map(|f| f.value().into_owned()))
-                        .unwrap_or_default()
-                };
-                inputs.push_str(&format!(
+    let signed = match builder(&s.shop, &fields).browser_return().signed_fields() {
+        Ok(signed) => signed,
+        Err(e) => return error_page("--", &e.to_string()),
+    };
+    if get("vads_return_mode").as_deref() == Some("POST") {
+        let inputs: String = signed
+            .iter()
+            .map(|(n, v)| {
+                format!(
                     "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                    escape_html(&dec(n)),
-                    escape_html(&dec(v))
-                ));
-            }
-            page(
-                "Back to the shop…",
-                &format!(
-                    "<form id=\"back\" method=\"POST\" action=\"{}\">{inputs}<button>Back to the shop</button></form>\
-                     <script>document.getElementById('back').submit();</script>",
-                    escape_html(&url_return)
-                ),
-            )
-            .into_response()
-        }
-        Ok(query) => {
-            let sep = if url_return.contains('?') { '&' } else { '?' };
-            Redirect::to(&format!("{url_return}{sep}{query}")).into_response()
-        }
-        Err(e) => error_page("--", &e.to_string()),
+                    escape_html(n),
+                    escape_html(v)
+                )
+            })
+            .collect();
+        page(
+            "Back to the shop…",
+            &format!(
+                "<form id=\"back\" method=\"POST\" action=\"{}\">{inputs}<button>Back to the shop</button></form>\
+                 <script>document.getElementById('back').submit();</script>",
+                escape_html(&url_return)
+            ),
+        )
+        .into_response()
+    } else {
+        let sep = if url_return.contains('?') { '&' } else { '?' };
+        let query = vads::testing::urlencode_pairs(&signed);
+        Redirect::to(&format!("{url_return}{sep}{query}")).into_response()
     }
 }
 

@@ -31,19 +31,6 @@ fn inputs(html: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn encode(fields: &[(String, String)]) -> String {
-    let mut out = String::new();
-    for (n, v) in fields {
-        if !out.is_empty() {
-            out.push('&');
-        }
-        vads::testing::urlencode_into(n, &mut out);
-        out.push('=');
-        vads::testing::urlencode_into(v, &mut out);
-    }
-    out
-}
-
 fn post(url: &str, body: &str) -> (u16, String, Option<String>) {
     let r = agent()
         .post(url)
@@ -83,7 +70,7 @@ fn checkout(shop: &str, choice: &str, tamper: bool) -> (String, u16, String) {
             .unwrap()
             .1 = "1".into();
     }
-    let (status, page, _) = post(&action, &encode(&fields));
+    let (status, page, _) = post(&action, &vads::testing::urlencode_pairs(&fields));
     if status != 200 {
         return (order_id, status, page);
     }
@@ -231,7 +218,7 @@ fn notifications_are_retried_until_the_shop_answers_success() {
         .url_check(url)
         .sign()
         .unwrap();
-    let (status, page, _) = post(&form.action, &encode(&form.fields));
+    let (status, page, _) = post(&form.action, &vads::testing::urlencode_pairs(&form.fields));
     assert_eq!(status, 200, "{page}");
     let token = inputs(&page)
         .into_iter()
@@ -252,5 +239,68 @@ fn notifications_are_retried_until_the_shop_answers_success() {
     assert!(
         shop.verify(second.as_bytes()).is_ok(),
         "the retry is correctly signed"
+    );
+}
+
+#[test]
+fn post_return_mode_posts_the_signed_return_fields() {
+    let running = start("post-return");
+    let shop_url = &running.demo.shop_url;
+    // An order of the shop, so that the return page can show it.
+    let (_, page, _) = post(&format!("{shop_url}/order"), "");
+    let mut fields = inputs(&page);
+    fields.retain(|(n, _)| n != "signature" && n != "vads_return_mode");
+    let mut c = ShopConfig::new("12345678", Mode::Test);
+    c.test_key = Some(SecretString::new(common::KEY.into()));
+    c.payment_url = Some(format!("{}/vads-payment/", running.demo.simulator_url));
+    let shop = Shop::new(c).unwrap();
+    let order = fields
+        .iter()
+        .find(|(n, _)| n == "vads_order_id")
+        .unwrap()
+        .1
+        .clone();
+    let mut b = shop.form().return_mode("POST");
+    for (n, v) in fields.iter().filter(|(n, _)| {
+        !matches!(
+            n.as_str(),
+            "vads_site_id" | "vads_ctx_mode" | "vads_version"
+        )
+    }) {
+        b = b.field(n.as_str(), v.as_str());
+    }
+    let form = b.sign().unwrap();
+    let (_, page, _) = post(&form.action, &vads::testing::urlencode_pairs(&form.fields));
+    let token = inputs(&page)
+        .into_iter()
+        .find(|(n, _)| n == "token")
+        .unwrap()
+        .1;
+    let (status, page, _) = post(
+        &form
+            .action
+            .replace("/vads-payment/", "/vads-payment/decide"),
+        &format!("token={token}&choice=pay"),
+    );
+    assert_eq!(status, 200);
+    let back = inputs(&page);
+    assert!(back.iter().any(|(n, _)| n == "signature"));
+    assert!(
+        !back.iter().any(|(n, _)| n == "vads_hash"),
+        "a browser return, not an IPN"
+    );
+    let back_body = vads::testing::urlencode_pairs(&back);
+    let n = shop.verify(back_body.as_bytes()).unwrap();
+    assert_eq!(n.kind(), vads::Kind::BrowserReturn);
+    let (status, page, _) = post(
+        &format!("{shop_url}/return"),
+        &vads::testing::urlencode_pairs(&back),
+    );
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!(
+            "<span id=\"order\">{order}</span>: <strong id=\"state\">paid</strong>"
+        )),
+        "{page}"
     );
 }
