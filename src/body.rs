@@ -27,17 +27,10 @@
 //! ```
 
 use crate::error::VerifyError;
+pub use crate::limits::{MAX_BODY_LEN, MAX_FIELDS};
 use alloc_free::Utf8Validator;
 use core::cmp::Ordering;
 use std::borrow::Cow;
-
-/// The largest body [`parse`] and [`crate::Shop::verify`] accept: 64 KiB. A real
-/// notification is 1–3 KB.
-pub const MAX_BODY_LEN: usize = 64 * 1024;
-
-/// The most fields a body (for verification) or a field set (for signing, counting only
-/// `vads_` fields) may have: 512. A real notification has 40–90.
-pub const MAX_FIELDS: usize = 512;
 
 const NAME_ESCAPED: u8 = 1;
 const VALUE_ESCAPED: u8 = 2;
@@ -45,27 +38,30 @@ const VALUE_ESCAPED: u8 = 2;
 /// the hash ([`parse_split`] leaves `vads_` values to that pass, to read them once).
 const VALUE_UNCHECKED: u8 = 4;
 
-/// One field of a body, still encoded, borrowed from the body.
+/// One field of a body as the library handles it internally: still encoded, borrowed
+/// from the body, possibly with a value that is not validated yet (`VALUE_UNCHECKED`).
 ///
-/// Also used, with no encoding, for the fields given to [`crate::sign`].
+/// It has no accessor that returns text: a value becomes readable only through
+/// [`RawField`], which only [`parse`] (full validation) and a verified notification make.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RawField<'a> {
+pub(crate) struct Field<'a> {
     name: &'a [u8],
     value: &'a [u8],
     flags: u8,
 }
 
-impl<'a> RawField<'a> {
-    /// An empty field, to fill the storage given to [`parse`].
-    pub const EMPTY: RawField<'static> = RawField {
+impl<'a> Field<'a> {
+    /// An empty field, to fill storage.
+    pub(crate) const EMPTY: Field<'static> = Field {
         name: b"",
         value: b"",
         flags: 0,
     };
 
-    /// A field whose name and value are taken literally (no URL decoding).
+    /// A field whose name and value are taken literally (no URL decoding): what the
+    /// signer is given.
     pub(crate) fn plain(name: &'a str, value: &'a str) -> Self {
-        RawField {
+        Field {
             name: name.as_bytes(),
             value: value.as_bytes(),
             flags: 0,
@@ -88,46 +84,31 @@ impl<'a> RawField<'a> {
         if value.iter().any(|&b| b == b'%' || b == b'+') {
             flags |= VALUE_ESCAPED;
         }
-        RawField { name, value, flags }
+        Field { name, value, flags }
     }
 
     /// The name as it appears in the body (still encoded).
-    #[must_use]
-    pub fn raw_name(&self) -> &'a [u8] {
+    pub(crate) fn raw_name(&self) -> &'a [u8] {
         self.name
     }
 
-    /// The value as it appears in the body (still encoded).
-    #[must_use]
-    pub fn raw_value(&self) -> &'a [u8] {
-        self.value
-    }
-
-    /// The decoded name; borrowed unless it contains escapes.
-    #[must_use]
-    pub fn name(&self) -> Cow<'a, str> {
-        to_text(self.name, self.flags & NAME_ESCAPED != 0)
-    }
-
-    /// The decoded value; borrowed unless it contains escapes.
-    #[must_use]
-    pub fn value(&self) -> Cow<'a, str> {
-        to_text(self.value, self.flags & VALUE_ESCAPED != 0)
-    }
-
     /// Whether the decoded name equals `name` (no allocation).
-    #[must_use]
-    pub fn name_is(&self, name: &str) -> bool {
+    pub(crate) fn name_is(&self, name: &str) -> bool {
         self.cmp_name_to(name.as_bytes()) == Ordering::Equal
     }
 
-    /// Whether the decoded value equals `value` (no allocation).
-    #[must_use]
-    pub fn value_is(&self, value: &str) -> bool {
+    /// Whether the decoded value equals `value` (no allocation). On an unchecked value
+    /// this is a comparison only: a malformed value is still refused when it is hashed.
+    pub(crate) fn value_is(&self, value: &str) -> bool {
+        self.value_is_bytes(value.as_bytes())
+    }
+
+    /// [`Field::value_is`] for bytes.
+    pub(crate) fn value_is_bytes(&self, value: &[u8]) -> bool {
         if self.flags & VALUE_ESCAPED == 0 {
-            self.value == value.as_bytes()
+            self.value == value
         } else {
-            decoded(self.value).eq(value.bytes())
+            decoded(self.value).eq(value.iter().copied())
         }
     }
 
@@ -155,7 +136,7 @@ impl<'a> RawField<'a> {
     }
 
     /// Compares two decoded names in byte order (the protocol's sort order).
-    pub(crate) fn cmp_names(&self, other: &RawField<'_>) -> Ordering {
+    pub(crate) fn cmp_names(&self, other: &Field<'_>) -> Ordering {
         if (self.flags | other.flags) & NAME_ESCAPED == 0 {
             cmp_bytes(self.name, other.name)
         } else {
@@ -196,6 +177,62 @@ impl<'a> RawField<'a> {
         } else {
             None
         }
+    }
+}
+
+/// One field of a validated body, still encoded, borrowed from the body: what [`parse`]
+/// returns. Its name and value are readable as text because the parser checked them
+/// (escapes, control characters, UTF-8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawField<'a>(Field<'a>);
+
+impl<'a> RawField<'a> {
+    /// An empty field, to fill the storage given to [`parse`].
+    pub const EMPTY: RawField<'static> = RawField(Field::EMPTY);
+
+    /// A field of a body that was validated: by [`parse`], or by a verification that
+    /// hashed (and so checked) every value.
+    pub(crate) fn validated(field: Field<'a>) -> Self {
+        RawField(Field {
+            flags: field.flags & !VALUE_UNCHECKED,
+            ..field
+        })
+    }
+
+    /// The name as it appears in the body (still encoded).
+    #[must_use]
+    pub fn raw_name(&self) -> &'a [u8] {
+        self.0.name
+    }
+
+    /// The value as it appears in the body (still encoded).
+    #[must_use]
+    pub fn raw_value(&self) -> &'a [u8] {
+        self.0.value
+    }
+
+    /// The decoded name; borrowed unless it contains escapes.
+    #[must_use]
+    pub fn name(&self) -> Cow<'a, str> {
+        to_text(self.0.name, self.0.flags & NAME_ESCAPED != 0)
+    }
+
+    /// The decoded value; borrowed unless it contains escapes.
+    #[must_use]
+    pub fn value(&self) -> Cow<'a, str> {
+        to_text(self.0.value, self.0.flags & VALUE_ESCAPED != 0)
+    }
+
+    /// Whether the decoded name equals `name` (no allocation).
+    #[must_use]
+    pub fn name_is(&self, name: &str) -> bool {
+        self.0.name_is(name)
+    }
+
+    /// Whether the decoded value equals `value` (no allocation).
+    #[must_use]
+    pub fn value_is(&self, value: &str) -> bool {
+        self.0.value_is(value)
     }
 }
 
@@ -462,6 +499,21 @@ pub fn parse<'a, 's>(
     let mut count = 0usize;
     scan(body, false, |field| {
         let slot = storage.get_mut(count).ok_or(VerifyError::TooManyFields)?;
+        *slot = RawField(field);
+        count += 1;
+        Ok(())
+    })?;
+    storage.get_mut(..count).ok_or(VerifyError::TooManyFields)
+}
+
+/// [`parse`] into the library's own field storage (every value validated).
+pub(crate) fn parse_fields<'a, 's>(
+    body: &'a [u8],
+    storage: &'s mut [Field<'a>],
+) -> Result<&'s mut [Field<'a>], VerifyError> {
+    let mut count = 0usize;
+    scan(body, false, |field| {
+        let slot = storage.get_mut(count).ok_or(VerifyError::TooManyFields)?;
         *slot = field;
         count += 1;
         Ok(())
@@ -473,13 +525,13 @@ pub fn parse<'a, 's>(
 /// the other fields at the back. Returns `(vads, others)`.
 ///
 /// The values of `vads_` fields are left unchecked: they are validated, by the same rules,
-/// while they are decoded into the hash (`RawField::decode_value_to`), so that the body is
+/// while they are decoded into the hash (`Field::decode_value_to`), so that the body is
 /// read once for both. Verification hashes every `vads_` value before it can accept, so a
 /// malformed body is still refused (`malformed_body`).
 pub(crate) fn parse_split<'a, 's>(
     body: &'a [u8],
-    storage: &'s mut [RawField<'a>],
-) -> Result<(&'s mut [RawField<'a>], &'s mut [RawField<'a>]), VerifyError> {
+    storage: &'s mut [Field<'a>],
+) -> Result<(&'s mut [Field<'a>], &'s mut [Field<'a>]), VerifyError> {
     let mut front = 0usize;
     let mut back = storage.len();
     scan(body, true, |field| {
@@ -568,7 +620,7 @@ fn find_escape(s: &[u8], from: usize) -> usize {
 fn scan<'a>(
     body: &'a [u8],
     lazy_vads_values: bool,
-    mut emit: impl FnMut(RawField<'a>) -> Result<(), VerifyError>,
+    mut emit: impl FnMut(Field<'a>) -> Result<(), VerifyError>,
 ) -> Result<(), VerifyError> {
     if body.len() > MAX_BODY_LEN {
         return Err(VerifyError::BodyTooLarge);
@@ -589,7 +641,7 @@ fn scan<'a>(
             };
             let name_flags = part_flags(name)?;
             check_utf8(name, name_flags)?;
-            let mut field = RawField {
+            let mut field = Field {
                 name,
                 value,
                 flags: if name_flags & 1 != 0 { NAME_ESCAPED } else { 0 },
@@ -688,19 +740,12 @@ fn check_utf8(part: &[u8], flags: u8) -> Result<(), VerifyError> {
     }
 }
 
-/// The decoded `vads_site_id` of a body, if any (no validation: for diagnostics).
-#[must_use]
-pub fn segments_site_id(body: &[u8]) -> Option<String> {
-    segments(body)
-        .find(|f| f.name_is("vads_site_id"))
-        .map(|f| f.value().into_owned())
-}
-
-/// Iterates over the fields of a body that [`parse`] accepted (no validation here).
-pub(crate) fn segments(body: &[u8]) -> impl Iterator<Item = RawField<'_>> {
+/// Iterates over the fields of a body that [`parse`] accepts, or that a verification is
+/// reading (no validation here: the fields give no text).
+pub(crate) fn segments(body: &[u8]) -> impl Iterator<Item = Field<'_>> {
     body.split(|&b| b == b'&')
         .filter(|s| !s.is_empty())
-        .map(RawField::from_segment)
+        .map(Field::from_segment)
 }
 
 mod alloc_free {
@@ -839,7 +884,7 @@ mod tests {
     #[test]
     fn decodes_long_escaped_values_into_a_slice() {
         let raw = "%41".repeat(200) + "xyz" + &"+".repeat(70);
-        let f = RawField::from_segment(format!("n={raw}").leak().as_bytes());
+        let f = Field::from_segment(format!("n={raw}").leak().as_bytes());
         let mut buf = [0u8; 512];
         let out = f.decode_value_into(&mut buf).unwrap().to_vec();
         let mut small = [0u8; 100];

@@ -1,13 +1,11 @@
 //! Shop keys ("certificates"): secret bytes, zeroed on drop, never printed.
 
 use crate::error::KeyError;
+use crate::limits::MAX_KEY_FILE_LEN;
 use core::fmt;
 use core::str::FromStr;
 use std::path::Path;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
-
-/// The largest key file [`Key::from_file`] reads: 4 KiB (a key is a few dozen bytes).
-pub const MAX_KEY_FILE_LEN: usize = 4096;
 
 /// A shop key (the test or the production "certificate" of the back office).
 ///

@@ -6,28 +6,47 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+// The library has three layers; a module imports only from its own layer or the ones
+// below it (ARCHITECTURE.md draws the map).
+
+// -- Protocol core: no configuration, no forms; no heap on sign and verify. --
 mod algorithm;
-pub mod answer;
 pub mod body;
 mod error;
-pub mod form;
 mod key;
+mod limits;
+mod mode;
 mod notification;
-pub mod preflight;
+mod signature;
+mod signing;
+mod table;
+mod time;
+
+// -- Policy: brands, configuration, the validated Shop and several Shops. --
+mod brand;
+mod config;
 mod shop;
 mod shops;
-mod signature;
+
+// -- Application (may allocate): forms, go-live checks, answers, test helpers. --
+pub mod answer;
+pub mod form;
+pub mod preflight;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
-pub use body::{MAX_BODY_LEN, MAX_FIELDS};
+pub use brand::Brand;
+pub use config::{ConfigError, ShopConfig, ShopsConfig, DEFAULT_SHOP};
 pub use error::{KeyError, SignError, VerifyError};
-pub use key::{Key, SecretString, MAX_KEY_FILE_LEN};
+pub use key::{Key, SecretString};
+pub use limits::{MAX_BODY_LEN, MAX_FIELDS, MAX_KEY_FILE_LEN};
+pub use mode::{InvalidMode, Mode};
 pub use notification::{
-    FieldError, KeyMatch, Kind, Notification, OperationType, Outcome, TransDate, TransStatus,
-    UrlCheckSource,
+    FieldError, KeyMatch, Kind, Notification, OperationType, Outcome, TransStatus, UrlCheckSource,
 };
-pub use shop::{ConfigError, InvalidMode, Mode, Shop, ShopConfig};
-pub use shops::{Shops, ShopsConfig, DEFAULT_SHOP};
-pub use signature::{sign, signing_string_masked, Signature, KEY_MASK};
+pub use shop::Shop;
+pub use shops::Shops;
+pub use signature::Signature;
+pub use signing::{sign, signing_string_masked, KEY_MASK};
+pub use time::TransDate;

@@ -7,7 +7,8 @@
 
 use crate::algorithm::Algorithm;
 use crate::body::{self, RawField};
-use crate::shop::Mode;
+use crate::mode::Mode;
+use crate::time::TransDate;
 use std::borrow::Cow;
 
 /// Which key verified a notification.
@@ -236,110 +237,6 @@ impl core::fmt::Display for Outcome {
     }
 }
 
-/// `vads_trans_date`: `YYYYMMDDHHMMSS`, UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TransDate {
-    /// Year, e.g. 2026.
-    pub year: u16,
-    /// Month, 1–12.
-    pub month: u8,
-    /// Day, 1–31.
-    pub day: u8,
-    /// Hour, 0–23.
-    pub hour: u8,
-    /// Minute, 0–59.
-    pub minute: u8,
-    /// Second, 0–59.
-    pub second: u8,
-}
-
-impl TransDate {
-    /// The UTC date and time of `seconds` since the Unix epoch.
-    ///
-    /// ```
-    /// assert_eq!(vads::TransDate::from_unix(1_485_694_825).to_string(), "20170129130025");
-    /// ```
-    #[must_use]
-    pub fn from_unix(seconds: u64) -> TransDate {
-        let days = seconds / 86_400;
-        let rem = seconds % 86_400;
-        // Civil from days (Howard Hinnant's algorithm), for dates after 1970.
-        let z = days + 719_468;
-        let era = z / 146_097;
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + u64::from(month <= 2);
-        let small = |v: u64| u8::try_from(v).unwrap_or(u8::MAX);
-        TransDate {
-            year: u16::try_from(year).unwrap_or(u16::MAX),
-            month: small(month),
-            day: small(day),
-            hour: small(rem / 3600),
-            minute: small(rem % 3600 / 60),
-            second: small(rem % 60),
-        }
-    }
-
-    /// The current UTC date and time.
-    #[must_use]
-    pub fn now() -> TransDate {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        TransDate::from_unix(secs)
-    }
-
-    /// Parses `YYYYMMDDHHMMSS` (14 digits, fields in range).
-    ///
-    /// ```
-    /// let d = vads::TransDate::parse("20170129130025").unwrap();
-    /// assert_eq!((d.year, d.month, d.day, d.hour), (2017, 1, 29, 13));
-    /// assert!(vads::TransDate::parse("20171329130025").is_none());
-    /// ```
-    #[must_use]
-    pub fn parse(s: &str) -> Option<TransDate> {
-        let b = s.as_bytes();
-        if b.len() != 14 || !b.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        let num = |from: usize, to: usize| -> u16 {
-            b.get(from..to)
-                .unwrap_or_default()
-                .iter()
-                .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'))
-        };
-        let to8 = |v: u16| u8::try_from(v).unwrap_or(u8::MAX);
-        let d = TransDate {
-            year: num(0, 4),
-            month: to8(num(4, 6)),
-            day: to8(num(6, 8)),
-            hour: to8(num(8, 10)),
-            minute: to8(num(10, 12)),
-            second: to8(num(12, 14)),
-        };
-        let ok = (1..=12).contains(&d.month)
-            && (1..=31).contains(&d.day)
-            && d.hour < 24
-            && d.minute < 60
-            && d.second < 60;
-        ok.then_some(d)
-    }
-}
-
-impl core::fmt::Display for TransDate {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(
-            f,
-            "{:04}{:02}{:02}{:02}{:02}{:02}",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        )
-    }
-}
-
 /// A notification whose signature was verified by [`crate::Shop::verify`]; its fields
 /// borrow the body.
 ///
@@ -363,8 +260,14 @@ impl<'a> Notification<'a> {
         }
     }
 
+    /// The body's fields. Verification hashed, and so validated, every value of the body
+    /// before a `Notification` could exist: they are readable as text.
+    fn validated_fields(&self) -> impl Iterator<Item = RawField<'a>> + 'a {
+        body::segments(self.body).map(RawField::validated)
+    }
+
     fn raw(&self, name: &str) -> Option<RawField<'a>> {
-        body::segments(self.body).find(|f| f.name_is(name))
+        self.validated_fields().find(|f| f.name_is(name))
     }
 
     /// The decoded value of field `name` (any field of the body), or `None`.
@@ -375,7 +278,7 @@ impl<'a> Notification<'a> {
 
     /// Every field of the body, decoded, in body order (including `signature`).
     pub fn fields(&self) -> impl Iterator<Item = (Cow<'a, str>, Cow<'a, str>)> + 'a {
-        body::segments(self.body).map(|f| (f.name(), f.value()))
+        self.validated_fields().map(|f| (f.name(), f.value()))
     }
 
     /// The mode (always the shop's: anything else was rejected).

@@ -15,9 +15,10 @@
 //! check file permissions); it never puts a key in a finding.
 
 use crate::algorithm::Algorithm;
-use crate::form::{is_http_url, Brand};
-use crate::shop::{is_site_id, load_key, parse_utc, unix_now, Mode, ShopConfig};
-use crate::shops::ShopsConfig;
+use crate::brand::{is_http_url, Brand};
+use crate::config::{is_site_id, ShopConfig, ShopsConfig};
+use crate::mode::Mode;
+use crate::time::{parse_utc, unix_now};
 use std::path::Path;
 
 /// How serious a finding is.
@@ -123,31 +124,20 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
     }
 
     // Keys: load what is configured to compare it; report sources that fail.
-    let mut load =
-        |which: &'static str, literal, file, env| match load_key(which, literal, file, env) {
-            Ok(k) => k,
-            Err(e) => {
-                add(
-                    "key_unreadable",
-                    Severity::Error,
-                    e.to_string(),
-                    "make the key source readable by this process and non-empty",
-                );
-                None
-            }
-        };
-    let test = load(
-        "test",
-        c.test_key.as_ref(),
-        c.test_key_file.as_ref(),
-        c.test_key_env.as_ref(),
-    );
-    let production = load(
-        "production",
-        c.production_key.as_ref(),
-        c.production_key_file.as_ref(),
-        c.production_key_env.as_ref(),
-    );
+    let mut load = |mode: Mode| match c.load_key(mode) {
+        Ok(k) => k,
+        Err(e) => {
+            add(
+                "key_unreadable",
+                Severity::Error,
+                e.to_string(),
+                "make the key source readable by this process and non-empty",
+            );
+            None
+        }
+    };
+    let test = load(Mode::Test);
+    let production = load(Mode::Production);
     let production_configured = c.production_key.is_some()
         || c.production_key_file.is_some()
         || c.production_key_env.is_some();

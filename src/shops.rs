@@ -14,73 +14,15 @@
 //! test_key_env = "CALL_CENTRE_TEST_KEY"
 //! ```
 //!
-//! A single-shop config (the fields of [`ShopConfig`] at the top level) is a set of one
-//! shop named `default`.
+//! A single-shop config (the fields of [`crate::ShopConfig`] at the top level) is a set of
+//! one shop named [`crate::DEFAULT_SHOP`]; see [`ShopsConfig`].
 
 use crate::body;
+use crate::config::{ConfigError, ShopsConfig};
 use crate::error::VerifyError;
+use crate::limits::MAX_BODY_LEN;
 use crate::notification::Notification;
-use crate::shop::{ConfigError, Shop, ShopConfig};
-use indexmap::IndexMap;
-
-/// The configuration of several named shops.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct ShopsConfig {
-    /// The shops by name, in config order.
-    pub shops: IndexMap<String, ShopConfig>,
-}
-
-/// The name given to the shop of a single-shop config.
-pub const DEFAULT_SHOP: &str = "default";
-
-impl ShopsConfig {
-    /// A set of one shop, named [`DEFAULT_SHOP`].
-    #[must_use]
-    pub fn single(config: ShopConfig) -> Self {
-        let mut shops = IndexMap::new();
-        shops.insert(DEFAULT_SHOP.to_owned(), config);
-        ShopsConfig { shops }
-    }
-
-    /// Reads TOML text (feature `toml`): a `[shops.NAME]` table per shop, or a single-shop
-    /// config.
-    ///
-    /// # Errors
-    /// [`ConfigError::Invalid`], whose message never quotes a value.
-    #[cfg(feature = "toml")]
-    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
-        let table: toml::Table =
-            text.parse()
-                .map_err(|e: toml::de::Error| ConfigError::Invalid {
-                    message: crate::shop::redact_quoted(e.message()),
-                })?;
-        if table.contains_key("shops") {
-            toml::from_str(text).map_err(|e| ConfigError::Invalid {
-                message: crate::shop::redact_quoted(e.message()),
-            })
-        } else {
-            ShopConfig::from_toml_str(text).map(ShopsConfig::single)
-        }
-    }
-
-    /// Reads a TOML file (feature `toml`); relative key file paths are taken relative to
-    /// the file's folder.
-    ///
-    /// # Errors
-    /// [`ConfigError::Invalid`] when the file cannot be read or parsed.
-    #[cfg(feature = "toml")]
-    pub fn from_toml_file(path: impl AsRef<std::path::Path>) -> Result<Self, ConfigError> {
-        let path = path.as_ref();
-        let mut config = crate::shop::read_toml_file(path, Self::from_toml_str)?;
-        let base = path.parent().unwrap_or(std::path::Path::new(""));
-        for shop in config.shops.values_mut() {
-            shop.resolve_relative_paths(base);
-        }
-        Ok(config)
-    }
-}
+use crate::shop::Shop;
 
 /// Validated shops. Two shops never share a site id.
 #[derive(Debug)]
@@ -93,12 +35,10 @@ impl Shops {
     ///
     /// # Errors
     /// [`ConfigError::InShop`] wrapping a shop's error, [`ConfigError::DuplicateSiteId`],
-    /// [`ConfigError::Invalid`] when there is no shop.
+    /// [`ConfigError::NoShop`] when there is no shop.
     pub fn new(config: ShopsConfig) -> Result<Shops, ConfigError> {
         if config.shops.is_empty() {
-            return Err(ConfigError::Invalid {
-                message: "the config has no shop".into(),
-            });
+            return Err(ConfigError::NoShop);
         }
         let mut shops: Vec<(String, Shop)> = Vec::with_capacity(config.shops.len());
         for (name, c) in config.shops {
@@ -153,15 +93,33 @@ impl Shops {
             // One shop: exactly Shop::verify, with its order of checks.
             return shop.verify(body).map(|n| (name.as_str(), n));
         }
-        if body.len() > crate::MAX_BODY_LEN {
+        let (name, shop) = self.dispatch(body)?;
+        shop.verify(body).map(|n| (name, n))
+    }
+
+    /// The shop whose site id the body carries.
+    fn dispatch(&self, body: &[u8]) -> Result<(&str, &Shop), VerifyError> {
+        if body.len() > MAX_BODY_LEN {
             return Err(VerifyError::BodyTooLarge);
         }
         let site = body::segments(body).find(|f| f.name_is("vads_site_id"));
-        let (name, shop) = self
-            .shops
+        self.shops
             .iter()
             .find(|(_, s)| site.is_some_and(|f| f.value_is(s.site_id())))
-            .ok_or(VerifyError::SiteMismatch)?;
-        shop.verify(body).map(|n| (name.as_str(), n))
+            .map(|(name, shop)| (name.as_str(), shop))
+            .ok_or(VerifyError::SiteMismatch)
+    }
+
+    /// [`Shop::explain`] with the shop whose site id the body carries (or the only shop):
+    /// the masked signing string of a received body. Allocates.
+    ///
+    /// # Errors
+    /// [`VerifyError::SiteMismatch`] when no shop has the body's `vads_site_id` (with
+    /// several shops), and the errors of [`Shop::explain`].
+    pub fn explain(&self, body: &[u8]) -> Result<String, VerifyError> {
+        match self.only() {
+            Some(shop) => shop.explain(body),
+            None => self.dispatch(body)?.1.explain(body),
+        }
     }
 }

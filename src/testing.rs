@@ -28,8 +28,10 @@
 use crate::algorithm::Algorithm;
 use crate::error::SignError;
 use crate::key::Key;
-use crate::notification::{TransDate, TransStatus, UrlCheckSource};
-use crate::shop::{Mode, Shop};
+use crate::mode::Mode;
+use crate::notification::{TransStatus, UrlCheckSource};
+use crate::shop::Shop;
+use crate::time::{since_epoch, TransDate};
 use indexmap::IndexMap;
 
 /// Builds a notification body (`application/x-www-form-urlencoded`) signed like the
@@ -46,9 +48,7 @@ impl<'s> NotificationBuilder<'s> {
     /// A notification for `shop`, in its mode, signed with the key of its mode.
     #[must_use]
     pub fn new(shop: &'s Shop) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
+        let nanos = since_epoch().as_nanos();
         let uuid = format!("{:032x}", nanos ^ 0x5a5a_0000_0000_0000_0000_0000_0000_0000);
         let mut fields = IndexMap::new();
         for (n, v) in [
@@ -182,7 +182,7 @@ impl<'s> NotificationBuilder<'s> {
     /// # Errors
     /// [`SignError`] when the shop cannot sign (or a field is duplicated).
     pub fn signed_fields(self) -> Result<Vec<(String, String)>, SignError> {
-        let key = self.shop.signing_key().ok_or(SignError::MissingKey)?;
+        let key = self.shop.signing_key();
         let algorithm = self.shop.algorithm();
         self.fields_signed_with(key, algorithm)
     }
@@ -193,7 +193,7 @@ impl<'s> NotificationBuilder<'s> {
         algorithm: Algorithm,
     ) -> Result<Vec<(String, String)>, SignError> {
         let pairs = self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str()));
-        let signature = crate::sign(pairs, key, algorithm)?;
+        let signature = crate::signing::sign(pairs, key, algorithm)?;
         let mut fields = self.fields();
         fields.push(("signature".to_owned(), signature.as_str().to_owned()));
         Ok(fields)

@@ -305,7 +305,7 @@ fn duplicate_site_id_is_a_config_error() {
     assert_eq!(e.code(), "invalid_site_id");
     assert!(e
         .to_string()
-        .starts_with("shop call-centre: invalid_site_id"));
+        .starts_with("invalid_site_id: shop call-centre: "));
 }
 
 #[test]

@@ -524,7 +524,7 @@ fn shop_sign_fills_and_guards_site_and_mode() {
 }
 
 fn config(toml_text: &str) -> Result<Shop, ConfigError> {
-    let c: ShopConfig = toml::from_str(toml_text).map_err(|e| ConfigError::Invalid {
+    let c: ShopConfig = toml::from_str(toml_text).map_err(|e| ConfigError::Parse {
         message: e.message().to_owned(),
     })?;
     Shop::new(c)

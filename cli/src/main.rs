@@ -262,12 +262,7 @@ fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     let shops = load_shops(&args.config)?;
     let body = read_stdin()?;
     if args.explain {
-        let site = body::segments_site_id(&body);
-        let shop = shops
-            .iter()
-            .find(|(_, s)| Some(s.site_id()) == site.as_deref())
-            .map(|(_, s)| s);
-        if let Some(Ok(s)) = shop.or(shops.only()).map(|shop| shop.explain(&body)) {
+        if let Ok(s) = shops.explain(&body) {
             let _ = writeln!(std::io::stderr(), "{s}");
         }
     }

@@ -23,7 +23,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use vads::answer::{answer, Handled};
-use vads::form::escape_html;
 use vads::testing::NotificationBuilder;
 use vads::{Outcome, Shop, ShopConfig, TransStatus, UrlCheckSource};
 
@@ -602,4 +601,20 @@ async fn replay(
         Some(status) => format!("shop answered {status}").into_response(),
         None => (StatusCode::BAD_GATEWAY, "shop unreachable").into_response(),
     }
+}
+
+/// Escapes text for an HTML attribute value or text node.
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }

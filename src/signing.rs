@@ -1,0 +1,349 @@
+//! The signing machinery: the `vads_` fields of a [`SignedFields`] table streamed into the
+//! hash, [`sign`], the check of a received signature, and the masked diagnostic. No heap
+//! on the signing and verifying paths.
+//!
+//! There is exactly one definition of the signing string, [`write_signing_string`], used by
+//! signing, by verification and by the diagnostic, so they cannot drift apart.
+
+use crate::algorithm::Algorithm;
+use crate::body::DecodedSink as _;
+use crate::body::{hex_pair, Field};
+use crate::error::{SignError, VerifyError};
+use crate::key::Key;
+use crate::limits::MAX_FIELDS;
+use crate::signature::{RawDigest, Signature};
+use crate::table::{SignedFields, SortedFields};
+use hmac::{Hmac, KeyInit, Mac};
+use sha1::Digest;
+use subtle::ConstantTimeEq;
+
+pub(crate) type HmacSha256 = Hmac<sha2::Sha256>;
+
+/// What the key is replaced by in the diagnostic signing string (same length whatever the
+/// key, so that the mask does not tell the key's length).
+pub const KEY_MASK: &str = "****************";
+
+/// Something the signing string is fed into.
+pub(crate) trait Sink {
+    fn feed(&mut self, bytes: &[u8]);
+}
+
+impl Sink for HmacSha256 {
+    #[inline]
+    fn feed(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+impl Sink for sha1::Sha1 {
+    #[inline]
+    fn feed(&mut self, bytes: &[u8]) {
+        Digest::update(self, bytes);
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn feed(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// The signing string (protocol section 2): the decoded values of `fields` (the `vads_`
+/// fields, sorted by name, de-duplicated: a [`SignedFields`]) joined with `+`, then `+`
+/// and the key.
+///
+/// Values and separators are gathered in a stack buffer so that the hash is fed in large
+/// contiguous runs (one `update` per few hundred bytes rather than per piece).
+///
+/// # Errors
+/// [`VerifyError::MalformedBody`] when a value the parser left unchecked is malformed
+/// (only fields of a received body can be; literal fields given to the signer cannot).
+pub(crate) fn write_signing_string<S: Sink>(
+    fields: SignedFields<'_, '_>,
+    key: &[u8],
+    sink: &mut S,
+) -> Result<(), VerifyError> {
+    let mut out = Buffered {
+        sink,
+        buf: [0u8; BUFFER],
+        len: 0,
+        used: 0,
+    };
+    for field in fields.iter() {
+        field.decode_value_to(&mut out)?;
+        out.byte(b'+');
+    }
+    out.feed(key);
+    out.flush();
+    Ok(())
+}
+
+impl<S: Sink> crate::body::DecodedSink for Buffered<'_, S> {
+    #[inline]
+    fn run(&mut self, bytes: &[u8]) {
+        self.feed(bytes);
+    }
+
+    #[inline]
+    fn byte(&mut self, byte: u8) {
+        if self.len == BUFFER {
+            self.flush();
+        }
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+}
+
+const BUFFER: usize = 512;
+
+struct Buffered<'s, S: Sink> {
+    sink: &'s mut S,
+    buf: [u8; BUFFER],
+    len: usize,
+    /// High-water mark of `buf`, to wipe no more than was written.
+    used: usize,
+}
+
+impl<S: Sink> Buffered<'_, S> {
+    #[inline]
+    fn feed(&mut self, bytes: &[u8]) {
+        if let Some(dst) = self.buf.get_mut(self.len..self.len + bytes.len()) {
+            dst.copy_from_slice(bytes);
+            self.len += bytes.len();
+        } else {
+            self.flush();
+            if bytes.len() >= BUFFER {
+                self.sink.feed(bytes);
+            } else if let Some(dst) = self.buf.get_mut(..bytes.len()) {
+                dst.copy_from_slice(bytes);
+                self.len = bytes.len();
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        self.used = self.used.max(self.len);
+        if self.len > 0 {
+            self.sink.feed(self.buf.get(..self.len).unwrap_or_default());
+            self.len = 0;
+        }
+    }
+}
+
+impl<S: Sink> Drop for Buffered<'_, S> {
+    fn drop(&mut self) {
+        // The buffer may hold the key: wipe what was written.
+        self.used = self.used.max(self.len);
+        if let Some(written) = self.buf.get_mut(..self.used) {
+            zeroize::Zeroize::zeroize(written);
+        }
+    }
+}
+
+/// A new HMAC-SHA-256 keyed with `key` (HMAC takes keys of any length).
+pub(crate) fn new_hmac(key: &[u8]) -> HmacSha256 {
+    match <HmacSha256 as KeyInit>::new_from_slice(key) {
+        Ok(mac) => mac,
+        // HMAC accepts every key length; keep a total function anyway.
+        Err(_) => <HmacSha256 as KeyInit>::new(&Default::default()),
+    }
+}
+
+/// Computes the raw digest of the signing string.
+pub(crate) fn digest(algorithm: Algorithm, fields: SignedFields<'_, '_>, key: &[u8]) -> RawDigest {
+    match algorithm {
+        // The signer's fields are literal (never "unchecked"): writing cannot fail.
+        Algorithm::HmacSha256 => {
+            let mut mac = new_hmac(key);
+            let _literal = write_signing_string(fields, key, &mut mac);
+            RawDigest::HmacSha256(mac.finalize().into_bytes().into())
+        }
+        Algorithm::Sha1 => {
+            let mut h = sha1::Sha1::new();
+            let _literal = write_signing_string(fields, key, &mut h);
+            RawDigest::Sha1(h.finalize().into())
+        }
+    }
+}
+
+/// Fields a signing call holds in its small stack table before it moves to one of
+/// [`MAX_FIELDS`] (a payment form has 10–40 `vads_` fields; zeroing a 512-entry table
+/// would cost more than the hash of a small form).
+const SMALL_TABLE: usize = 48;
+
+/// Collects the `vads_` fields of `fields` on the stack, sorts them, and runs `f` over
+/// them. No heap.
+fn with_sorted<'a, I, T>(
+    fields: I,
+    f: impl FnOnce(SignedFields<'_, '_>) -> T,
+) -> Result<T, SignError>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    let mut it = fields.into_iter().filter(|(n, _)| n.starts_with("vads_"));
+    let mut small = [Field::EMPTY; SMALL_TABLE];
+    let mut n = 0usize;
+    for slot in small.iter_mut() {
+        match it.next() {
+            Some((name, value)) => {
+                *slot = Field::plain(name, value);
+                n += 1;
+            }
+            None => break,
+        }
+    }
+    match it.next() {
+        None => {
+            let table = small.get_mut(..n).ok_or(SignError::TooManyFields)?;
+            Ok(f(signed_fields(table)?))
+        }
+        Some(extra) => with_sorted_large(&small, extra, it, f),
+    }
+}
+
+/// The rare case of more than [`SMALL_TABLE`] `vads_` fields.
+#[cold]
+#[inline(never)]
+fn with_sorted_large<'a, T>(
+    first: &[Field<'a>],
+    extra: (&'a str, &'a str),
+    rest: impl Iterator<Item = (&'a str, &'a str)>,
+    f: impl FnOnce(SignedFields<'_, '_>) -> T,
+) -> Result<T, SignError> {
+    let mut table = [Field::EMPTY; MAX_FIELDS];
+    let mut n = 0usize;
+    for (slot, field) in table.iter_mut().zip(first) {
+        *slot = *field;
+        n += 1;
+    }
+    for (name, value) in core::iter::once(extra).chain(rest) {
+        let slot = table.get_mut(n).ok_or(SignError::TooManyFields)?;
+        *slot = Field::plain(name, value);
+        n += 1;
+    }
+    let table = table.get_mut(..n).ok_or(SignError::TooManyFields)?;
+    Ok(f(signed_fields(table)?))
+}
+
+/// Sorts a table of `vads_` fields into the signing order.
+fn signed_fields<'t, 'a>(table: &'t mut [Field<'a>]) -> Result<SignedFields<'t, 'a>, SignError> {
+    SortedFields::sort(table)
+        .map(|sorted| sorted.vads())
+        .map_err(|_| SignError::DuplicateField)
+}
+
+/// Signs a set of fields (protocol section 2).
+///
+/// `fields` are `(name, value)` pairs in any order, with the values as the form sends them
+/// (not URL-encoded). Only names starting with `vads_` (case-sensitive) are signed; the
+/// others, `signature` included, are ignored. Values are signed exactly as given: empty
+/// values count, nothing is trimmed (see [`crate::form`] for a builder that normalises).
+///
+/// No heap allocation: the fields are ordered in a fixed-size array on the stack and
+/// their values streamed into the hash.
+///
+/// # Errors
+/// [`SignError::TooManyFields`] beyond [`MAX_FIELDS`] `vads_` fields (nothing is
+/// truncated), [`SignError::DuplicateField`] when a `vads_` name appears twice.
+///
+/// ```
+/// use vads::{sign, Algorithm, Key};
+/// let key: Key = "1122334455667788".parse()?;
+/// let fields = [
+///     ("vads_version", "V2"), ("vads_site_id", "12345678"), ("vads_ctx_mode", "TEST"),
+///     ("vads_trans_id", "123456"), ("vads_trans_date", "20170129130025"),
+///     ("vads_amount", "5124"), ("vads_currency", "978"), ("vads_action_mode", "INTERACTIVE"),
+///     ("vads_page_action", "PAYMENT"), ("vads_payment_config", "SINGLE"),
+///     ("submit", "Pay"), // ignored: not a vads_ field
+/// ];
+/// let signature = sign(fields, &key, Algorithm::HmacSha256)?;
+/// assert_eq!(signature.as_str(), "ycA5Do5tNvsnKdc/eP1bj2xa19z9q3iWPy9/rpesfS0=");
+/// let legacy = sign(fields, &key, Algorithm::Sha1)?;
+/// assert_eq!(legacy.as_str(), "59c96b34c74b9375c332b0b6a32e6deeec87de2b");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn sign<'a, I>(fields: I, key: &Key, algorithm: Algorithm) -> Result<Signature, SignError>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    with_sorted(fields, |sorted| {
+        Signature::encode(digest(algorithm, sorted, key.expose()))
+    })
+}
+
+/// The signing string of `fields`, with the key replaced by [`KEY_MASK`]: what a developer
+/// compares with the platform's "signature error" e-mail, which shows its own signing
+/// string with the key masked. This diagnostic allocates.
+///
+/// # Errors
+/// As [`sign`].
+///
+/// ```
+/// let s = vads::signing_string_masked([("vads_amount", "5124"), ("vads_action_mode", "INTERACTIVE"), ("other", "x")])?;
+/// assert_eq!(s, "INTERACTIVE+5124+****************");
+/// # Ok::<(), vads::SignError>(())
+/// ```
+pub fn signing_string_masked<'a, I>(fields: I) -> Result<String, SignError>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    with_sorted(fields, masked_string)
+}
+
+/// The masked signing string of a table of `vads_` fields.
+pub(crate) fn masked_string(sorted: SignedFields<'_, '_>) -> String {
+    let mut out = Vec::new();
+    // Fields here are literal or were validated by `body::parse`: writing cannot fail.
+    let _validated = write_signing_string(sorted, KEY_MASK.as_bytes(), &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Checks a received signature (decoded text) against the fields with one key: constant
+/// time, via `Mac::verify_slice` for HMAC and `subtle` for SHA-1. No heap.
+///
+/// # Errors
+/// [`VerifyError::MalformedBody`] when a field's value is malformed.
+pub(crate) fn verify_with_key(
+    algorithm: Algorithm,
+    fields: SignedFields<'_, '_>,
+    key: &[u8],
+    received: &[u8],
+) -> Result<bool, VerifyError> {
+    match algorithm {
+        Algorithm::HmacSha256 => {
+            use base64::Engine;
+            let mut tag = [0u8; 33];
+            // A base64 signature of 32 bytes is 44 characters; anything else cannot match
+            // (the fields are still hashed, so that a malformed body is reported as such).
+            let n = if received.len() == 44 {
+                base64::engine::general_purpose::STANDARD
+                    .decode_slice(received, &mut tag)
+                    .unwrap_or(0)
+            } else {
+                0
+            };
+            let mut mac = new_hmac(key);
+            write_signing_string(fields, key, &mut mac)?;
+            Ok(n == 32
+                && tag
+                    .get(..n)
+                    .is_some_and(|tag| mac.verify_slice(tag).is_ok()))
+        }
+        Algorithm::Sha1 => {
+            let mut want = [0u8; 20];
+            let mut shape_ok = received.len() == 40;
+            for (dst, pair) in want.iter_mut().zip(received.chunks_exact(2)) {
+                match hex_pair(pair) {
+                    Some(b) => *dst = b,
+                    None => shape_ok = false,
+                }
+            }
+            let mut h = sha1::Sha1::new();
+            write_signing_string(fields, key, &mut h)?;
+            let got: [u8; 20] = h.finalize().into();
+            Ok(shape_ok && bool::from(got.ct_eq(&want)))
+        }
+    }
+}
