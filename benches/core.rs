@@ -25,45 +25,7 @@ fn data(name: &str) -> String {
     .to_owned()
 }
 
-/// A straightforward allocating decoder (what one would write by hand).
-fn naive_decode(body: &str) -> Vec<(String, String)> {
-    fn dec(s: &str) -> String {
-        let b = s.as_bytes();
-        let mut out = Vec::with_capacity(b.len());
-        let mut i = 0;
-        while i < b.len() {
-            match b[i] {
-                b'+' => out.push(b' '),
-                b'%' => {
-                    out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-                    i += 2;
-                }
-                c => out.push(c),
-            }
-            i += 1;
-        }
-        String::from_utf8(out).unwrap()
-    }
-    body.split('&')
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (dec(k), dec(v))
-        })
-        .collect()
-}
-
-fn naive_signing_string(fields: &[(String, String)], key: &str) -> String {
-    let mut v: Vec<(String, String)> = fields
-        .iter()
-        .filter(|(n, _)| n.starts_with("vads_"))
-        .cloned()
-        .collect();
-    v.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let mut s = v.into_iter().map(|(_, v)| v).collect::<Vec<_>>().join("+");
-    s.push('+');
-    s.push_str(key);
-    s
-}
+use vads_reference::{decode_body as naive_decode, signing_string as naive_signing_string};
 
 fn hmac_b64(message: &[u8], key: &[u8]) -> [u8; 44] {
     let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).unwrap();

@@ -1,9 +1,6 @@
-//! Runs the built `vads` binary on urlencoded input; signatures are checked against an
-//! independent reference computed here.
+//! Runs the built `vads` binary on urlencoded input; signatures are checked against the
+//! one independent reference implementation (`vads-reference`).
 
-use base64::Engine;
-use hmac::{Hmac, KeyInit, Mac};
-use sha1::Digest;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -39,22 +36,13 @@ fn tmp(name: &str, content: &str) -> PathBuf {
 }
 
 fn reference(fields: &[(&str, &str)], key: &str, sha1: bool) -> String {
-    let mut v: Vec<_> = fields
-        .iter()
-        .filter(|(n, _)| n.starts_with("vads_"))
-        .collect();
-    v.sort_by(|a, b| a.0.cmp(b.0));
-    let s = v.iter().map(|(_, x)| *x).collect::<Vec<_>>().join("+") + "+" + key;
-    if sha1 {
-        sha1::Sha1::digest(s.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+    use vads_reference::Algorithm;
+    let algorithm = if sha1 {
+        Algorithm::Sha1
     } else {
-        let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key.as_bytes()).unwrap();
-        m.update(s.as_bytes());
-        base64::engine::general_purpose::STANDARD.encode(m.finalize().into_bytes())
-    }
+        Algorithm::HmacSha256
+    };
+    vads_reference::sign(fields, key, algorithm)
 }
 
 fn stdout(o: &Output) -> String {

@@ -7,9 +7,6 @@
 //! code with the library.
 
 use arbitrary::{Arbitrary, Unstructured};
-use base64::Engine;
-use hmac::{Hmac, KeyInit, Mac};
-use sha1::Digest;
 use std::collections::HashSet;
 use vads::{Algorithm, Key, Mode, SecretString, Shop, ShopConfig};
 
@@ -23,26 +20,13 @@ fn shop(algorithm: Algorithm, key: &str) -> Option<Shop> {
     Shop::new(c).ok()
 }
 
-/// The naive reference signer (protocol section 2).
+/// The naive reference signer (protocol section 2): the `vads-reference` crate.
 pub fn reference_sign(fields: &[(String, String)], key: &str, algorithm: Algorithm) -> String {
-    let mut vads: Vec<&(String, String)> = fields
-        .iter()
-        .filter(|(n, _)| n.starts_with("vads_"))
-        .collect();
-    vads.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let mut s: String = vads.iter().map(|(_, v)| format!("{v}+")).collect();
-    s.push_str(key);
-    match algorithm {
-        Algorithm::HmacSha256 => {
-            let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key.as_bytes()).unwrap();
-            m.update(s.as_bytes());
-            base64::engine::general_purpose::STANDARD.encode(m.finalize().into_bytes())
-        }
-        _ => sha1::Sha1::digest(s.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-    }
+    let algorithm = match algorithm {
+        Algorithm::Sha1 => vads_reference::Algorithm::Sha1,
+        _ => vads_reference::Algorithm::HmacSha256,
+    };
+    vads_reference::sign(fields, key, algorithm)
 }
 
 /// The naive reference verifier for a TEST shop `SITE`, on decoded fields.

@@ -1,71 +1,13 @@
-//! An independent, deliberately naive reference implementation of the protocol (section 2
-//! of the protocol notes), written from the text and sharing no code with the library: it
-//! allocates freely, joins strings and sorts owned pairs.
+//! Shared set-ups of the integration tests; the signatures come from the one naive
+//! reference implementation, the `vads-reference` crate (independent of the library).
 #![allow(dead_code)]
 
-use base64::Engine;
-use hmac::{Hmac, KeyInit, Mac};
-use sha1::Digest;
-
-/// The signing string: vads_ fields, byte order, values joined with '+', then '+key'.
-pub fn signing_string(fields: &[(String, String)], key: &str) -> String {
-    let mut vads: Vec<&(String, String)> = fields
-        .iter()
-        .filter(|(n, _)| n.starts_with("vads_"))
-        .collect();
-    vads.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let mut s = String::new();
-    for (_, v) in vads {
-        s.push_str(v);
-        s.push('+');
-    }
-    s.push_str(key);
-    s
-}
-
-pub fn hmac_sha256_b64(message: &[u8], key: &[u8]) -> String {
-    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).unwrap();
-    mac.update(message);
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
-pub fn sha1_hex(message: &[u8]) -> String {
-    let d = sha1::Sha1::digest(message);
-    d.iter().map(|b| format!("{b:02x}")).collect()
-}
+#[allow(unused_imports)] // each test binary uses its part
+pub use vads_reference::{encode_body, hmac_sha256_b64, sha1_hex, signing_string, urlencode};
 
 /// The reference signature: "HMAC-SHA-256" or "SHA-1".
 pub fn reference_sign(fields: &[(String, String)], key: &str, algorithm: &str) -> String {
-    let s = signing_string(fields, key);
-    match algorithm {
-        "HMAC-SHA-256" => hmac_sha256_b64(s.as_bytes(), key.as_bytes()),
-        "SHA-1" => sha1_hex(s.as_bytes()),
-        other => panic!("unknown algorithm {other}"),
-    }
-}
-
-/// application/x-www-form-urlencoded, as a browser encodes: unreserved bytes kept, space as
-/// '+', everything else %XX (uppercase hex).
-pub fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for &b in s.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-pub fn encode_body(fields: &[(String, String)]) -> String {
-    fields
-        .iter()
-        .map(|(n, v)| format!("{}={}", urlencode(n), urlencode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    vads_reference::sign(fields, key, vads_reference::Algorithm::from_name(algorithm))
 }
 
 pub fn owned(fields: &[(&str, &str)]) -> Vec<(String, String)> {
