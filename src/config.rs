@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 /// ```
 ///
 /// Unknown fields are refused (a misspelt `ctx_mode` must not silently leave a shop in
-/// TEST). `Debug` never shows a key. Turn it into a [`Shop`] with [`Shop::new`], which
+/// TEST). `Debug` never shows a key. Turn it into a [`crate::Shop`] with [`crate::Shop::new`], which
 /// checks it.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
