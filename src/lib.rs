@@ -14,6 +14,7 @@ mod algorithm;
 pub mod body;
 mod error;
 mod key;
+pub mod lifecycle;
 mod limits;
 mod mode;
 mod notification;

@@ -133,6 +133,68 @@ string_enum! {
         NotCreated = "NOT_CREATED",
         /// Part of the amount authorised.
         PartiallyAuthorised = "PARTIALLY_AUTHORISED",
+        /// Capture requested, not confirmed yet (listed by the official SDK).
+        CapturePending = "CAPTURE_PENDING",
+        /// Waiting for the buyer's payment, e.g. a transfer (listed by the official SDK).
+        WaitingForPayment = "WAITING_FOR_PAYMENT",
+        /// Pending (listed by the official SDK).
+        Pending = "PENDING",
+        /// A refund to be retried (listed by the official SDK).
+        RefundToRetry = "REFUND_TO_RETRY",
+    }
+}
+
+impl TransStatus {
+    /// Whether the status is final: it never changes again (`CAPTURED`, `CANCELLED`,
+    /// `REFUSED`, `EXPIRED`, `ACCEPTED`, `ABANDONED`, `NOT_CREATED`).
+    ///
+    /// ```
+    /// use vads::TransStatus;
+    /// assert!(TransStatus::Captured.is_final());
+    /// assert!(!TransStatus::Authorised.is_final());
+    /// ```
+    #[must_use]
+    pub const fn is_final(self) -> bool {
+        matches!(
+            self,
+            TransStatus::Captured
+                | TransStatus::Cancelled
+                | TransStatus::Refused
+                | TransStatus::Expired
+                | TransStatus::Accepted
+                | TransStatus::Abandoned
+                | TransStatus::NotCreated
+        )
+    }
+
+    /// How far a non-final status is along `WAITING_AUTHORISATION` →
+    /// `AUTHORISED_TO_VALIDATE` → `AUTHORISED` → capture: a status only moves to a higher
+    /// rank (or to a final status). Final statuses rank highest.
+    #[must_use]
+    pub const fn rank(self) -> u8 {
+        use TransStatus as S;
+        match self {
+            S::Unknown => 0,
+            S::Initial => 1,
+            S::WaitingForPayment
+            | S::Pending
+            | S::WaitingAuthorisation
+            | S::WaitingAuthorisationToValidate
+            | S::UnderVerification
+            | S::PreAuthorised
+            | S::Suspended
+            | S::RefundToRetry => 2,
+            S::AuthorisedToValidate | S::PartiallyAuthorised => 3,
+            S::Authorised => 4,
+            S::CapturePending | S::CaptureFailed => 5,
+            S::Captured
+            | S::Cancelled
+            | S::Refused
+            | S::Expired
+            | S::Accepted
+            | S::Abandoned
+            | S::NotCreated => 6,
+        }
     }
 }
 
@@ -174,14 +236,21 @@ string_enum! {
     }
 }
 
-/// What a status means for the order (protocol section 4). An unknown or missing status
-/// is never [`Outcome::Paid`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What one transaction's status means (protocol section 4), given its operation: a
+/// payment (`DEBIT`), a refund (`CREDIT`) or a card verification (`VERIFICATION`). An
+/// unknown or missing status, or an unknown operation, is never [`Outcome::Paid`], and a
+/// refund never is either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Outcome {
-    /// The money is (or will be automatically) captured: `AUTHORISED`, `CAPTURED`.
+    /// A payment whose money is (or will be automatically) captured: `AUTHORISED`,
+    /// `CAPTURED` of a `DEBIT`.
     Paid,
-    /// A card verification succeeded; nothing will be captured: `ACCEPTED`.
+    /// A refund that went through: `AUTHORISED`, `CAPTURED` of a `CREDIT`.
+    Refunded,
+    /// A card verification succeeded; nothing will be captured: `ACCEPTED`, or a
+    /// successful `VERIFICATION`.
     Verified,
     /// Not final yet (some statuses need the merchant's action, e.g.
     /// `AUTHORISED_TO_VALIDATE`).
@@ -190,38 +259,69 @@ pub enum Outcome {
     Failed,
     /// Cancelled by the merchant.
     Cancelled,
-    /// A human must look: `CAPTURE_FAILED`, `PARTIALLY_AUTHORISED`, or a status that is
-    /// unknown or missing.
+    /// A human must look: `CAPTURE_FAILED`, `PARTIALLY_AUTHORISED`, a status or an
+    /// operation that is unknown, a missing status.
     NeedsAttention,
 }
 
 impl Outcome {
-    /// The outcome of a status.
+    /// The outcome of a status for a payment (`DEBIT`).
     #[must_use]
     pub const fn of(status: TransStatus) -> Outcome {
+        Outcome::of_operation(Some(OperationType::Debit), status)
+    }
+
+    /// The outcome of a status for an operation; `None` (absent, as in abandoned or
+    /// cancelled payments) is read as a payment.
+    ///
+    /// ```
+    /// use vads::{OperationType as Op, Outcome, TransStatus as S};
+    /// assert_eq!(Outcome::of_operation(Some(Op::Debit), S::Captured), Outcome::Paid);
+    /// assert_eq!(Outcome::of_operation(Some(Op::Credit), S::Captured), Outcome::Refunded);
+    /// assert_eq!(Outcome::of_operation(Some(Op::Verification), S::Accepted), Outcome::Verified);
+    /// assert_eq!(Outcome::of_operation(Some(Op::Unknown), S::Captured), Outcome::NeedsAttention);
+    /// ```
+    #[must_use]
+    pub const fn of_operation(operation: Option<OperationType>, status: TransStatus) -> Outcome {
         use TransStatus as S;
+        let success = match operation {
+            None | Some(OperationType::Debit) => Outcome::Paid,
+            Some(OperationType::Credit) => Outcome::Refunded,
+            Some(OperationType::Verification) => Outcome::Verified,
+            Some(OperationType::Unknown) => Outcome::NeedsAttention,
+        };
         match status {
-            S::Authorised | S::Captured => Outcome::Paid,
-            S::Accepted => Outcome::Verified,
+            S::Authorised | S::Captured => success,
+            S::Accepted => match operation {
+                None | Some(OperationType::Debit | OperationType::Verification) => {
+                    Outcome::Verified
+                }
+                _ => Outcome::NeedsAttention,
+            },
             S::AuthorisedToValidate
             | S::WaitingAuthorisation
             | S::WaitingAuthorisationToValidate
             | S::UnderVerification
             | S::Initial
             | S::PreAuthorised
-            | S::Suspended => Outcome::Pending,
+            | S::Suspended
+            | S::CapturePending
+            | S::WaitingForPayment
+            | S::Pending
+            | S::RefundToRetry => Outcome::Pending,
             S::Refused | S::Abandoned | S::Expired | S::NotCreated => Outcome::Failed,
             S::Cancelled => Outcome::Cancelled,
             S::CaptureFailed | S::PartiallyAuthorised | S::Unknown => Outcome::NeedsAttention,
         }
     }
 
-    /// `"paid"`, `"verified"`, `"pending"`, `"failed"`, `"cancelled"` or
+    /// `"paid"`, `"refunded"`, `"verified"`, `"pending"`, `"failed"`, `"cancelled"` or
     /// `"needs_attention"`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Outcome::Paid => "paid",
+            Outcome::Refunded => "refunded",
             Outcome::Verified => "verified",
             Outcome::Pending => "pending",
             Outcome::Failed => "failed",
@@ -398,34 +498,48 @@ impl<'a> Notification<'a> {
             .map(|v| UrlCheckSource::parse(&v))
     }
 
-    /// What the status means for the order; a missing or unknown status is
-    /// [`Outcome::NeedsAttention`], never paid.
+    /// What this transaction's status means, given its operation (a refund is
+    /// [`Outcome::Refunded`], never paid); a missing or unknown status is
+    /// [`Outcome::NeedsAttention`], never paid. The order's state comes from all its
+    /// notifications: see [`crate::lifecycle`].
     #[must_use]
     pub fn outcome(&self) -> Outcome {
         self.trans_status()
-            .map_or(Outcome::NeedsAttention, Outcome::of)
+            .map_or(Outcome::NeedsAttention, |status| {
+                Outcome::of_operation(self.operation_type(), status)
+            })
+    }
+
+    /// The transaction this notification is about: `vads_trans_uuid`; without one (e.g.
+    /// an abandoned payment), `SITE-DATE-transid` from `vads_site_id`, `vads_trans_date`
+    /// and `vads_trans_id` (unique per shop per day, compared case-insensitively).
+    #[must_use]
+    pub fn transaction_id(&self) -> String {
+        match self.trans_uuid() {
+            Some(uuid) if !uuid.is_empty() => uuid.into_owned(),
+            _ => {
+                let part = |n: &str| self.get(n).unwrap_or_default();
+                format!(
+                    "{}-{}-{}",
+                    self.site_id(),
+                    part("vads_trans_date"),
+                    part("vads_trans_id").to_ascii_lowercase()
+                )
+            }
+        }
     }
 
     /// A key to de-duplicate repeated deliveries: the same payment event delivered again
     /// (retry, back-office replay) gives the same key; a new status or operation gives a
-    /// new one. It is `vads_trans_uuid|vads_trans_status|vads_operation_type`; without a
-    /// uuid (e.g. an abandoned payment), `vads_site_id`, `vads_trans_date` and
-    /// `vads_trans_id` (unique per shop per day) take its place. Raw status text is used,
-    /// so unknown statuses stay distinct.
+    /// new one. It is `TRANSACTION|vads_trans_status|vads_operation_type`, with
+    /// [`Notification::transaction_id`]. Raw status text is used, so unknown statuses
+    /// stay distinct.
     #[must_use]
     pub fn idempotency_key(&self) -> String {
         let part = |n: &str| self.get(n).unwrap_or_default();
-        let id = match self.trans_uuid() {
-            Some(uuid) if !uuid.is_empty() => uuid.into_owned(),
-            _ => format!(
-                "{}-{}-{}",
-                self.site_id(),
-                part("vads_trans_date"),
-                part("vads_trans_id").to_ascii_lowercase()
-            ),
-        };
         format!(
-            "{id}|{}|{}",
+            "{}|{}|{}",
+            self.transaction_id(),
             part("vads_trans_status"),
             part("vads_operation_type")
         )

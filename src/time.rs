@@ -42,6 +42,18 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (yoe + era * 400 + u64::from(month <= 2), month, day)
 }
 
+/// The number of days of `month` (1–12) in `year` (Gregorian calendar); 0 for a month
+/// out of range.
+const fn days_in_month(year: u16, month: u8) -> u8 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
 /// `vads_trans_date`: `YYYYMMDDHHMMSS`, UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TransDate {
@@ -106,12 +118,15 @@ impl TransDate {
         TransDate::from_unix(unix_now())
     }
 
-    /// Parses `YYYYMMDDHHMMSS` (14 digits, fields in range).
+    /// Parses `YYYYMMDDHHMMSS` (14 digits, a real calendar date: month lengths and leap
+    /// years are checked; hours 0–23, minutes and seconds 0–59).
     ///
     /// ```
     /// let d = vads::TransDate::parse("20170129130025").unwrap();
     /// assert_eq!((d.year, d.month, d.day, d.hour), (2017, 1, 29, 13));
     /// assert!(vads::TransDate::parse("20171329130025").is_none());
+    /// assert!(vads::TransDate::parse("20250229120000").is_none()); // 2025 is not a leap year
+    /// assert!(vads::TransDate::parse("20240229120000").is_some());
     /// ```
     #[must_use]
     pub fn parse(s: &str) -> Option<TransDate> {
@@ -168,7 +183,7 @@ impl TransDate {
             second: two(5)?,
         };
         let ok = (1..=12).contains(&d.month)
-            && (1..=31).contains(&d.day)
+            && (1..=days_in_month(d.year, d.month)).contains(&d.day)
             && d.hour < 24
             && d.minute < 60
             && d.second < 60;

@@ -1,0 +1,341 @@
+//! What notifications mean for an order: operation-aware outcomes, the transaction
+//! lifecycle as a merge (commutative, associative, idempotent: proved with property
+//! tests), and reconciliation that no delivery order or repetition can change.
+
+use proptest::prelude::*;
+use vads::lifecycle::{
+    reconcile, reconcile_orders, Expected, Merged, OrderOutcome, StatusState, TransactionEvent,
+};
+use vads::{OperationType, Outcome, TransDate, TransStatus};
+
+const ALL_STATUSES: &[&str] = &[
+    "AUTHORISED",
+    "CAPTURED",
+    "ACCEPTED",
+    "AUTHORISED_TO_VALIDATE",
+    "WAITING_AUTHORISATION",
+    "WAITING_AUTHORISATION_TO_VALIDATE",
+    "UNDER_VERIFICATION",
+    "INITIAL",
+    "PRE_AUTHORISED",
+    "SUSPENDED",
+    "REFUSED",
+    "ABANDONED",
+    "CANCELLED",
+    "EXPIRED",
+    "CAPTURE_FAILED",
+    "NOT_CREATED",
+    "PARTIALLY_AUTHORISED",
+    "CAPTURE_PENDING",
+    "WAITING_FOR_PAYMENT",
+    "PENDING",
+    "REFUND_TO_RETRY",
+    "SOMETHING_NEW",
+];
+
+fn event(tx: &str, order: &str, op: Option<&str>, status: &str, amount: u64) -> TransactionEvent {
+    TransactionEvent {
+        transaction: tx.into(),
+        order_id: Some(order.into()),
+        trans_uuid: Some(tx.into()),
+        trans_id: Some("a1b2c3".into()),
+        trans_date: Some("20261124130025".into()),
+        operation_type: op.map(Into::into),
+        trans_status: Some(status.into()),
+        amount: Some(amount),
+        currency: Some("978".into()),
+    }
+}
+
+#[test]
+fn a_refund_is_never_paid() {
+    for status in ALL_STATUSES {
+        let s = TransStatus::parse(status);
+        let o = Outcome::of_operation(Some(OperationType::Credit), s);
+        assert_ne!(o, Outcome::Paid, "{status}");
+        let o = Outcome::of_operation(Some(OperationType::Unknown), s);
+        assert_ne!(o, Outcome::Paid, "{status}");
+        let o = Outcome::of_operation(Some(OperationType::Verification), s);
+        assert_ne!(o, Outcome::Paid, "{status}");
+    }
+    assert_eq!(
+        Outcome::of_operation(Some(OperationType::Credit), TransStatus::Captured),
+        Outcome::Refunded
+    );
+    // An order whose only transaction is a refund is not paid either.
+    let order = reconcile([event("r", "A", Some("CREDIT"), "CAPTURED", 500)], None);
+    assert_eq!(order.outcome, OrderOutcome::NeedsAttention);
+    assert_eq!(order.paid, 0);
+}
+
+#[test]
+fn every_documented_status_has_an_outcome_and_unknown_is_never_paid() {
+    let pending = [
+        "CAPTURE_PENDING",
+        "WAITING_FOR_PAYMENT",
+        "PENDING",
+        "REFUND_TO_RETRY",
+        "AUTHORISED_TO_VALIDATE",
+    ];
+    for status in ALL_STATUSES {
+        let s = TransStatus::parse(status);
+        assert_eq!(
+            s == TransStatus::Unknown,
+            *status == "SOMETHING_NEW",
+            "{status}"
+        );
+        if pending.contains(status) {
+            assert_eq!(Outcome::of(s), Outcome::Pending, "{status}");
+        }
+    }
+    assert_eq!(Outcome::of(TransStatus::Unknown), Outcome::NeedsAttention);
+}
+
+#[test]
+fn a_late_authorised_does_not_undo_a_cancellation() {
+    let cancelled = event("t", "A", Some("DEBIT"), "CANCELLED", 1000);
+    let authorised = event("t", "A", Some("DEBIT"), "AUTHORISED", 1000);
+    for events in [
+        vec![cancelled.clone(), authorised.clone()],
+        vec![authorised.clone(), cancelled.clone()],
+        vec![authorised.clone(), cancelled.clone(), authorised.clone()],
+    ] {
+        let order = reconcile(events, None);
+        assert_eq!(order.outcome, OrderOutcome::Cancelled);
+        assert_eq!(order.paid, 0);
+    }
+}
+
+#[test]
+fn statuses_move_only_forward_and_finals_conflict() {
+    let m = |a: &str, b: &str| StatusState::of(a).merge(StatusState::of(b)).merged();
+    assert_eq!(
+        m("WAITING_AUTHORISATION", "AUTHORISED"),
+        Merged::Status(TransStatus::Authorised)
+    );
+    assert_eq!(
+        m("AUTHORISED", "AUTHORISED_TO_VALIDATE"),
+        Merged::Status(TransStatus::Authorised)
+    );
+    assert_eq!(
+        m("CAPTURED", "AUTHORISED"),
+        Merged::Status(TransStatus::Captured)
+    );
+    assert_eq!(m("CAPTURED", "CANCELLED"), Merged::Conflict);
+    assert_eq!(
+        m("REFUSED", "REFUSED"),
+        Merged::Status(TransStatus::Refused)
+    );
+}
+
+#[test]
+fn refunds_partial_and_full() {
+    let pay = event("p", "A", Some("DEBIT"), "CAPTURED", 5000);
+    let partial = event("r1", "A", Some("CREDIT"), "CAPTURED", 2000);
+    let rest = event("r2", "A", Some("CREDIT"), "AUTHORISED", 3000);
+    let o = reconcile([pay.clone(), partial.clone()], None);
+    assert_eq!(
+        (o.outcome, o.paid, o.refunded),
+        (OrderOutcome::PartiallyRefunded, 5000, 2000)
+    );
+    let o = reconcile([rest.clone(), pay.clone(), partial.clone()], None);
+    assert_eq!(
+        (o.outcome, o.paid, o.refunded),
+        (OrderOutcome::Refunded, 5000, 5000)
+    );
+    assert_eq!(o.currency.as_deref(), Some("978"));
+    // A refund still pending does not count yet.
+    let pending = event("r3", "A", Some("CREDIT"), "WAITING_AUTHORISATION", 5000);
+    let o = reconcile([pay, pending], None);
+    assert_eq!((o.outcome, o.refunded), (OrderOutcome::Paid, 0));
+}
+
+#[test]
+fn retries_verifications_and_attention() {
+    let refused = event("t1", "A", Some("DEBIT"), "REFUSED", 1000);
+    let paid = event("t2", "A", Some("DEBIT"), "AUTHORISED", 1000);
+    let o = reconcile([refused.clone(), paid.clone()], None);
+    assert_eq!(o.outcome, OrderOutcome::Paid);
+    assert_eq!(
+        reconcile([refused.clone()], None).outcome,
+        OrderOutcome::Failed
+    );
+    let waiting = event("t3", "A", Some("DEBIT"), "WAITING_AUTHORISATION", 1000);
+    assert_eq!(
+        reconcile([refused.clone(), waiting], None).outcome,
+        OrderOutcome::Pending
+    );
+    let check = event("v", "B", Some("VERIFICATION"), "ACCEPTED", 0);
+    assert_eq!(reconcile([check], None).outcome, OrderOutcome::Verified);
+    // A second successful payment, or an amount the shop does not expect: a human looks.
+    let twice = event("t4", "A", Some("DEBIT"), "CAPTURED", 1000);
+    let o = reconcile([paid.clone(), twice], None);
+    assert_eq!(o.outcome, OrderOutcome::NeedsAttention);
+    assert!(
+        o.attention.iter().any(|a| a.contains("more than one")),
+        "{o:?}"
+    );
+    let expected = Expected {
+        amount: 1200,
+        currency: Some("978".into()),
+    };
+    let o = reconcile([paid.clone()], Some(&expected));
+    assert_eq!(o.outcome, OrderOutcome::NeedsAttention);
+    let expected = Expected {
+        amount: 1000,
+        currency: Some("840".into()),
+    };
+    assert_eq!(
+        reconcile([paid.clone()], Some(&expected)).outcome,
+        OrderOutcome::NeedsAttention
+    );
+    let expected = Expected {
+        amount: 1000,
+        currency: Some("978".into()),
+    };
+    assert_eq!(
+        reconcile([paid.clone()], Some(&expected)).outcome,
+        OrderOutcome::Paid
+    );
+    // Notifications of one transaction that disagree on the amount.
+    let other_amount = event("t2", "A", Some("DEBIT"), "CAPTURED", 900);
+    assert_eq!(
+        reconcile([paid, other_amount], None).outcome,
+        OrderOutcome::NeedsAttention
+    );
+    // An unknown status is never paid.
+    let unknown = event("t5", "C", Some("DEBIT"), "SOMETHING_NEW", 1000);
+    assert_eq!(
+        reconcile([unknown], None).outcome,
+        OrderOutcome::NeedsAttention
+    );
+}
+
+#[test]
+fn orders_are_grouped_and_sorted() {
+    let events = vec![
+        event("b1", "B", Some("DEBIT"), "CAPTURED", 100),
+        event("a1", "A", Some("DEBIT"), "REFUSED", 100),
+    ];
+    let orders = reconcile_orders(events);
+    let ids: Vec<_> = orders.iter().map(|o| o.order_id.as_deref()).collect();
+    assert_eq!(ids, [Some("A"), Some("B")]);
+    // The serde form round-trips (a shop keeps events in its database).
+    let json = serde_json::to_string(&orders).unwrap();
+    let back: Vec<vads::lifecycle::OrderState> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, orders);
+}
+
+fn status() -> impl Strategy<Value = String> {
+    proptest::sample::select(ALL_STATUSES).prop_map(str::to_owned)
+}
+
+fn state() -> impl Strategy<Value = StatusState> {
+    proptest::collection::vec(status(), 1..4).prop_map(|v| {
+        v.iter()
+            .map(|s| StatusState::of(s))
+            .reduce(StatusState::merge)
+            .unwrap()
+    })
+}
+
+fn events() -> impl Strategy<Value = Vec<TransactionEvent>> {
+    let one = (
+        0..4usize,
+        0..2usize,
+        proptest::sample::select(vec![
+            Some("DEBIT"),
+            Some("CREDIT"),
+            Some("VERIFICATION"),
+            None,
+        ]),
+        status(),
+        proptest::sample::select(vec![1000u64, 400, 0]),
+    )
+        .prop_map(|(tx, order, op, status, amount)| {
+            event(&format!("tx{tx}"), ["A", "B"][order], op, &status, amount)
+        });
+    proptest::collection::vec(one, 1..8)
+}
+
+proptest! {
+    #[test]
+    fn merge_is_commutative_associative_idempotent(a in state(), b in state(), c in state()) {
+        prop_assert_eq!(a.clone().merge(b.clone()), b.clone().merge(a.clone()));
+        prop_assert_eq!(
+            a.clone().merge(b.clone()).merge(c.clone()),
+            a.clone().merge(b.clone().merge(c.clone()))
+        );
+        prop_assert_eq!(a.clone().merge(a.clone()), a.clone());
+        // Finals never move: once one is seen, the merged status is final (or a conflict).
+        let merged = a.clone().merge(b.clone()).merged();
+        if let Merged::Status(s) = a.merged() {
+            if s.is_final() {
+                prop_assert!(matches!(merged, Merged::Conflict) || merged == Merged::Status(s));
+            }
+        }
+    }
+
+    #[test]
+    fn reconciliation_is_a_function_of_the_set(
+        events in events(),
+        seed in any::<u64>(),
+        repeats in proptest::collection::vec(0..8usize, 0..6),
+    ) {
+        let reference = reconcile_orders(events.clone());
+        let mut shuffled = events.clone();
+        for r in &repeats {
+            shuffled.push(events[r % events.len()].clone());
+        }
+        // A deterministic shuffle from the seed.
+        let mut x = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            shuffled.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        prop_assert_eq!(reconcile_orders(shuffled), reference.clone());
+        for order in &reference {
+            // A refund is never paid: paid counts only DEBIT (or no operation) transactions.
+            let paid_by_credit = order.transactions.iter().any(|t| {
+                t.outcome() == Outcome::Paid && t.operation() == Some(OperationType::Credit)
+            });
+            prop_assert!(!paid_by_credit);
+        }
+    }
+
+    #[test]
+    fn trans_date_follows_the_calendar(
+        y in 1970u16..2400, m in 0u8..14, d in 0u8..33, h in 0u8..25, mi in 0u8..61, s in 0u8..61,
+    ) {
+        let text = format!("{y:04}{m:02}{d:02}{h:02}{mi:02}{s:02}");
+        let ours = TransDate::parse(&text);
+        let month = time::Month::try_from(m).ok();
+        let theirs = month
+            .and_then(|month| time::Date::from_calendar_date(i32::from(y), month, d).ok())
+            .and_then(|date| date.with_hms(h, mi, s).ok());
+        prop_assert_eq!(ours.is_some(), theirs.is_some(), "{}", text);
+        if let (Some(ours), Some(theirs)) = (ours, theirs) {
+            let unix = theirs.assume_utc().unix_timestamp();
+            prop_assert_eq!(ours.to_unix(), u64::try_from(unix).ok());
+            prop_assert_eq!(TransDate::from_unix(ours.to_unix().unwrap()), ours);
+        }
+    }
+}
+
+#[test]
+fn every_day_of_leap_and_common_years_matches_the_calendar() {
+    for y in [1999u16, 2000, 2024, 2025, 2100, 2400] {
+        for m in 1..=12u8 {
+            for d in 0..=32u8 {
+                let ours = TransDate::parse(&format!("{y:04}{m:02}{d:02}235959")).is_some();
+                let theirs = time::Date::from_calendar_date(
+                    i32::from(y),
+                    time::Month::try_from(m).unwrap(),
+                    d,
+                )
+                .is_ok();
+                assert_eq!(ours, theirs, "{y}-{m}-{d}");
+            }
+        }
+    }
+}
