@@ -82,6 +82,16 @@ impl<'s> NotificationBuilder<'s> {
         NotificationBuilder { shop, fields }
     }
 
+    /// A notification of exactly `fields` (nothing added), for `shop`: e.g. to send again
+    /// what [`NotificationBuilder::fields`] gave, with one field changed.
+    #[must_use]
+    pub fn from_fields(shop: &'s Shop, fields: &[(String, String)]) -> Self {
+        NotificationBuilder {
+            shop,
+            fields: fields.iter().cloned().collect(),
+        }
+    }
+
     /// Sets (or adds) any field.
     #[must_use]
     pub fn field(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -103,7 +113,16 @@ impl<'s> NotificationBuilder<'s> {
         let b = self.field("vads_trans_status", status.as_str());
         match status {
             TransStatus::Refused => b.field("vads_result", "05").field("vads_auth_result", "05"),
-            TransStatus::Abandoned | TransStatus::Cancelled => b
+            // The buyer left: no transaction was created (no uuid, no card).
+            TransStatus::Abandoned => b
+                .field("vads_result", "17")
+                .without("vads_operation_type")
+                .without("vads_auth_result")
+                .without("vads_trans_uuid")
+                .without("vads_card_number")
+                .without("vads_card_brand")
+                .without("vads_effective_amount"),
+            TransStatus::Cancelled => b
                 .field("vads_result", "17")
                 .without("vads_operation_type")
                 .without("vads_auth_result"),

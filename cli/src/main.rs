@@ -37,9 +37,25 @@ enum Command {
     Form(FormArgs),
     /// Check that a config is ready to go live; print the findings.
     Preflight(PreflightArgs),
+    /// Rebuild the state of orders from a log of notification bodies, one per line (from
+    /// FILE, or standard input); print one JSON object per order, sorted by order id.
+    /// Refused lines are reported on standard error and change nothing; the exit status
+    /// is 1 if any line was refused.
+    Reconcile(ReconcileArgs),
     /// Post a correctly signed, harmless notification (status ABANDONED) to the shop's
     /// notification endpoint and report whether the platform would count it delivered.
     Rehearse(RehearseArgs),
+}
+
+#[derive(Args)]
+struct ReconcileArgs {
+    /// The shop's (or shops') TOML configuration.
+    #[arg(long, value_name = "PATH")]
+    config: PathBuf,
+    /// The log of notification bodies, one per line (blank lines are ignored); standard
+    /// input when absent.
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -178,6 +194,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify(&args),
         Command::Form(args) => form(&args),
         Command::Preflight(args) => preflight(&args),
+        Command::Reconcile(args) => reconcile(&args),
         Command::Rehearse(args) => rehearse(&args),
     };
     match result {
@@ -210,6 +227,102 @@ fn read_stdin() -> Result<Vec<u8>, Failure> {
         body.truncate(body.len() - 1);
     }
     Ok(body)
+}
+
+fn reconcile(args: &ReconcileArgs) -> Result<(), Failure> {
+    use std::io::BufRead;
+    let shops = load_shops(&args.config)?;
+    let input: Box<dyn BufRead> = match &args.file {
+        Some(path) => Box::new(std::io::BufReader::new(std::fs::File::open(path).map_err(
+            |e| {
+                data_error(format!(
+                    "read_error: cannot read {}: {}",
+                    path.display(),
+                    e.kind()
+                ))
+            },
+        )?)),
+        None => Box::new(std::io::stdin().lock()),
+    };
+    let mut events = Vec::new();
+    let mut refused = 0usize;
+    for (index, line) in input.split(b'\n').enumerate() {
+        let line = line
+            .map_err(|e| data_error(format!("read_error: cannot read the input: {}", e.kind())))?;
+        let body = line.strip_suffix(b"\r").unwrap_or(&line);
+        if body.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match shops.verify(body) {
+            Ok((_, n)) => events.push(vads::lifecycle::TransactionEvent::from_notification(&n)),
+            Err(e) => {
+                refused += 1;
+                let text = e.to_string();
+                let sentence = text
+                    .strip_prefix(e.code())
+                    .and_then(|s| s.strip_prefix(": "))
+                    .unwrap_or(&text);
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "vads: {}: line {}: {sentence}",
+                    e.code(),
+                    index + 1
+                );
+            }
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    for order in vads::lifecycle::reconcile_orders(events) {
+        let _ = writeln!(out, "{}", order_json(&order));
+    }
+    if refused > 0 {
+        return Err(Failure {
+            status: 1,
+            message: format!("refused: {refused} line(s) refused, see above"),
+        });
+    }
+    Ok(())
+}
+
+/// The JSON line of an order for `vads reconcile`.
+fn order_json(order: &vads::lifecycle::OrderState) -> serde_json::Value {
+    use vads::lifecycle::{Agreed, Merged};
+    fn agreed<T: serde::Serialize>(a: &Agreed<T>) -> serde_json::Value {
+        match a {
+            Agreed::Unset => serde_json::Value::Null,
+            Agreed::Value(v) => serde_json::json!(v),
+            Agreed::Conflict => serde_json::json!("CONFLICT"),
+        }
+    }
+    let transactions: Vec<_> = order
+        .transactions
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "id": t.id,
+                "trans_uuid": agreed(&t.trans_uuid),
+                "trans_id": agreed(&t.trans_id),
+                "operation_type": agreed(&t.operation_type),
+                "trans_status": match t.status.merged() {
+                    Merged::Status(s) => serde_json::json!(s.as_str()),
+                    Merged::Conflict => serde_json::json!("CONFLICT"),
+                    Merged::None => serde_json::Value::Null,
+                },
+                "outcome": t.outcome().as_str(),
+                "amount": agreed(&t.amount),
+                "currency": agreed(&t.currency),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "order_id": order.order_id,
+        "outcome": order.outcome.as_str(),
+        "paid": order.paid,
+        "refunded": order.refunded,
+        "currency": order.currency,
+        "attention": order.attention,
+        "transactions": transactions,
+    })
 }
 
 fn load_key(source: &KeySource) -> Result<Key, Failure> {

@@ -459,3 +459,139 @@ fn form_prints_a_signed_form() {
         "usage",
     );
 }
+
+/// A signed TEST notification body from the reference signer.
+fn signed(fields: &[(&str, &str)]) -> String {
+    let mut all: Vec<(String, String)> = fields
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    all.push(("signature".into(), reference(fields, KEY, false)));
+    vads_reference::encode_body(&all)
+}
+
+fn event(uuid: &str, order: &str, op: &str, status: &str, amount: &str, src: &str) -> String {
+    signed(&[
+        ("vads_amount", amount),
+        ("vads_ctx_mode", "TEST"),
+        ("vads_currency", "978"),
+        ("vads_site_id", "12345678"),
+        ("vads_trans_id", "000042"),
+        ("vads_trans_date", "20261124130025"),
+        ("vads_trans_status", status),
+        ("vads_trans_uuid", uuid),
+        ("vads_operation_type", op),
+        ("vads_order_id", order),
+        ("vads_url_check_src", src),
+        ("vads_hash", "abc"),
+    ])
+}
+
+#[test]
+fn reconcile_is_independent_of_order_and_repetition() {
+    let config = shop_config("TEST");
+    let paid = event(
+        "a".repeat(32).as_str(),
+        "A-1",
+        "DEBIT",
+        "CAPTURED",
+        "5000",
+        "PAY",
+    );
+    let refund = event(
+        "b".repeat(32).as_str(),
+        "A-1",
+        "CREDIT",
+        "CAPTURED",
+        "2000",
+        "MERCH_BO",
+    );
+    let authorised = event(
+        "c".repeat(32).as_str(),
+        "B-2",
+        "DEBIT",
+        "AUTHORISED",
+        "100",
+        "PAY",
+    );
+    let cancelled = event(
+        "c".repeat(32).as_str(),
+        "B-2",
+        "DEBIT",
+        "CANCELLED",
+        "100",
+        "MERCH_BO",
+    );
+    let retry = event(
+        "c".repeat(32).as_str(),
+        "B-2",
+        "DEBIT",
+        "AUTHORISED",
+        "100",
+        "RETRY",
+    );
+    let lines = [&paid, &refund, &authorised, &cancelled, &retry];
+    let input = |order: &[usize]| {
+        order
+            .iter()
+            .map(|&i| lines[i].as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // vads verify prints the operation-aware outcome: a refund is never paid.
+    let o = run(
+        &["verify", "--config", config.to_str().unwrap()],
+        refund.as_bytes(),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["outcome"], "refunded");
+    let args = ["reconcile", "--config", config.to_str().unwrap()];
+    let first = run(&args, input(&[0, 1, 2, 3, 4]).as_bytes(), &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let out = stdout(&first);
+    let orders: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(orders.len(), 2);
+    assert_eq!(orders[0]["order_id"], "A-1");
+    assert_eq!(orders[0]["outcome"], "partially_refunded");
+    assert_eq!(orders[0]["paid"], 5000);
+    assert_eq!(orders[0]["refunded"], 2000);
+    assert_eq!(orders[0]["currency"], "978");
+    assert_eq!(orders[1]["order_id"], "B-2");
+    assert_eq!(orders[1]["outcome"], "cancelled");
+    assert_eq!(orders[1]["transactions"][0]["trans_status"], "CANCELLED");
+    // Shuffled, repeated, with blank lines and CRLF: the same standard output.
+    for order in [&[4, 3, 2, 1, 0][..], &[1, 1, 4, 0, 2, 3, 3, 0]] {
+        let text = input(order).replace('\n', "\r\n\n");
+        let o = run(&args, text.as_bytes(), &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o), out);
+    }
+    // From a file too.
+    let file = tmp("log.txt", &input(&[2, 0, 1]));
+    let o = run(
+        &[
+            "reconcile",
+            "--config",
+            config.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 2);
+    // A refused line is reported with its number and changes nothing; exit status 1.
+    let forged = paid.replace("5000", "9000");
+    let text = format!("{}\n\n{forged}\nnot a body%zz", input(&[0, 1, 2, 3, 4]));
+    let o = run(&args, text.as_bytes(), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), out);
+    let err = stderr(&o);
+    assert!(err.contains("vads: bad_signature: line 7: "), "{err}");
+    assert!(err.contains("vads: malformed_body: line 8: "), "{err}");
+}

@@ -23,8 +23,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use vads::answer::{answer, Handled};
+use vads::lifecycle::{reconcile, Expected, OrderState, TransactionEvent};
 use vads::testing::NotificationBuilder;
-use vads::{Outcome, Shop, ShopConfig, TransStatus, UrlCheckSource};
+use vads::{Shop, ShopConfig, TransStatus, UrlCheckSource};
 
 /// The price of the demo's only product, in cents.
 pub const PRICE: u64 = 1250;
@@ -119,9 +120,9 @@ fn open_db(path: &std::path::Path) -> Result<rusqlite::Connection, String> {
          CREATE TABLE IF NOT EXISTS orders (
              id TEXT PRIMARY KEY, amount INTEGER NOT NULL, state TEXT NOT NULL,
              trans_status TEXT, created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
-         CREATE TABLE IF NOT EXISTS deliveries (
+         CREATE TABLE IF NOT EXISTS events (
              idempotency_key TEXT PRIMARY KEY, order_id TEXT NOT NULL,
-             trans_status TEXT NOT NULL, url_check_src TEXT NOT NULL,
+             event TEXT NOT NULL, url_check_src TEXT NOT NULL,
              received_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
          CREATE TABLE IF NOT EXISTS order_seq (n INTEGER NOT NULL);",
     )
@@ -158,15 +159,6 @@ async fn product_page() -> Html<String> {
             PRICE % 100
         ),
     )
-}
-
-fn order_rank(state: &str) -> u8 {
-    match state {
-        "pending" => 0,
-        "failed" | "refused" | "cancelled" => 1,
-        "paid" => 2,
-        _ => 0,
-    }
 }
 
 async fn create_order(State(s): State<Arc<ShopState>>) -> Response {
@@ -214,44 +206,22 @@ async fn create_order(State(s): State<Arc<ShopState>>) -> Response {
     }
 }
 
-/// Records a verified notification once; moves the order forward only.
+/// Records a verified notification once, as a transaction event (the order's state is
+/// computed from all its events: see `order_state`). `Ok(false)` for a repeated delivery.
 fn record(s: &ShopState, n: &vads::Notification<'_>) -> Result<bool, rusqlite::Error> {
-    let mut db = s.db.lock().map_err(|_| rusqlite::Error::InvalidQuery)?;
-    let tx = db.transaction()?;
-    let order_id = n.order_id().unwrap_or_default().into_owned();
-    let status = n.get("vads_trans_status").unwrap_or_default().into_owned();
+    let db = s.db.lock().map_err(|_| rusqlite::Error::InvalidQuery)?;
+    let event = TransactionEvent::from_notification(n);
+    let json = serde_json::to_string(&event).map_err(|_| rusqlite::Error::InvalidQuery)?;
     let src = n.get("vads_url_check_src").unwrap_or_default().into_owned();
-    let inserted = tx.execute(
-        "INSERT OR IGNORE INTO deliveries (idempotency_key, order_id, trans_status, url_check_src) VALUES (?1, ?2, ?3, ?4)",
-        rusqlite::params![n.idempotency_key(), order_id, status, src],
+    let inserted = db.execute(
+        "INSERT OR IGNORE INTO events (idempotency_key, order_id, event, url_check_src) VALUES (?1, ?2, ?3, ?4)",
+        rusqlite::params![
+            n.idempotency_key(),
+            event.order_id.clone().unwrap_or_default(),
+            json,
+            src
+        ],
     )?;
-    if inserted == 1 {
-        let new_state = match (n.trans_status(), n.outcome()) {
-            (_, Outcome::Paid) => "paid",
-            (Some(TransStatus::Refused), _) => "refused",
-            (Some(TransStatus::Abandoned | TransStatus::Cancelled), _) => "cancelled",
-            (_, Outcome::Failed) => "failed",
-            _ => "pending",
-        };
-        let current: Option<String> = tx
-            .query_row("SELECT state FROM orders WHERE id = ?1", [&order_id], |r| {
-                r.get(0)
-            })
-            .ok();
-        // A merchant's cancellation in the back office may cancel a paid order; anything
-        // else only moves forward (a late or repeated notification never un-pays).
-        let merchant_cancel = n.trans_status() == Some(TransStatus::Cancelled)
-            && n.url_check_src() == Some(UrlCheckSource::MerchBo);
-        if let Some(current) = current {
-            if order_rank(new_state) > order_rank(&current) || merchant_cancel {
-                tx.execute(
-                    "UPDATE orders SET state = ?1, trans_status = ?2 WHERE id = ?3",
-                    rusqlite::params![new_state, status, order_id],
-                )?;
-            }
-        }
-    }
-    tx.commit()?;
     Ok(inserted == 1)
 }
 
@@ -278,19 +248,31 @@ async fn notify(State(s): State<Arc<ShopState>>, body: Bytes) -> Response {
         .into_response()
 }
 
-fn order_state(s: &ShopState, id: &str) -> Option<(String, i64)> {
+/// The order's state, reconciled from every event recorded for it (whatever order they
+/// arrived in), checked against the order's amount; and the number of events.
+fn order_state(s: &ShopState, id: &str) -> Option<(OrderState, usize)> {
     let db = s.db.lock().ok()?;
-    let state: String = db
-        .query_row("SELECT state FROM orders WHERE id = ?1", [id], |r| r.get(0))
+    let amount: i64 = db
+        .query_row("SELECT amount FROM orders WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
         .ok()?;
-    let deliveries: i64 = db
-        .query_row(
-            "SELECT COUNT(*) FROM deliveries WHERE order_id = ?1",
-            [id],
-            |r| r.get(0),
-        )
-        .unwrap_or(0);
-    Some((state, deliveries))
+    let mut query = db
+        .prepare("SELECT event FROM events WHERE order_id = ?1")
+        .ok()?;
+    let events: Vec<TransactionEvent> = query
+        .query_map([id], |r| r.get::<_, String>(0))
+        .ok()?
+        .filter_map(|row| serde_json::from_str(&row.ok()?).ok())
+        .collect();
+    let expected = Expected {
+        amount: u64::try_from(amount).ok()?,
+        currency: Some("978".into()),
+    };
+    let count = events.len();
+    let mut state = reconcile(events, Some(&expected));
+    state.order_id = Some(id.to_owned());
+    Some((state, count))
 }
 
 fn show_return(s: &ShopState, fields: &[u8]) -> Response {
@@ -308,7 +290,10 @@ fn show_return(s: &ShopState, fields: &[u8]) -> Response {
                 .into_response()
         }
     };
-    let state = order_state(s, &order_id).map_or_else(|| "unknown".to_owned(), |(st, _)| st);
+    let state = order_state(s, &order_id).map_or_else(
+        || "unknown".to_owned(),
+        |(st, _)| st.outcome.as_str().to_owned(),
+    );
     page(
         "Thank you",
         &format!(
@@ -332,10 +317,16 @@ async fn order_json(State(s): State<Arc<ShopState>>, Path(id): Path<String>) -> 
     match order_state(&s, &id) {
         Some((state, deliveries)) => (
             [("content-type", "application/json")],
-            format!(
-                "{{\"id\":\"{}\",\"state\":\"{state}\",\"deliveries\":{deliveries}}}",
-                escape_html(&id)
-            ),
+            serde_json::json!({
+                "id": id,
+                "state": state.outcome.as_str(),
+                "paid": state.paid,
+                "refunded": state.refunded,
+                "currency": state.currency,
+                "attention": state.attention,
+                "deliveries": deliveries,
+            })
+            .to_string(),
         )
             .into_response(),
         None => (StatusCode::NOT_FOUND, "no such order").into_response(),
@@ -362,6 +353,8 @@ fn simulator_router(state: Arc<SimState>) -> Router {
         .route("/vads-payment/", post(payment_page))
         .route("/vads-payment/decide", post(decide))
         .route("/admin/replay", post(replay))
+        .route("/admin/order", get(back_office))
+        .route("/admin/operation", post(operation))
         .with_state(state)
 }
 
@@ -432,10 +425,11 @@ async fn payment_page(State(s): State<Arc<SimState>>, body: Bytes) -> Response {
         "Payment platform simulator",
         &format!(
             "<p>Order <strong>{}</strong>, amount <strong>{}</strong> (minor units). Signature verified.</p>\
-             <p>Choose the outcome:</p>{}{}{}",
+             <p>Choose the outcome:</p>{}{}{}{}",
             escape_html(&order),
             escape_html(&amount),
             button("pay", "Pay"),
+            button("pay_later", "Pay, merchant validates later"),
             button("refuse", "Refuse"),
             button("cancel", "Cancel")
         ),
@@ -470,12 +464,9 @@ async fn post_notification(url: String, body: String) -> Option<u16> {
     .flatten()
 }
 
+/// A notification of exactly `fields`.
 fn builder<'s>(shop: &'s Shop, fields: &[(String, String)]) -> NotificationBuilder<'s> {
-    fields
-        .iter()
-        .fold(NotificationBuilder::new(shop), |b, (n, v)| {
-            b.field(n, v.as_str())
-        })
+    NotificationBuilder::from_fields(shop, fields)
 }
 
 async fn decide(State(s): State<Arc<SimState>>, Form(d): Form<Decision>) -> Response {
@@ -495,13 +486,24 @@ async fn decide(State(s): State<Arc<SimState>>, Form(d): Form<Decision>) -> Resp
         .collect();
     let status = match d.choice.as_str() {
         "pay" => TransStatus::Authorised,
+        "pay_later" => TransStatus::AuthorisedToValidate,
         "refuse" => TransStatus::Refused,
         _ => TransStatus::Abandoned,
     };
     let amount = get("vads_amount").unwrap_or_default();
-    let b = builder(&s.shop, &fields)
+    // The platform's defaults, then the form's own fields, then what the outcome changes.
+    let b = fields
+        .iter()
+        .fold(NotificationBuilder::new(&s.shop), |b, (n, v)| {
+            b.field(n, v.as_str())
+        })
         .field("vads_effective_amount", amount.as_str())
         .status(status);
+    let b = if status == TransStatus::AuthorisedToValidate {
+        b.field("vads_validation_mode", "1")
+    } else {
+        b
+    };
     fields = b.fields();
     let url_check = get("vads_url_check").unwrap_or_default();
     let order_id = get("vads_order_id").unwrap_or_default();
@@ -601,6 +603,144 @@ async fn replay(
         Some(status) => format!("shop answered {status}").into_response(),
         None => (StatusCode::BAD_GATEWAY, "shop unreachable").into_response(),
     }
+}
+
+// ---------------------------------------------------------------- the back office
+
+/// The back office of one order: the operations a merchant makes on a payment.
+async fn back_office(
+    State(s): State<Arc<SimState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let order = q.get("order_id").cloned().unwrap_or_default();
+    let last = s
+        .last
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&order)
+        .cloned();
+    let Some((_, fields)) = last else {
+        return error_page("--", "no payment for that order in this simulator");
+    };
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let op = |op: &str, label: &str, extra: &str| {
+        format!(
+            "<form method=\"POST\" action=\"/admin/operation\">\
+             <input type=\"hidden\" name=\"order_id\" value=\"{}\">\
+             <input type=\"hidden\" name=\"op\" value=\"{op}\">{extra}\
+             <button id=\"{op}\" type=\"submit\">{label}</button></form>",
+            escape_html(&order)
+        )
+    };
+    page(
+        "Back office",
+        &format!(
+            "<p>Order <strong>{}</strong>: payment <code>{}</code>, {} (minor units), status <strong>{}</strong>.</p>\
+             <p>Each operation sends the shop the notification the platform sends (<code>vads_url_check_src=MERCH_BO</code>).</p>\
+             {}{}{}{}",
+            escape_html(&order),
+            escape_html(get("vads_trans_uuid")),
+            escape_html(get("vads_amount")),
+            escape_html(get("vads_trans_status")),
+            op("validate", "Validate", ""),
+            op("cancel", "Cancel the payment", ""),
+            op("refund", "Refund in full", ""),
+            op(
+                "refund_part",
+                "Refund part",
+                "<input name=\"amount\" id=\"refund_amount\" value=\"500\" size=\"6\"> "
+            ),
+        ),
+    )
+    .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct Operation {
+    order_id: String,
+    op: String,
+    amount: Option<String>,
+}
+
+/// A back-office operation: validate or cancel the payment (same transaction, new
+/// status), or refund it (a new `CREDIT` transaction with its own uuid and a trans id of
+/// the platform's reserved range).
+async fn operation(State(s): State<Arc<SimState>>, Form(o): Form<Operation>) -> Response {
+    let last = s
+        .last
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&o.order_id)
+        .cloned();
+    let Some((url, payment)) = last else {
+        return error_page("--", "no payment for that order in this simulator");
+    };
+    let paid_amount = payment
+        .iter()
+        .find(|(n, _)| n == "vads_amount")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let b = builder(&s.shop, &payment).url_check_src(UrlCheckSource::MerchBo);
+    let b = match o.op.as_str() {
+        "validate" => b.status(TransStatus::Authorised),
+        "cancel" => b.status(TransStatus::Cancelled),
+        "refund" | "refund_part" => {
+            let amount = match o.op.as_str() {
+                "refund" => paid_amount,
+                _ => o.amount.unwrap_or_default(),
+            };
+            let Ok(minor) = amount.trim().parse::<u64>() else {
+                return error_page(
+                    "--",
+                    "the refund amount must be a whole number of minor units",
+                );
+            };
+            let n = {
+                let mut next = s.next.lock().unwrap_or_else(|e| e.into_inner());
+                *next += 1;
+                *next
+            };
+            b.status(TransStatus::Captured)
+                .field("vads_operation_type", "CREDIT")
+                .field(
+                    "vads_trans_uuid",
+                    format!("{:032x}", 0xcafe_0000_u128 + u128::from(n)),
+                )
+                .field("vads_trans_id", format!("9{:05}", n % 100_000))
+                .field("vads_trans_date", vads::TransDate::now().to_string())
+                .amount(minor)
+        }
+        _ => return error_page("--", "unknown operation"),
+    };
+    let fields = b.fields();
+    let status = builder(&s.shop, &fields)
+        .body()
+        .ok()
+        .map(|body| post_notification(url, body));
+    let answered = match status {
+        Some(f) => f.await,
+        None => None,
+    };
+    page(
+        "Operation sent",
+        &format!(
+            "<p id=\"sent\">{} sent; the shop answered <strong>{}</strong>.</p>\
+             <p><a href=\"/admin/order?order_id={}\">Back to the order</a></p>",
+            escape_html(&o.op),
+            answered.map_or_else(|| "nothing (unreachable)".to_owned(), |c| c.to_string()),
+            escape_html(&{
+                let mut q = String::new();
+                vads::testing::urlencode_into(&o.order_id, &mut q);
+                q
+            })
+        ),
+    )
+    .into_response()
 }
 
 /// Escapes text for an HTML attribute value or text node.

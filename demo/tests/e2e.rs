@@ -1,7 +1,6 @@
 //! End to end in a real browser: headless Chromium, driven over WebDriver (chromedriver),
 //! opens the shop, pays through the simulator and sees the order paid; the notification
-//! is replayed and nothing changes; a refused and a cancelled payment end in the right
-//! states.
+//! is replayed and nothing changes; a refused and an abandoned payment both end failed.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (/usr/bin/chromium,
 //! /usr/bin/chromedriver): `.ci/run` installs them and runs this test with `--ignored`.
@@ -196,11 +195,12 @@ fn pay_refuse_cancel_in_a_real_browser() {
     assert_eq!(order_state(&shop, &order)["state"], "paid");
     assert_eq!(order_state(&shop, &order)["deliveries"], 1);
 
+    // Refused and abandoned payments both fail the order (protocol section 4).
     let (order, state) = buy(&s, &shop, &simulator, "refuse");
-    assert_eq!(state, "refused");
-    assert_eq!(order_state(&shop, &order)["state"], "refused");
+    assert_eq!(state, "failed");
+    assert_eq!(order_state(&shop, &order)["state"], "failed");
 
     let (order, state) = buy(&s, &shop, &simulator, "cancel");
-    assert_eq!(state, "cancelled");
-    assert_eq!(order_state(&shop, &order)["state"], "cancelled");
+    assert_eq!(state, "failed");
+    assert_eq!(order_state(&shop, &order)["state"], "failed");
 }

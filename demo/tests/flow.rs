@@ -113,13 +113,79 @@ fn pay_replay_refuse_cancel() {
     assert_eq!(order_state(shop, &order)["state"], "paid");
     assert_eq!(order_state(shop, &order)["deliveries"], 1);
 
+    // Refused and abandoned payments both fail the order (protocol section 4).
     let (order, _, page) = checkout(shop, "refuse", false);
-    assert!(page.contains(">refused<"), "{page}");
-    assert_eq!(order_state(shop, &order)["state"], "refused");
+    assert!(page.contains(">failed<"), "{page}");
+    assert_eq!(order_state(shop, &order)["state"], "failed");
 
     let (order, _, page) = checkout(shop, "cancel", false);
-    assert!(page.contains(">cancelled<"), "{page}");
+    assert!(page.contains(">failed<"), "{page}");
+    assert_eq!(order_state(shop, &order)["state"], "failed");
+
+    // Manual validation: pending until the merchant validates in the back office.
+    let (order, _, page) = checkout(shop, "pay_later", false);
+    assert!(page.contains(">pending<"), "{page}");
+    back_office(&running.demo.simulator_url, &order, "op=validate");
+    assert_eq!(order_state(shop, &order)["state"], "paid");
+}
+
+/// Runs a back-office operation on an order in the simulator.
+fn back_office(simulator: &str, order: &str, operation: &str) {
+    let (status, page, _) = post(
+        &format!("{simulator}/admin/operation"),
+        &format!("order_id={order}&{operation}"),
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("the shop answered <strong>200</strong>"),
+        "{page}"
+    );
+}
+
+#[test]
+fn refunds_and_cancellations_whatever_the_delivery_order() {
+    let running = start("backoffice");
+    let (shop, sim) = (&running.demo.shop_url, &running.demo.simulator_url);
+
+    // A partial refund, then the rest: a refund is never paid.
+    let (order, _, _) = checkout(shop, "pay", false);
+    back_office(sim, &order, "op=refund_part&amount=250");
+    let state = order_state(shop, &order);
+    assert_eq!(state["state"], "partially_refunded", "{state}");
+    assert_eq!(
+        (state["paid"].as_u64(), state["refunded"].as_u64()),
+        (Some(1250), Some(250))
+    );
+    back_office(sim, &order, "op=refund_part&amount=1000");
+    let state = order_state(shop, &order);
+    assert_eq!(state["state"], "refunded", "{state}");
+    assert_eq!(state["refunded"].as_u64(), Some(1250));
+    // The payment's notification delivered again afterwards changes nothing.
+    post(&format!("{sim}/admin/replay?order_id={order}"), "");
+    assert_eq!(order_state(shop, &order)["state"], "refunded");
+
+    // A merchant's cancellation, then the original AUTHORISED delivered again (as the
+    // back office or an automatic retry would): the order stays cancelled.
+    let (order, _, _) = checkout(shop, "pay", false);
+    back_office(sim, &order, "op=cancel");
     assert_eq!(order_state(shop, &order)["state"], "cancelled");
+    let (status, body, _) = post(&format!("{sim}/admin/replay?order_id={order}"), "");
+    assert_eq!((status, body.as_str()), (200, "shop answered 200"));
+    let state = order_state(shop, &order);
+    assert_eq!(state["state"], "cancelled", "{state}");
+    assert_eq!(state["paid"].as_u64(), Some(0));
+
+    // The back office page lists the operations.
+    let page = common::agent()
+        .get(&format!("{sim}/admin/order?order_id={order}"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    for id in ["validate", "cancel", "refund", "refund_part"] {
+        assert!(page.contains(&format!("id=\"{id}\"")), "{page}");
+    }
 }
 
 #[test]
