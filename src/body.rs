@@ -496,14 +496,7 @@ pub fn parse<'a, 's>(
     body: &'a [u8],
     storage: &'s mut [RawField<'a>],
 ) -> Result<&'s mut [RawField<'a>], VerifyError> {
-    let mut count = 0usize;
-    scan(body, false, |field| {
-        let slot = storage.get_mut(count).ok_or(VerifyError::TooManyFields)?;
-        *slot = RawField(field);
-        count += 1;
-        Ok(())
-    })?;
-    storage.get_mut(..count).ok_or(VerifyError::TooManyFields)
+    parse_into(body, storage, RawField)
 }
 
 /// [`parse`] into the library's own field storage (every value validated).
@@ -511,10 +504,19 @@ pub(crate) fn parse_fields<'a, 's>(
     body: &'a [u8],
     storage: &'s mut [Field<'a>],
 ) -> Result<&'s mut [Field<'a>], VerifyError> {
+    parse_into(body, storage, |field| field)
+}
+
+/// Validates every field of `body` and stores `wrap(field)` for each, in body order.
+fn parse_into<'a, 's, T>(
+    body: &'a [u8],
+    storage: &'s mut [T],
+    wrap: impl Fn(Field<'a>) -> T,
+) -> Result<&'s mut [T], VerifyError> {
     let mut count = 0usize;
     scan(body, false, |field| {
         let slot = storage.get_mut(count).ok_or(VerifyError::TooManyFields)?;
-        *slot = field;
+        *slot = wrap(field);
         count += 1;
         Ok(())
     })?;

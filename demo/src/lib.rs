@@ -579,17 +579,21 @@ async fn deliver(s: Arc<SimState>, url: String, fields: Vec<(String, String)>) {
     });
 }
 
+/// The payment notification of an order (where it went, its fields).
+fn last_payment(s: &SimState, order: &str) -> Option<(String, Fields)> {
+    s.last
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(order)
+        .cloned()
+}
+
 async fn replay(
     State(s): State<Arc<SimState>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let order = q.get("order_id").cloned().unwrap_or_default();
-    let last = s
-        .last
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&order)
-        .cloned();
+    let last = last_payment(&s, &order);
     let Some((url, fields)) = last else {
         return (StatusCode::NOT_FOUND, "no notification for that order").into_response();
     };
@@ -613,12 +617,7 @@ async fn back_office(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let order = q.get("order_id").cloned().unwrap_or_default();
-    let last = s
-        .last
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&order)
-        .cloned();
+    let last = last_payment(&s, &order);
     let Some((_, fields)) = last else {
         return error_page("--", "no payment for that order in this simulator");
     };
@@ -671,12 +670,7 @@ struct Operation {
 /// status), or refund it (a new `CREDIT` transaction with its own uuid and a trans id of
 /// the platform's reserved range).
 async fn operation(State(s): State<Arc<SimState>>, Form(o): Form<Operation>) -> Response {
-    let last = s
-        .last
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&o.order_id)
-        .cloned();
+    let last = last_payment(&s, &o.order_id);
     let Some((url, payment)) = last else {
         return error_page("--", "no payment for that order in this simulator");
     };
