@@ -442,11 +442,10 @@ pub fn reconcile(
 pub fn reconcile_orders(events: impl IntoIterator<Item = TransactionEvent>) -> Vec<OrderState> {
     let mut by_order: BTreeMap<Option<String>, Vec<Transaction>> = BTreeMap::new();
     for t in transactions(events) {
-        let order = match &t.order_id {
-            Agreed::Value(o) => Some(o.clone()),
-            _ => None,
-        };
-        by_order.entry(order).or_default().push(t);
+        by_order
+            .entry(t.order_id.value().cloned())
+            .or_default()
+            .push(t);
     }
     by_order
         .into_iter()
@@ -468,26 +467,29 @@ fn order_state(
         .iter()
         .filter_map(Transaction::attention)
         .collect();
+    // Each transaction's outcome, computed once.
     let outcomes: Vec<(Outcome, Option<OperationType>)> = transactions
         .iter()
         .map(|t| (t.outcome(), t.operation()))
         .collect();
-    let sum = |want: Outcome| -> Option<u64> {
+    let with_outcome = |want: fn(Outcome) -> bool| {
         transactions
             .iter()
-            .filter(|t| t.outcome() == want)
-            .try_fold(0u64, |acc, t| acc.checked_add(*t.amount.value()?))
+            .zip(&outcomes)
+            .filter(move |(_, (o, _))| want(*o))
+            .map(|(t, _)| t)
     };
-    let (paid, refunded) = match (sum(Outcome::Paid), sum(Outcome::Refunded)) {
+    let sum = |want: fn(Outcome) -> bool| -> Option<u64> {
+        with_outcome(want).try_fold(0u64, |acc, t| acc.checked_add(*t.amount.value()?))
+    };
+    let (paid, refunded) = match (sum(|o| o == Outcome::Paid), sum(|o| o == Outcome::Refunded)) {
         (Some(p), Some(r)) => (p, r),
         _ => {
             attention.insert("a paid or refunded amount is missing or too large".into());
             (0, 0)
         }
     };
-    let money: BTreeSet<&String> = transactions
-        .iter()
-        .filter(|t| matches!(t.outcome(), Outcome::Paid | Outcome::Refunded))
+    let money: BTreeSet<&String> = with_outcome(|o| matches!(o, Outcome::Paid | Outcome::Refunded))
         .filter_map(|t| t.currency.value())
         .collect();
     let all: BTreeSet<&String> = transactions

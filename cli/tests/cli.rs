@@ -234,26 +234,7 @@ fn notification(mode: &str) -> String {
         ("vads_hash", "abc"),
         ("vads_cust_first_name", "René +1"),
     ];
-    let sig = reference(&fields, KEY, false);
-    let enc = |s: &str| {
-        s.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
-                    (b as char).to_string()
-                } else if b == b' ' {
-                    "+".into()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect::<String>()
-    };
-    fields
-        .iter()
-        .map(|(n, v)| format!("{n}={}", enc(v)))
-        .chain([format!("signature={}", enc(&sig))])
-        .collect::<Vec<_>>()
-        .join("&")
+    signed(&fields)
 }
 
 #[test]

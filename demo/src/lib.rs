@@ -711,14 +711,9 @@ async fn operation(State(s): State<Arc<SimState>>, Form(o): Form<Operation>) -> 
         }
         _ => return error_page("--", "unknown operation"),
     };
-    let fields = b.fields();
-    let status = builder(&s.shop, &fields)
-        .body()
-        .ok()
-        .map(|body| post_notification(url, body));
-    let answered = match status {
-        Some(f) => f.await,
-        None => None,
+    let answered = match b.body() {
+        Ok(body) => post_notification(url, body).await,
+        Err(_) => None,
     };
     page(
         "Operation sent",
