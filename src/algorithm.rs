@@ -120,7 +120,10 @@ impl<'de> serde::Deserialize<'de> for Algorithm {
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Algorithm, E> {
                 v.parse()
-                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+                    // Never the value itself: errors must not quote a configuration's values.
+                    .map_err(|_| {
+                        E::invalid_value(serde::de::Unexpected::Other("another value"), &self)
+                    })
             }
         }
         deserializer.deserialize_str(V)

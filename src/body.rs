@@ -103,6 +103,12 @@ impl<'a> Field<'a> {
         self.value_is_bytes(value.as_bytes())
     }
 
+    /// The value as a site id, when it is 8 plain digits as received (for errors; digits
+    /// need no escape, whatever the flags say).
+    pub(crate) fn site_id(&self) -> Option<crate::error::SiteId> {
+        crate::error::SiteId::parse(self.value)
+    }
+
     /// [`Field::value_is`] for bytes.
     pub(crate) fn value_is_bytes(&self, value: &[u8]) -> bool {
         if self.flags & VALUE_ESCAPED == 0 {
@@ -153,7 +159,7 @@ impl<'a> Field<'a> {
     #[inline]
     pub(crate) fn decode_value_to<S: DecodedSink>(&self, sink: &mut S) -> Result<(), VerifyError> {
         if self.flags & VALUE_UNCHECKED != 0 {
-            decode_checked_to(self.value, sink)
+            decode_checked_to(self.value, sink).map_err(|e| e.in_value_of(self.name))
         } else if self.flags & VALUE_ESCAPED != 0 {
             decode_to(self.value, sink);
             Ok(())
@@ -435,7 +441,7 @@ fn decode_checked_to<S: DecodedSink>(raw: &[u8], sink: &mut S) -> Result<(), Ver
         if run > 0 {
             // Plain ASCII: fine unless a multi-byte sequence is still open.
             if !utf8.is_complete() {
-                return Err(VerifyError::MalformedBody);
+                return Err(VerifyError::MALFORMED);
             }
             sink.run(rest.get(..run).unwrap_or_default());
         }
@@ -447,13 +453,13 @@ fn decode_checked_to<S: DecodedSink>(raw: &[u8], sink: &mut S) -> Result<(), Ver
             b'+' => (b' ', tail),
             b'%' => match decode_escape(tail) {
                 Some(d) => (d, tail.get(2..).unwrap_or_default()),
-                None => return Err(VerifyError::MalformedBody),
+                None => return Err(VerifyError::MALFORMED),
             },
             0x80..=0xff => (b, tail),
-            _ => return Err(VerifyError::MalformedBody), // control character
+            _ => return Err(VerifyError::MALFORMED), // control character
         };
         if !utf8.push(byte) {
-            return Err(VerifyError::MalformedBody);
+            return Err(VerifyError::MALFORMED);
         }
         sink.byte(byte);
         rest = tail;
@@ -461,7 +467,7 @@ fn decode_checked_to<S: DecodedSink>(raw: &[u8], sink: &mut S) -> Result<(), Ver
     if utf8.is_complete() {
         Ok(())
     } else {
-        Err(VerifyError::MalformedBody)
+        Err(VerifyError::MALFORMED)
     }
 }
 
@@ -651,8 +657,9 @@ fn scan<'a>(
             if lazy_vads_values && field.is_vads() {
                 field.flags |= VALUE_ESCAPED | VALUE_UNCHECKED;
             } else {
-                let value_flags = part_flags(value)?;
-                check_utf8(value, value_flags)?;
+                let value_flags = part_flags(value)
+                    .and_then(|flags| check_utf8(value, flags).map(|()| flags))
+                    .map_err(|e| e.in_value_of(name))?;
                 if value_flags & 1 != 0 {
                     field.flags |= VALUE_ESCAPED;
                 }
@@ -702,7 +709,7 @@ fn part_flags(part: &[u8]) -> Result<u8, VerifyError> {
                 let mut j = i;
                 while part.get(j) == Some(&b'%') {
                     match decode_escape(part.get(j + 1..).unwrap_or_default()) {
-                        None => return Err(VerifyError::MalformedBody),
+                        None => return Err(VerifyError::MALFORMED),
                         Some(d) => flags |= if d >= 0x80 { 3 } else { 1 },
                     }
                     j += 3;
@@ -718,7 +725,7 @@ fn part_flags(part: &[u8]) -> Result<u8, VerifyError> {
                 flags |= 2;
                 i += 1;
             }
-            _ => return Err(VerifyError::MalformedBody), // control character
+            _ => return Err(VerifyError::MALFORMED), // control character
         }
         i = find_part_special(part, i);
     }
@@ -738,7 +745,7 @@ fn check_utf8(part: &[u8], flags: u8) -> Result<(), VerifyError> {
     if ok {
         Ok(())
     } else {
-        Err(VerifyError::MalformedBody)
+        Err(VerifyError::MALFORMED)
     }
 }
 
@@ -835,7 +842,10 @@ mod tests {
     #[test]
     fn rejects_bad_escapes() {
         for bad in [&b"a=%G0"[..], b"a=%0", b"a=%", b"%=1", b"a=%%41", b"a=1%2"] {
-            assert_eq!(pairs(bad), Err(VerifyError::MalformedBody), "{bad:?}");
+            assert!(
+                matches!(pairs(bad), Err(VerifyError::MalformedBody { .. })),
+                "{bad:?}"
+            );
         }
     }
 
@@ -852,7 +862,10 @@ mod tests {
             b"a=%ED%A0%80",
             b"a=%C0%80",
         ] {
-            assert_eq!(pairs(bad), Err(VerifyError::MalformedBody), "{bad:?}");
+            assert!(
+                matches!(pairs(bad), Err(VerifyError::MalformedBody { .. })),
+                "{bad:?}"
+            );
         }
         // Raw UTF-8 and escaped control characters are fine.
         assert_eq!(

@@ -6,8 +6,12 @@
 
 use crate::algorithm::Algorithm;
 use crate::error::{code_first_display, KeyError};
+use crate::file::{read_bounded, ReadError};
 use crate::key::{Key, SecretString};
+use crate::limits::MAX_CONFIG_FILE_LEN;
 use crate::mode::Mode;
+#[cfg(feature = "toml")]
+use crate::toml_errors::from_toml;
 use core::fmt;
 use indexmap::IndexMap;
 use std::path::{Path, PathBuf};
@@ -63,7 +67,7 @@ pub struct ShopConfig {
     pub production_key_env: Option<String>,
     /// Production keys replaced by a regenerated one, accepted to verify only (never to
     /// sign) while notifications signed with them may still arrive.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::key::secret_list")]
     pub previous_production_keys: Vec<SecretString>,
     /// The platform brand whose payment URL forms post to (`payzen`, `systempay`,
     /// `sogecommerce`, `scellius`, `clicandpay`, `lyra-collect`, ...; see
@@ -125,7 +129,7 @@ impl ShopConfig {
     /// could be among them).
     #[cfg(feature = "toml")]
     pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::parse(&e))
+        from_toml(text)
     }
 
     /// Reads a configuration from a TOML file (feature `toml`). Relative key file paths are
@@ -197,14 +201,14 @@ impl ShopConfig {
         config.test_algorithm = algorithm("VADS_TEST_ALGORITHM")?;
         config.production_algorithm = algorithm("VADS_PRODUCTION_ALGORITHM")?;
         // Keys given in the environment are read from it (not copied into the config).
-        if std::env::var_os("VADS_TEST_KEY").is_some() {
+        if env_is_set("VADS_TEST_KEY") {
             config.test_key_env = Some("VADS_TEST_KEY".into());
         }
         config.test_key_file = var("VADS_TEST_KEY_FILE")?.map(PathBuf::from);
         if let Some(v) = var("VADS_TEST_KEY_ENV")? {
             config.test_key_env = Some(v);
         }
-        if std::env::var_os("VADS_PRODUCTION_KEY").is_some() {
+        if env_is_set("VADS_PRODUCTION_KEY") {
             config.production_key_env = Some("VADS_PRODUCTION_KEY".into());
         }
         config.production_key_file = var("VADS_PRODUCTION_KEY_FILE")?.map(PathBuf::from);
@@ -232,23 +236,79 @@ impl ShopConfig {
         .unwrap_or(self.algorithm)
     }
 
-    /// Loads the key of `mode` from the one source configured for it; `Ok(None)` when
-    /// none is.
-    pub(crate) fn load_key(&self, mode: Mode) -> Result<Option<Key>, ConfigError> {
+    /// The key sources configured for `mode`: (literal, file, environment variable).
+    fn key_sources(&self, mode: Mode) -> KeySources<'_> {
         match mode {
-            Mode::Test => load_key(
+            Mode::Test => (
                 "test",
                 self.test_key.as_ref(),
                 self.test_key_file.as_ref(),
                 self.test_key_env.as_ref(),
             ),
-            Mode::Production => load_key(
+            Mode::Production => (
                 "production",
                 self.production_key.as_ref(),
                 self.production_key_file.as_ref(),
                 self.production_key_env.as_ref(),
             ),
         }
+    }
+
+    /// Whether a key source is configured for `mode` (without reading it).
+    pub(crate) fn has_key_source(&self, mode: Mode) -> bool {
+        let (_, literal, file, env) = self.key_sources(mode);
+        literal.is_some() || file.is_some() || env.is_some()
+    }
+
+    /// Refuses more than one source for the key of `mode` (reads nothing).
+    pub(crate) fn check_key_sources(&self, mode: Mode) -> Result<(), ConfigError> {
+        let (which, literal, file, env) = self.key_sources(mode);
+        let given = usize::from(literal.is_some())
+            + usize::from(file.is_some())
+            + usize::from(env.is_some());
+        if given > 1 {
+            return Err(ConfigError::ConflictingKeySources { which });
+        }
+        Ok(())
+    }
+
+    /// Loads the key of `mode` from the one source configured for it; `Ok(None)` when
+    /// none is.
+    pub(crate) fn load_key(&self, mode: Mode) -> Result<Option<Key>, ConfigError> {
+        self.check_key_sources(mode)?;
+        let (which, literal, file, env) = self.key_sources(mode);
+        let key = if let Some(s) = literal {
+            Key::new(s.expose())
+        } else if let Some(path) = file {
+            Key::from_file(path)
+        } else if let Some(var) = env {
+            Key::from_env(var)
+        } else {
+            return Ok(None);
+        };
+        key.map(Some)
+            .map_err(|source| ConfigError::Key { which, source })
+    }
+}
+
+/// A key's sources: its name for messages, then literal, file and environment variable.
+type KeySources<'a> = (
+    &'static str,
+    Option<&'a SecretString>,
+    Option<&'a PathBuf>,
+    Option<&'a String>,
+);
+
+/// Whether the environment variable `name` is set; the copy of its value that std hands
+/// back is wiped (it may be a key).
+fn env_is_set(name: &str) -> bool {
+    use zeroize::Zeroize;
+    match std::env::var_os(name) {
+        Some(value) => {
+            value.into_encoded_bytes().zeroize();
+            true
+        }
+        None => false,
     }
 }
 
@@ -271,11 +331,11 @@ impl ShopsConfig {
     /// [`ConfigError::Parse`], whose message never quotes a value.
     #[cfg(feature = "toml")]
     pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| ConfigError::parse(&e))?;
-        if table.contains_key("shops") {
-            toml::from_str(text).map_err(|e| ConfigError::parse(&e))
+        // Which of the two shapes, without copying any value (a copy of a key would be
+        // left unwiped in freed memory).
+        let probe: HasShops = from_toml(text)?;
+        if probe.0 {
+            from_toml(text)
         } else {
             ShopConfig::from_toml_str(text).map(ShopsConfig::single)
         }
@@ -298,67 +358,78 @@ impl ShopsConfig {
     }
 }
 
-/// Reads a config file (kept in zeroed memory: it may hold keys) and parses it with
-/// `parse`, naming the file in errors.
+/// Whether a TOML document has a top-level `shops` table; reads nothing else (every
+/// other value is skipped without being copied).
+#[cfg(feature = "toml")]
+struct HasShops(bool);
+
+#[cfg(feature = "toml")]
+impl<'de> serde::Deserialize<'de> for HasShops {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = HasShops;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HasShops, A::Error> {
+                let mut found = false;
+                while let Some(name) = map.next_key::<Name>()? {
+                    found |= name.0;
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Ok(HasShops(found))
+            }
+        }
+        /// A table key, reduced to "is it `shops`".
+        struct Name(bool);
+        impl<'de> serde::Deserialize<'de> for Name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl serde::de::Visitor<'_> for V {
+                    type Value = Name;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a name")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Name, E> {
+                        Ok(Name(v == "shops"))
+                    }
+                }
+                d.deserialize_str(V)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// Reads a config file (a regular file of at most [`MAX_CONFIG_FILE_LEN`] bytes, opened
+/// without blocking, kept in one buffer wiped afterwards: it may hold keys) and parses it
+/// with `parse`, naming the file in errors.
 #[cfg(feature = "toml")]
 fn read_toml_file<T>(
     path: &Path,
     parse: impl FnOnce(&str) -> Result<T, ConfigError>,
 ) -> Result<T, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::FileUnreadable {
-        path: path.display().to_string(),
-        reason: e.kind().to_string(),
+    let raw = read_bounded(path, MAX_CONFIG_FILE_LEN).map_err(|e| match e {
+        ReadError::TooLarge => ConfigError::FileTooLarge {
+            path: path.display().to_string(),
+        },
+        other => ConfigError::FileUnreadable {
+            path: path.display().to_string(),
+            reason: other.reason(MAX_CONFIG_FILE_LEN),
+        },
     })?;
-    let text = zeroize::Zeroizing::new(text);
-    parse(&text).map_err(|e| ConfigError::InFile {
+    let text = core::str::from_utf8(&raw).map_err(|_| ConfigError::FileUnreadable {
+        path: path.display().to_string(),
+        reason: "not valid UTF-8 text".into(),
+    })?;
+    parse(text).map_err(|e| ConfigError::InFile {
         path: path.display().to_string(),
         source: Box::new(e),
     })
-}
-
-/// Replaces every `` `quoted` `` part of a parser message: it could quote a key.
-#[cfg(feature = "toml")]
-fn redact_quoted(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut inside = false;
-    for c in message.chars() {
-        if c == '`' {
-            if inside {
-                out.push_str("…`");
-            } else {
-                out.push('`');
-            }
-            inside = !inside;
-        } else if !inside {
-            out.push(c);
-        }
-    }
-    out.trim_end().to_owned()
-}
-
-/// Loads the key given by at most one of three sources; `Ok(None)` when none is given.
-fn load_key(
-    which: &'static str,
-    literal: Option<&SecretString>,
-    file: Option<&PathBuf>,
-    env: Option<&String>,
-) -> Result<Option<Key>, ConfigError> {
-    let given =
-        usize::from(literal.is_some()) + usize::from(file.is_some()) + usize::from(env.is_some());
-    if given > 1 {
-        return Err(ConfigError::ConflictingKeySources { which });
-    }
-    let key = if let Some(s) = literal {
-        Key::new(s.expose())
-    } else if let Some(path) = file {
-        Key::from_file(path)
-    } else if let Some(var) = env {
-        Key::from_env(var)
-    } else {
-        return Ok(None);
-    };
-    key.map(Some)
-        .map_err(|source| ConfigError::Key { which, source })
 }
 
 /// Whether `s` is a site id: exactly 8 ASCII digits.
@@ -399,8 +470,6 @@ pub enum ConfigError {
         /// Why.
         source: KeyError,
     },
-    /// The test and production keys are the same secret.
-    SameTestAndProductionKey,
     /// Two shops have the same site id (a notification could not be dispatched).
     DuplicateSiteId {
         /// The first shop's name.
@@ -415,12 +484,17 @@ pub enum ConfigError {
         /// Why.
         source: Box<ConfigError>,
     },
-    /// The configuration file could not be read.
+    /// The configuration file could not be read, is not a regular file or is not UTF-8.
     FileUnreadable {
         /// The file's path.
         path: String,
-        /// The operating system's reason.
+        /// The operating system's reason, as it words it.
         reason: String,
+    },
+    /// The configuration file is larger than [`crate::MAX_CONFIG_FILE_LEN`].
+    FileTooLarge {
+        /// The file's path.
+        path: String,
     },
     /// The configuration file is invalid. Its code is the inner error's.
     InFile {
@@ -430,10 +504,17 @@ pub enum ConfigError {
         source: Box<ConfigError>,
     },
     /// The configuration text is not valid TOML or does not have the expected shape
-    /// (syntax, type, unknown setting).
+    /// (syntax, type, unknown or missing setting). Holds no value of the text: its
+    /// problem is in the library's words.
     Parse {
-        /// The parser's message with every quoted value removed.
-        message: String,
+        /// The 1-based line of the problem, when known.
+        line: Option<usize>,
+        /// The setting at fault, when known: a setting's name (or an unknown name that
+        /// reads like one), never a value.
+        field: Option<String>,
+        /// What is wrong and what was expected, e.g. `expected a list of strings, found a
+        /// string`.
+        problem: String,
     },
     /// A required environment variable is not set.
     EnvNotSet {
@@ -465,11 +546,25 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    /// A parser error, with every quoted value removed.
-    #[cfg(feature = "toml")]
-    fn parse(e: &toml::de::Error) -> ConfigError {
-        ConfigError::Parse {
-            message: redact_quoted(e.message()),
+    /// The key error at the root of this one, when a key source could not be loaded
+    /// (unreadable, empty, malformed): the configuration names it correctly, the key
+    /// itself is at fault. The CLI exits 1 on these and 2 on other configuration errors.
+    ///
+    /// ```
+    /// use vads::{Mode, SecretString, Shop, ShopConfig};
+    /// let mut c = ShopConfig::new("12345678", Mode::Test);
+    /// c.test_key = Some(SecretString::new("\u{feff}1122334455667788".into()));
+    /// let e = Shop::new(c).unwrap_err();
+    /// assert_eq!(e.key_error().map(|k| k.code()), Some("key_has_bom"));
+    /// ```
+    #[must_use]
+    pub fn key_error(&self) -> Option<&KeyError> {
+        match self {
+            ConfigError::Key { source, .. } => Some(source),
+            ConfigError::InShop { source, .. } | ConfigError::InFile { source, .. } => {
+                source.key_error()
+            }
+            _ => None,
         }
     }
 
@@ -481,13 +576,13 @@ impl ConfigError {
             ConfigError::MissingKey { .. } => "missing_key",
             ConfigError::ConflictingKeySources { .. } => "key_source_conflict",
             ConfigError::Key { source, .. } => source.code(),
-            ConfigError::SameTestAndProductionKey => "same_keys",
             ConfigError::DuplicateSiteId { .. } => "duplicate_site_id",
             ConfigError::InShop { source, .. } | ConfigError::InFile { source, .. } => {
                 source.code()
             }
-            ConfigError::FileUnreadable { .. }
-            | ConfigError::Parse { .. }
+            ConfigError::FileUnreadable { .. } => "config_file_unreadable",
+            ConfigError::FileTooLarge { .. } => "config_file_too_large",
+            ConfigError::Parse { .. }
             | ConfigError::EnvNotSet { .. }
             | ConfigError::EnvNotUnicode { .. }
             | ConfigError::EnvInvalid { .. }
@@ -514,9 +609,6 @@ impl ConfigError {
                 write!(f, "{which} key: ")?;
                 source.sentence(f)
             }
-            ConfigError::SameTestAndProductionKey => f.write_str(
-                "the test key and a production key are the same; they must be different secrets",
-            ),
             ConfigError::DuplicateSiteId { first, second } => {
                 write!(f, "shops {first} and {second} have the same site_id")
             }
@@ -527,11 +619,28 @@ impl ConfigError {
             ConfigError::FileUnreadable { path, reason } => {
                 write!(f, "cannot read config file {path}: {reason}")
             }
+            ConfigError::FileTooLarge { path } => write!(
+                f,
+                "cannot read config file {path}: larger than the limit of {} KiB (MAX_CONFIG_FILE_LEN)",
+                MAX_CONFIG_FILE_LEN / 1024
+            ),
             ConfigError::InFile { path, source } => {
                 write!(f, "{path}: ")?;
                 source.sentence(f)
             }
-            ConfigError::Parse { message } => f.write_str(message),
+            ConfigError::Parse {
+                line,
+                field,
+                problem,
+            } => {
+                if let Some(line) = line {
+                    write!(f, "line {line}: ")?;
+                }
+                if let Some(field) = field {
+                    write!(f, "{field}: ")?;
+                }
+                f.write_str(problem)
+            }
             ConfigError::EnvNotSet { var } => write!(f, "{var} is not set"),
             ConfigError::EnvNotUnicode { var } => write!(f, "{var} is not valid UTF-8"),
             ConfigError::EnvInvalid { var, expected } => write!(f, "{var} must be {expected}"),
@@ -575,7 +684,6 @@ mod tests {
                 which: "production",
             },
             ConfigError::ConflictingKeySources { which: "test" },
-            ConfigError::SameTestAndProductionKey,
             ConfigError::DuplicateSiteId {
                 first: "a".into(),
                 second: "b".into(),
@@ -592,8 +700,13 @@ mod tests {
                 path: "/etc/vads.toml".into(),
                 source: Box::new(ConfigError::UnknownBrand),
             },
+            ConfigError::FileTooLarge {
+                path: "/etc/vads.toml".into(),
+            },
             ConfigError::Parse {
-                message: "unknown field `…`".into(),
+                line: Some(3),
+                field: Some("ctx_mod".into()),
+                problem: "unknown setting (did you mean ctx_mode?)".into(),
             },
             ConfigError::EnvNotSet {
                 var: "VADS_SITE_ID",
@@ -618,10 +731,10 @@ mod tests {
                 | ConfigError::MissingKey { .. }
                 | ConfigError::ConflictingKeySources { .. }
                 | ConfigError::Key { .. }
-                | ConfigError::SameTestAndProductionKey
                 | ConfigError::DuplicateSiteId { .. }
                 | ConfigError::InShop { .. }
                 | ConfigError::FileUnreadable { .. }
+                | ConfigError::FileTooLarge { .. }
                 | ConfigError::InFile { .. }
                 | ConfigError::Parse { .. }
                 | ConfigError::EnvNotSet { .. }

@@ -1,6 +1,7 @@
 //! Shop keys ("certificates"): secret bytes, zeroed on drop, never printed.
 
 use crate::error::KeyError;
+use crate::file::{read_bounded, ReadError};
 use crate::limits::MAX_KEY_FILE_LEN;
 use core::fmt;
 use core::str::FromStr;
@@ -15,14 +16,19 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 /// - a key is never empty;
 /// - the bytes are only reachable inside the crate, through `Key::expose`.
 ///
-/// Surrounding whitespace (including a final newline) is trimmed by every constructor:
-/// keys are alphanumeric, and a stray newline in a key file is the classic mistake.
+/// A key is one line of printable text. Surrounding spaces and one final line break are
+/// trimmed by every constructor (a stray newline in a key file is the classic mistake);
+/// what would silently make every signature wrong is refused with its own code: a byte
+/// order mark (`key_has_bom`), a line break inside the key (`key_has_line_break`), any other
+/// control character (`key_has_control_character`).
 ///
 /// ```
 /// use vads::Key;
-/// let key: Key = "1122334455667788".parse()?;
+/// let key: Key = "1122334455667788\n".parse()?;
 /// assert_eq!(format!("{key:?}"), "Key([REDACTED])");
-/// assert!("   ".parse::<Key>().is_err());
+/// assert_eq!("   ".parse::<Key>().unwrap_err().code(), "empty_key");
+/// assert_eq!("\u{feff}1122334455667788".parse::<Key>().unwrap_err().code(), "key_has_bom");
+/// assert_eq!("11223344\n55667788".parse::<Key>().unwrap_err().code(), "key_has_line_break");
 /// # Ok::<(), vads::KeyError>(())
 /// ```
 pub struct Key {
@@ -30,12 +36,23 @@ pub struct Key {
 }
 
 impl Key {
-    /// Builds a key from its text, trimming surrounding whitespace.
+    /// Builds a key from its text, trimming surrounding spaces and line breaks. The key's
+    /// bytes are copied once, into a buffer of their exact size.
     ///
     /// # Errors
+    /// [`KeyError::Bom`], [`KeyError::LineBreak`], [`KeyError::ControlCharacter`], and
     /// [`KeyError::Empty`] when nothing is left after trimming.
     pub fn new(text: &str) -> Result<Key, KeyError> {
+        if text.contains('\u{feff}') {
+            return Err(KeyError::Bom);
+        }
         let trimmed = text.trim();
+        if trimmed.contains(['\n', '\r']) {
+            return Err(KeyError::LineBreak);
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err(KeyError::ControlCharacter);
+        }
         if trimmed.is_empty() {
             return Err(KeyError::Empty);
         }
@@ -70,29 +87,28 @@ impl Key {
         }
     }
 
-    /// Reads a key from a file holding it as text (surrounding whitespace and the final
-    /// newline are trimmed).
+    /// Reads a key from a file holding it as one line of text (surrounding spaces and the
+    /// final line break are trimmed).
+    ///
+    /// The file must be a regular file (it is opened without blocking: a FIFO or a device
+    /// is refused at once) of at most [`MAX_KEY_FILE_LEN`] bytes; it is read into one
+    /// buffer sized once and wiped afterwards.
     ///
     /// # Errors
-    /// [`KeyError::File`] when the file cannot be read, [`KeyError::FileTooLarge`] above
-    /// [`MAX_KEY_FILE_LEN`], [`KeyError::FileNotUtf8`], [`KeyError::Empty`].
+    /// [`KeyError::File`] when the file cannot be read or is not a regular file (the
+    /// reason as the operating system puts it), [`KeyError::FileTooLarge`] above
+    /// [`MAX_KEY_FILE_LEN`], [`KeyError::FileNotUtf8`], and the errors of [`Key::new`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<Key, KeyError> {
-        use std::io::Read;
         let path = path.as_ref();
-        let unreadable = |e: std::io::Error| KeyError::File {
-            path: path.display().to_string(),
-            reason: e.kind().to_string(),
-        };
-        let mut raw = Zeroizing::new(Vec::new());
-        // Bounded: a path such as /dev/zero in a config must not exhaust memory.
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_KEY_FILE_LEN as u64 + 1).read_to_end(&mut raw))
-            .map_err(unreadable)?;
-        if raw.len() > MAX_KEY_FILE_LEN {
-            return Err(KeyError::FileTooLarge {
+        let raw = read_bounded(path, MAX_KEY_FILE_LEN).map_err(|e| match e {
+            ReadError::TooLarge => KeyError::FileTooLarge {
                 path: path.display().to_string(),
-            });
-        }
+            },
+            other => KeyError::File {
+                path: path.display().to_string(),
+                reason: other.reason(MAX_KEY_FILE_LEN),
+            },
+        })?;
         let text = core::str::from_utf8(&raw).map_err(|_| KeyError::FileNotUtf8 {
             path: path.display().to_string(),
         })?;
@@ -166,6 +182,110 @@ impl fmt::Debug for SecretString {
 
 impl<'de> serde::Deserialize<'de> for SecretString {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(SecretString::new)
+        deserializer.deserialize_string(SecretVisitor)
     }
+}
+
+/// Builds a [`SecretString`] from a string and refuses anything else with an error that
+/// says what was found but never holds it: serde's own visitors put the value in their
+/// error message (`invalid type: integer 1122334455667788`), which a config's error path
+/// would then free unwiped, or print.
+struct SecretVisitor;
+
+/// The error for a value of the wrong type, naming only its kind.
+fn not_a_string<E: serde::de::Error>(kind: &'static str) -> E {
+    E::invalid_type(serde::de::Unexpected::Other(kind), &"a string")
+}
+
+impl serde::de::Visitor<'_> for SecretVisitor {
+    type Value = SecretString;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SecretString, E> {
+        Ok(SecretString::new(v.to_owned()))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<SecretString, E> {
+        Ok(SecretString::new(v))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<SecretString, E> {
+        Err(not_a_string("boolean"))
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<SecretString, E> {
+        Err(not_a_string("integer"))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<SecretString, E> {
+        Err(not_a_string("integer"))
+    }
+    fn visit_i128<E: serde::de::Error>(self, _: i128) -> Result<SecretString, E> {
+        Err(not_a_string("integer"))
+    }
+    fn visit_u128<E: serde::de::Error>(self, _: u128) -> Result<SecretString, E> {
+        Err(not_a_string("integer"))
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<SecretString, E> {
+        Err(not_a_string("floating point"))
+    }
+    fn visit_char<E: serde::de::Error>(self, v: char) -> Result<SecretString, E> {
+        Ok(SecretString::new(v.to_string()))
+    }
+    fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<SecretString, E> {
+        Err(not_a_string("bytes"))
+    }
+}
+
+/// Deserializes a list of secrets (`previous_production_keys`) whose errors never hold a
+/// value: a string given where the list goes is refused as "a string", not quoted.
+pub(crate) fn secret_list<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<SecretString>, D::Error> {
+    struct ListVisitor;
+    impl<'de> serde::de::Visitor<'de> for ListVisitor {
+        type Value = Vec<SecretString>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of strings")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Vec<SecretString>, A::Error> {
+            // Growing this vector moves `SecretString`s (pointers), never key bytes.
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+            while let Some(secret) = seq.next_element()? {
+                out.push(secret);
+            }
+            Ok(out)
+        }
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Err(E::invalid_type(
+                serde::de::Unexpected::Other("string"),
+                &self,
+            ))
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(E::invalid_type(
+                serde::de::Unexpected::Other("boolean"),
+                &self,
+            ))
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(E::invalid_type(
+                serde::de::Unexpected::Other("integer"),
+                &self,
+            ))
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(E::invalid_type(
+                serde::de::Unexpected::Other("integer"),
+                &self,
+            ))
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(E::invalid_type(
+                serde::de::Unexpected::Other("floating point"),
+                &self,
+            ))
+        }
+    }
+    deserializer.deserialize_seq(ListVisitor)
 }

@@ -13,6 +13,7 @@
 mod algorithm;
 pub mod body;
 mod error;
+mod file;
 mod key;
 pub mod lifecycle;
 mod limits;
@@ -28,6 +29,8 @@ mod brand;
 mod config;
 mod shop;
 mod shops;
+#[cfg(feature = "toml")]
+mod toml_errors;
 
 // -- Application (may allocate): forms, go-live checks, answers, test helpers. --
 pub mod answer;
@@ -39,9 +42,9 @@ pub mod testing;
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use brand::Brand;
 pub use config::{ConfigError, ShopConfig, ShopsConfig, DEFAULT_SHOP};
-pub use error::{KeyError, SignError, VerifyError};
+pub use error::{FieldName, KeyError, SignError, SiteId, VerifyError};
 pub use key::{Key, SecretString};
-pub use limits::{MAX_BODY_LEN, MAX_FIELDS, MAX_KEY_FILE_LEN};
+pub use limits::{MAX_BODY_LEN, MAX_CONFIG_FILE_LEN, MAX_FIELDS, MAX_KEY_FILE_LEN};
 pub use mode::{InvalidMode, Mode};
 pub use notification::{
     FieldError, KeyMatch, Kind, Notification, OperationType, Outcome, TransStatus, UrlCheckSource,

@@ -14,3 +14,7 @@ pub const MAX_FIELDS: usize = 512;
 /// The largest key file [`crate::Key::from_file`] reads: 4 KiB (a key is a few dozen
 /// bytes).
 pub const MAX_KEY_FILE_LEN: usize = 4096;
+
+/// The largest configuration file [`crate::ShopsConfig::from_toml_file`] reads: 1 MiB (a
+/// config of a hundred shops is a few dozen KiB).
+pub const MAX_CONFIG_FILE_LEN: usize = 1024 * 1024;

@@ -80,7 +80,8 @@ impl<'de> serde::Deserialize<'de> for Mode {
         let s = String::deserialize(deserializer)?;
         s.parse().map_err(|_| {
             serde::de::Error::invalid_value(
-                serde::de::Unexpected::Str(&s),
+                // Never the value itself: errors must not quote a configuration's values.
+                serde::de::Unexpected::Other("another value"),
                 &"TEST or PRODUCTION (uppercase)",
             )
         })

@@ -17,6 +17,7 @@
 use crate::algorithm::Algorithm;
 use crate::brand::{is_http_url, Brand};
 use crate::config::{is_site_id, ShopConfig, ShopsConfig};
+use crate::key::Key;
 use crate::mode::Mode;
 use crate::time::{parse_utc, unix_now};
 use std::path::Path;
@@ -85,19 +86,24 @@ const PLACEHOLDERS: [&str; 8] = [
 ];
 const MIN_KEY_LEN: usize = 10;
 
-fn placeholder(text: &str) -> Option<&'static str> {
-    let t = text.trim();
-    let lower = t.to_ascii_lowercase();
-    if t.is_empty() {
+/// Why a key looks like a placeholder, if it does. Works on the key's bytes in place:
+/// no copy of a key (lowercased or otherwise) is made, so none is left in freed memory.
+fn placeholder(key: &[u8]) -> Option<&'static str> {
+    let contains = |word: &str| {
+        key.windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+    };
+    if key.is_empty() {
         Some("is empty")
-    } else if PLACEHOLDERS.iter().any(|p| lower.contains(p)) || lower.starts_with("todo") {
-        Some("looks like a placeholder")
-    } else if t
-        .chars()
-        .all(|c| c == 'x' || c == 'X' || c == '*' || c == '0')
+    } else if PLACEHOLDERS.iter().any(|p| contains(p))
+        || key
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"todo"))
     {
+        Some("looks like a placeholder")
+    } else if key.iter().all(|c| matches!(c, b'x' | b'X' | b'*' | b'0')) {
         Some("is made of placeholder characters (xxxx, 0000, ****)")
-    } else if t.chars().count() < MIN_KEY_LEN {
+    } else if core::str::from_utf8(key).map_or(key.len(), |t| t.chars().count()) < MIN_KEY_LEN {
         Some("is too short to be a real key")
     } else {
         None
@@ -127,10 +133,16 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
     let mut load = |mode: Mode| match c.load_key(mode) {
         Ok(k) => k,
         Err(e) => {
+            // The sentence, then the key error's own code.
+            let text = e.to_string();
+            let sentence = text
+                .strip_prefix(e.code())
+                .and_then(|rest| rest.strip_prefix(": "))
+                .unwrap_or(&text);
             add(
                 "key_unreadable",
                 Severity::Error,
-                e.to_string(),
+                format!("{sentence} ({})", e.code()),
                 "make the key source readable by this process and non-empty",
             );
             None
@@ -138,17 +150,32 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
     };
     let test = load(Mode::Test);
     let production = load(Mode::Production);
-    let production_configured = c.production_key.is_some()
-        || c.production_key_file.is_some()
-        || c.production_key_env.is_some();
-    let test_configured =
-        c.test_key.is_some() || c.test_key_file.is_some() || c.test_key_env.is_some();
+    let production_configured = c.has_key_source(Mode::Production);
+    let test_configured = c.has_key_source(Mode::Test);
+    // Previous production keys: malformed ones are reported like any key source.
+    let previous: Vec<Key> = c
+        .previous_production_keys
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match Key::new(s.expose()) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                add(
+                    "key_unreadable",
+                    Severity::Error,
+                    format!("previous production key #{}: {e}", i + 1),
+                    "remove or fix the previous production key",
+                );
+                None
+            }
+        })
+        .collect();
     if !production_configured {
         add("production_key_missing", Severity::Error, "no production key is configured".into(),
             "generate the production key in the back office, then set production_key_file or production_key_env");
     }
-    if let (Some(t), Some(p)) = (&test, &production) {
-        if t.same_as(p) {
+    if let Some(t) = &test {
+        if production.iter().any(|p| t.same_as(p)) {
             add(
                 "production_key_equals_test_key",
                 Severity::Error,
@@ -156,15 +183,20 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
                 "copy the production key (not the test key) from the back office",
             );
         }
+        if previous.iter().any(|p| t.same_as(p)) {
+            add(
+                "production_key_equals_test_key",
+                Severity::Error,
+                "a previous production key is the test key".into(),
+                "remove the test key from previous_production_keys",
+            );
+        }
     }
     for (which, key, severity) in [
         ("test", &test, Severity::Warning),
         ("production", &production, Severity::Error),
     ] {
-        if let Some(reason) = key
-            .as_ref()
-            .and_then(|k| placeholder(&String::from_utf8_lossy(k.expose())))
-        {
+        if let Some(reason) = key.as_ref().and_then(|k| placeholder(k.expose())) {
             add(
                 "key_looks_like_placeholder",
                 severity,
@@ -246,9 +278,11 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
             if !is_http_url(url) {
                 add("notification_url_invalid", Severity::Error, "the notification URL is not an absolute http(s) URL".into(),
                     "use the full URL, e.g. https://shop.example/payment/notify");
-            } else if c.ctx_mode == Mode::Production && looks_non_public(url) {
-                add("notification_url_not_public", Severity::Error, "the PRODUCTION notification URL points at a local or staging host".into(),
-                    "set the production notification URL to the live shop's endpoint");
+            } else if c.ctx_mode == Mode::Production {
+                if let Some(why) = non_public_host(url) {
+                    add("notification_url_not_public", Severity::Error, format!("the PRODUCTION notification URL {why}: the platform cannot reach it"),
+                        "set the production notification URL to the live shop's public https endpoint");
+                }
             }
         }
     }
@@ -284,24 +318,105 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
     }
 }
 
-fn looks_non_public(url: &str) -> bool {
-    let host = url
-        .split("://")
-        .nth(1)
-        .unwrap_or("")
-        .split(['/', ':', '?'])
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    host == "localhost"
-        || host.starts_with("127.")
-        || host.starts_with("10.")
-        || host.starts_with("192.168.")
-        || host.ends_with(".local")
-        || host.ends_with(".test")
-        || host
-            .split(['.', '-'])
-            .any(|part| matches!(part, "staging" | "preprod" | "dev" | "test" | "recette"))
+/// Why the host of `url` is not one the platform can reach on the internet, if it is not:
+/// an IP address that is private, loopback, link-local, unspecified, shared (CGNAT),
+/// documentation or unique-local (IPv6, bracketed, IPv4-mapped included), a numeric
+/// shorthand (`127.1`, `2130706433`), `localhost`, a local or staging name. Userinfo
+/// (`user@`), a port and a trailing dot are seen through.
+fn non_public_host(url: &str) -> Option<&'static str> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    fn v4(ip: Ipv4Addr) -> Option<&'static str> {
+        let [a, b, ..] = ip.octets();
+        if ip.is_loopback() {
+            Some("is a loopback address")
+        } else if ip.is_private() {
+            Some("is a private address")
+        } else if ip.is_link_local() {
+            Some("is a link-local address")
+        } else if ip.is_unspecified() || a == 0 {
+            Some("is an unspecified address")
+        } else if a == 100 && (64..128).contains(&b) {
+            Some("is a shared (carrier-grade NAT) address")
+        } else if ip.is_documentation() || ip.is_broadcast() || a >= 224 {
+            Some("is not a unicast internet address")
+        } else {
+            None
+        }
+    }
+    fn v6(ip: Ipv6Addr) -> Option<&'static str> {
+        let first = ip.segments()[0];
+        if let Some(mapped) = ip.to_ipv4_mapped() {
+            v4(mapped)
+        } else if ip.is_loopback() {
+            Some("is a loopback address")
+        } else if ip.is_unspecified() {
+            Some("is an unspecified address")
+        } else if first & 0xfe00 == 0xfc00 {
+            Some("is a unique-local address")
+        } else if first & 0xffc0 == 0xfe80 {
+            Some("is a link-local address")
+        } else if ip.is_multicast() || (first == 0x2001 && ip.segments()[1] == 0x0db8) {
+            Some("is not a unicast internet address")
+        } else {
+            None
+        }
+    }
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(bracketed) = host_port.strip_prefix('[') {
+        let inside = bracketed.split(']').next().unwrap_or_default();
+        return match inside.parse::<Ipv6Addr>() {
+            Ok(ip) => v6(ip),
+            Err(_) => Some("has an invalid IPv6 address"),
+        };
+    } else {
+        host_port.split(':').next().unwrap_or_default()
+    };
+    let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+    match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => return v4(ip),
+        Ok(IpAddr::V6(ip)) => return v6(ip),
+        Err(_) => {}
+    }
+    let numeric = |part: &str| {
+        let digits = part.strip_prefix("0x").unwrap_or(part);
+        !digits.is_empty()
+            && if digits.len() < part.len() {
+                digits.bytes().all(|b| b.is_ascii_hexdigit())
+            } else {
+                digits.bytes().all(|b| b.is_ascii_digit())
+            }
+    };
+    if !host.is_empty() && host.split('.').count() <= 4 && host.split('.').all(numeric) {
+        // 127.1, 2130706433, 0x7f.1: HTTP clients read these as addresses.
+        return Some("is a numeric shorthand of an address");
+    }
+    let local_suffixes = [
+        ".localhost",
+        ".local",
+        ".localdomain",
+        ".internal",
+        ".lan",
+        ".home.arpa",
+        ".test",
+        ".example",
+        ".invalid",
+    ];
+    if host.is_empty() {
+        Some("has no host")
+    } else if host == "localhost" || local_suffixes.iter().any(|s| host.ends_with(s)) {
+        Some("is a local name")
+    } else if !host.contains('.') {
+        Some("is a name without a domain")
+    } else if host
+        .split(['.', '-'])
+        .any(|part| matches!(part, "staging" | "preprod" | "dev" | "test" | "recette"))
+    {
+        Some("is a staging host")
+    } else {
+        None
+    }
 }
 
 #[cfg(unix)]

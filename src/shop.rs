@@ -7,8 +7,8 @@
 use crate::algorithm::Algorithm;
 use crate::body::{self, Field};
 use crate::brand::{is_http_url, Brand};
-use crate::config::{is_site_id, ConfigError, ShopConfig};
-use crate::error::{SignError, VerifyError};
+use crate::config::{ConfigError, ShopConfig};
+use crate::error::{SignError, SiteId, VerifyError};
 use crate::key::Key;
 use crate::limits::MAX_FIELDS;
 use crate::mode::Mode;
@@ -46,6 +46,8 @@ use crate::time::{parse_utc, unix_now};
 #[derive(Debug)]
 pub struct Shop {
     site_id: String,
+    /// The same, inline, for errors.
+    site: SiteId,
     mode: Mode,
     algorithm: Algorithm,
     /// The key of `mode`: the one that signs, and the first that verifies.
@@ -66,56 +68,44 @@ const SMALL_TABLE: usize = 128;
 impl Shop {
     /// Checks `config` and builds the shop.
     ///
+    /// Only the keys of the shop's mode are read: the test key in TEST; the production key
+    /// and the previous production keys in PRODUCTION. A TEST shop starts without a
+    /// production key (file, variable) in reach; whether the other mode's key is ready, or
+    /// equal to this one, is for [`crate::preflight`] to say.
+    ///
     /// # Errors
     /// [`ConfigError::InvalidSiteId`], [`ConfigError::MissingKey`] (no key for the active
-    /// mode), [`ConfigError::ConflictingKeySources`], [`ConfigError::Key`] (a key source
-    /// that is unreadable or empty), [`ConfigError::SameTestAndProductionKey`],
+    /// mode), [`ConfigError::ConflictingKeySources`] (in either mode), [`ConfigError::Key`]
+    /// (a key source of the mode that is unreadable, empty or malformed),
     /// [`ConfigError::UnknownBrand`], [`ConfigError::InvalidPaymentUrl`],
     /// [`ConfigError::InvalidAlgorithmWindow`], [`ConfigError::AlgorithmWindowTooLong`].
     pub fn new(config: ShopConfig) -> Result<Shop, ConfigError> {
-        if !is_site_id(&config.site_id) {
-            return Err(ConfigError::InvalidSiteId);
-        }
-        let test_key = config.load_key(Mode::Test)?;
-        let production_key = config.load_key(Mode::Production)?;
-        let previous_keys = config
-            .previous_production_keys
-            .iter()
-            .map(|s| {
-                Key::new(s.expose()).map_err(|source| ConfigError::Key {
-                    which: "previous production",
-                    source,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let missing = ConfigError::MissingKey {
-            mode: config.ctx_mode,
-            which: match config.ctx_mode {
-                Mode::Test => "test",
-                Mode::Production => "production",
-            },
-        };
-        let has_key = match config.ctx_mode {
-            Mode::Test => test_key.is_some(),
-            Mode::Production => production_key.is_some(),
-        };
-        if !has_key {
-            return Err(missing);
-        }
-        if let Some(test) = &test_key {
-            let clash = production_key
+        let site = SiteId::parse(config.site_id.as_bytes()).ok_or(ConfigError::InvalidSiteId)?;
+        // A conflict is a mistake in the text, whichever the mode: said at once.
+        config.check_key_sources(Mode::Test)?;
+        config.check_key_sources(Mode::Production)?;
+        let key = config
+            .load_key(config.ctx_mode)?
+            .ok_or(ConfigError::MissingKey {
+                mode: config.ctx_mode,
+                which: match config.ctx_mode {
+                    Mode::Test => "test",
+                    Mode::Production => "production",
+                },
+            })?;
+        let previous_keys = match config.ctx_mode {
+            Mode::Test => Vec::new(),
+            Mode::Production => config
+                .previous_production_keys
                 .iter()
-                .chain(previous_keys.iter())
-                .any(|p| p.same_as(test));
-            if clash {
-                return Err(ConfigError::SameTestAndProductionKey);
-            }
-        }
-        let (key, previous_keys) = match config.ctx_mode {
-            Mode::Test => (test_key, Vec::new()),
-            Mode::Production => (production_key, previous_keys),
+                .map(|s| {
+                    Key::new(s.expose()).map_err(|source| ConfigError::Key {
+                        which: "previous production",
+                        source,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
         };
-        let key = key.ok_or(missing)?;
         let payment_url = match (&config.payment_url, &config.brand) {
             (Some(url), _) => url.clone(),
             (None, Some(brand)) => Brand::from_name(brand)
@@ -142,6 +132,7 @@ impl Shop {
             payment_url,
             algorithm: config.algorithm_for(config.ctx_mode),
             site_id: config.site_id,
+            site,
             mode: config.ctx_mode,
             key,
             previous_keys,
@@ -195,7 +186,10 @@ impl Shop {
                 .filter(|&(name, value)| match name {
                     "vads_site_id" => {
                         if value != self.site_id {
-                            conflict = Some(SignError::SiteMismatch);
+                            conflict = Some(SignError::SiteMismatch {
+                                given: SiteId::parse(value.as_bytes()),
+                                shop: self.site,
+                            });
                         }
                         false
                     }
@@ -318,11 +312,12 @@ impl Shop {
                 shop: self.mode,
             });
         }
-        if !signed
-            .find("vads_site_id")
-            .is_some_and(|f| f.value_is(&self.site_id))
-        {
-            return Err(VerifyError::SiteMismatch);
+        let site = signed.find("vads_site_id");
+        if !site.is_some_and(|f| f.value_is(&self.site_id)) {
+            return Err(VerifyError::SiteMismatch {
+                notification: site.and_then(|f| f.site_id()),
+                shop: Some(self.site),
+            });
         }
         Ok(())
     }

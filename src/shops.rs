@@ -107,7 +107,10 @@ impl Shops {
             .iter()
             .find(|(_, s)| site.is_some_and(|f| f.value_is(s.site_id())))
             .map(|(name, shop)| (name.as_str(), shop))
-            .ok_or(VerifyError::SiteMismatch)
+            .ok_or(VerifyError::SiteMismatch {
+                notification: site.and_then(|f| f.site_id()),
+                shop: None,
+            })
     }
 
     /// [`Shop::explain`] with the shop whose site id the body carries (or the only shop):

@@ -195,6 +195,7 @@ where
         }
     }
     match it.next() {
+        None if n == 0 => Err(SignError::NothingToSign),
         None => {
             let table = small.get_mut(..n).ok_or(SignError::TooManyFields)?;
             Ok(f(signed_fields(table)?))
@@ -245,8 +246,9 @@ fn signed_fields<'t, 'a>(table: &'t mut [Field<'a>]) -> Result<SignedFields<'t, 
 /// their values streamed into the hash.
 ///
 /// # Errors
-/// [`SignError::TooManyFields`] beyond [`MAX_FIELDS`] `vads_` fields (nothing is
-/// truncated), [`SignError::DuplicateField`] when a `vads_` name appears twice.
+/// [`SignError::NothingToSign`] without any `vads_` field, [`SignError::TooManyFields`]
+/// beyond [`MAX_FIELDS`] `vads_` fields (nothing is truncated),
+/// [`SignError::DuplicateField`] when a `vads_` name appears twice.
 ///
 /// ```
 /// use vads::{sign, Algorithm, Key};

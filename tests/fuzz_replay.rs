@@ -56,3 +56,8 @@ fn sign_differential_corpus() {
 fn config_corpus() {
     assert!(replay("config", checks::config) > 0);
 }
+
+#[test]
+fn config_secrets_corpus() {
+    assert!(replay("config_secrets", checks::config_secrets) > 0);
+}

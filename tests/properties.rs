@@ -33,7 +33,7 @@ fn value() -> impl Strategy<Value = String> {
 }
 
 fn field_set() -> impl Strategy<Value = Vec<(String, String)>> {
-    prop::collection::vec((name(), value()), 0..40).prop_map(|v| {
+    prop::collection::vec((name(), value()), 1..40).prop_map(|v| {
         let mut seen = BTreeSet::new();
         v.into_iter()
             .filter(|(n, _)| seen.insert(n.clone()))
@@ -48,6 +48,11 @@ proptest! {
     fn sign_equals_reference(fields in field_set(), key in "[a-zA-Z0-9]{1,40}") {
         let k: Key = key.parse().unwrap();
         let pairs = fields.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        if !fields.iter().any(|(n, _)| n.starts_with("vads_")) {
+            let e = sign(pairs, &k, Algorithm::HmacSha256).unwrap_err();
+            prop_assert_eq!(e.code(), "nothing_to_sign");
+            return Ok(());
+        }
         let hmac = sign(pairs.clone(), &k, Algorithm::HmacSha256).unwrap();
         prop_assert_eq!(hmac.as_str(), common::reference_sign(&fields, &key, "HMAC-SHA-256"));
         let sha1 = sign(pairs, &k, Algorithm::Sha1).unwrap();
@@ -64,8 +69,9 @@ proptest! {
             s ^= s << 13; s ^= s >> 7; s ^= s << 17;
             shuffled.swap(i, (s % (i as u64 + 1)) as usize);
         }
-        let a = sign(fields.iter().map(|(n, v)| (n.as_str(), v.as_str())), &k, Algorithm::HmacSha256).unwrap();
-        let b = sign(shuffled.iter().map(|(n, v)| (n.as_str(), v.as_str())), &k, Algorithm::HmacSha256).unwrap();
+        // Either both sign alike or both refuse alike (no vads_ field at all).
+        let a = sign(fields.iter().map(|(n, v)| (n.as_str(), v.as_str())), &k, Algorithm::HmacSha256);
+        let b = sign(shuffled.iter().map(|(n, v)| (n.as_str(), v.as_str())), &k, Algorithm::HmacSha256);
         prop_assert_eq!(a, b);
     }
 
@@ -109,11 +115,21 @@ fn field_limit_is_a_clear_error() {
     // Non-vads fields do not count toward the limit.
     let many: Vec<String> = (0..2000).map(|i| format!("x{i}")).collect();
     assert!(sign(
-        many.iter().map(|n| (n.as_str(), "v")),
+        many.iter()
+            .map(|n| (n.as_str(), "v"))
+            .chain([("vads_amount", "1")]),
         &k,
         Algorithm::HmacSha256
     )
     .is_ok());
+    // Nothing to sign is an error, not the HMAC of the key alone.
+    let err = sign(
+        many.iter().map(|n| (n.as_str(), "v")),
+        &k,
+        Algorithm::HmacSha256,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "nothing_to_sign");
 }
 
 #[test]

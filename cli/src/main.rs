@@ -1,9 +1,10 @@
 //! `vads`: sign and verify the `vads_*` payment form protocol from the command line.
 //!
-//! Exit statuses: 0 success, 1 bad data (malformed body, rejected notification, unreadable
-//! or empty key), 2 bad usage (unknown option or algorithm, invalid config). Errors are one
-//! line on standard error, starting with `vads: ` and the error's stable code. Nothing
-//! printed ever contains a key.
+//! Exit statuses: 0 success; 1 bad data (malformed body, rejected notification, nothing to
+//! sign, a key that cannot be loaded or is malformed, whether named on the command line or
+//! in the config); 2 bad usage (unknown option or algorithm, unreadable or invalid config).
+//! Errors are one line on standard error: `vads: CODE: sentence`. Nothing printed ever
+//! contains a key.
 
 use clap::{Args, Parser, Subcommand};
 use std::borrow::Cow;
@@ -14,11 +15,24 @@ use vads::body::{self, RawField};
 use vads::preflight::{Finding, Severity};
 use vads::{Algorithm, Key, Shop, Shops, ShopsConfig};
 
+/// What `--help` says after the commands: the same contract as the README.
+const AFTER_HELP: &str = "\
+Errors are one line on standard error: `vads: CODE: sentence`.
+Exit statuses:
+  0  success
+  1  bad data: malformed body, rejected notification, nothing to sign, a key that cannot
+     be loaded or is malformed (from --key-file/--key-env or from the config), failed
+     preflight or delivery, refused reconcile lines
+  2  bad usage: unknown command or option, unreadable or invalid config
+A key is never a command-line argument and never printed.";
+
 #[derive(Parser)]
 #[command(
     name = "vads",
     version,
-    about = "Sign and verify vads_* payment forms and notifications (PayZen, Systempay, Sogecommerce, Scellius, ...)"
+    about = "Sign and verify vads_* payment forms and notifications (PayZen, Systempay, Sogecommerce, Scellius, ...)",
+    after_help = AFTER_HELP,
+    arg_required_else_help = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -174,6 +188,11 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // `vads` alone: the list of commands, on standard error, exit 2.
+            let _ = write!(std::io::stderr(), "{}", e.render());
+            return ExitCode::from(2);
+        }
         Err(e) => {
             // One line: clap's first line, with its code.
             let text = e.render().to_string();
@@ -208,6 +227,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// An I/O error as the operating system words it ("No such file or directory"), without
+/// std's " (os error 2)".
+fn os_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// A configuration error: exit 1 when a key is at fault, 2 when the config is.
+fn config_error(e: vads::ConfigError) -> Failure {
+    Failure {
+        status: if e.key_error().is_some() { 1 } else { 2 },
+        message: e.to_string(),
+    }
+}
+
 /// Standard input, without one final line break (a urlencoded body never ends with a raw
 /// line break; `echo` and editors add one).
 fn read_stdin() -> Result<Vec<u8>, Failure> {
@@ -218,7 +255,7 @@ fn read_stdin() -> Result<Vec<u8>, Failure> {
         .map_err(|e| {
             data_error(format!(
                 "read_error: cannot read standard input: {}",
-                e.kind()
+                os_reason(&e)
             ))
         })?;
     if body.ends_with(b"\r\n") {
@@ -238,7 +275,7 @@ fn reconcile(args: &ReconcileArgs) -> Result<(), Failure> {
                 data_error(format!(
                     "read_error: cannot read {}: {}",
                     path.display(),
-                    e.kind()
+                    os_reason(&e)
                 ))
             },
         )?)),
@@ -247,8 +284,12 @@ fn reconcile(args: &ReconcileArgs) -> Result<(), Failure> {
     let mut events = Vec::new();
     let mut refused = 0usize;
     for (index, line) in input.split(b'\n').enumerate() {
-        let line = line
-            .map_err(|e| data_error(format!("read_error: cannot read the input: {}", e.kind())))?;
+        let line = line.map_err(|e| {
+            data_error(format!(
+                "read_error: cannot read the input: {}",
+                os_reason(&e)
+            ))
+        })?;
         let body = line.strip_suffix(b"\r").unwrap_or(&line);
         if body.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -336,7 +377,9 @@ fn load_key(source: &KeySource) -> Result<Key, Failure> {
 fn sign(args: &SignArgs) -> Result<(), Failure> {
     let key = load_key(&args.key)?;
     let body = read_stdin()?;
-    let mut storage = vec![RawField::EMPTY; vads::MAX_FIELDS];
+    // Room for every field a body of MAX_BODY_LEN can hold: only vads_ fields count
+    // toward the signing limit, which `vads::sign` enforces.
+    let mut storage = vec![RawField::EMPTY; vads::MAX_BODY_LEN / 2 + 1];
     let fields = body::parse(&body, &mut storage).map_err(data_error)?;
     let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> =
         fields.iter().map(|f| (f.name(), f.value())).collect();
@@ -351,8 +394,8 @@ fn sign(args: &SignArgs) -> Result<(), Failure> {
 }
 
 fn load_shops(path: &PathBuf) -> Result<Shops, Failure> {
-    let config = ShopsConfig::from_toml_file(path).map_err(usage_error)?;
-    Shops::new(config).map_err(usage_error)
+    let config = ShopsConfig::from_toml_file(path).map_err(config_error)?;
+    Shops::new(config).map_err(config_error)
 }
 
 /// The shop named `name`, or the only one.
@@ -432,7 +475,7 @@ fn form(args: &FormArgs) -> Result<(), Failure> {
 }
 
 fn preflight(args: &PreflightArgs) -> Result<(), Failure> {
-    let config = ShopsConfig::from_toml_file(&args.config).map_err(usage_error)?;
+    let config = ShopsConfig::from_toml_file(&args.config).map_err(config_error)?;
     let findings = vads::preflight::preflight(&config);
     let ready = vads::preflight::ready(&findings);
     if args.format == "json" {

@@ -305,7 +305,7 @@ fn verify_rejections() {
     assert_error(
         &run(&["verify", "--config", "/nonexistent.toml"], b"", &[]),
         2,
-        "invalid_config",
+        "config_file_unreadable",
     );
     assert_error(&run(&["verify"], b"", &[]), 2, "usage");
 }
@@ -575,4 +575,153 @@ fn reconcile_is_independent_of_order_and_repetition() {
     let err = stderr(&o);
     assert!(err.contains("vads: bad_signature: line 7: "), "{err}");
     assert!(err.contains("vads: malformed_body: line 8: "), "{err}");
+}
+
+/// Every error line is `vads: CODE: sentence`, with the code a snake_case word.
+fn assert_code_first(o: &Output, status: i32, code: &str) {
+    assert_error(o, status, code);
+    let err = stderr(o);
+    let rest = err
+        .strip_prefix("vads: ")
+        .and_then(|r| r.strip_prefix(code))
+        .and_then(|r| r.strip_prefix(": "));
+    assert!(rest.is_some_and(|r| r.len() > 3), "code first: {err}");
+}
+
+#[test]
+fn the_error_contract_holds_for_config_keys_and_empty_input() {
+    let key = tmp("c13.key", KEY);
+    let bom = tmp("c13-bom.key", &format!("\u{feff}{KEY}\n"));
+    let config = |name: &str, text: &str| tmp(name, text).to_str().unwrap().to_owned();
+    // A key at fault, named by the config: code first, exit 1 (as a --key-file would).
+    let c = config(
+        "c13-bom.toml",
+        &format!(
+            "site_id = \"12345678\"\nctx_mode = \"TEST\"\ntest_key_file = \"{}\"\n",
+            bom.display()
+        ),
+    );
+    assert_code_first(
+        &run(&["verify", "--config", &c], b"", &[]),
+        1,
+        "key_has_bom",
+    );
+    let c = config(
+        "c13-missing.toml",
+        "site_id = \"12345678\"\nctx_mode = \"TEST\"\ntest_key_file = \"/nonexistent/test.key\"\n",
+    );
+    let o = run(&["verify", "--config", &c], b"", &[]);
+    assert_code_first(&o, 1, "key_file_unreadable");
+    assert!(
+        stderr(&o).ends_with("/nonexistent/test.key: No such file or directory\n"),
+        "{}",
+        stderr(&o)
+    );
+    assert_code_first(
+        &run(
+            &["sign", "--key-file", bom.to_str().unwrap()],
+            b"vads_amount=1",
+            &[],
+        ),
+        1,
+        "key_has_bom",
+    );
+    // A config at fault: exit 2, the setting and the line named, the value never.
+    let c = config(
+        "c13-type.toml",
+        "site_id = \"12345678\"\nctx_mode = \"PRODUCTION\"\nproduction_key_env = \"K\"\nprevious_production_keys = \"MyOldProdKey123456\"\n",
+    );
+    let o = run(&["verify", "--config", &c], b"", &[]);
+    assert_code_first(&o, 2, "invalid_config");
+    assert!(
+        stderr(&o).contains("line 4: previous_production_keys: expected a list of strings"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("MyOldProdKey123456"));
+    assert_code_first(
+        &run(&["verify", "--config", "/dev/zero"], b"", &[]),
+        2,
+        "config_file_unreadable",
+    );
+    // Nothing to sign is an error, not the HMAC of the key alone.
+    let k = key.to_str().unwrap();
+    for input in [&b""[..], b"\n", b"a=1&b=2"] {
+        assert_code_first(
+            &run(&["sign", "--key-file", k], input, &[]),
+            1,
+            "nothing_to_sign",
+        );
+    }
+    // Only vads_ fields count toward the limit: 600 others and one vads_ field sign.
+    let mut body: Vec<String> = (0..600).map(|i| format!("x{i}=1")).collect();
+    body.push("vads_amount=1".into());
+    let o = run(&["sign", "--key-file", k], body.join("&").as_bytes(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).trim(),
+        reference(&[("vads_amount", "1")], KEY, false)
+    );
+    // The verdicts say what they saw.
+    let c = config(
+        "c13-ok.toml",
+        &format!("site_id = \"12345678\"\nctx_mode = \"TEST\"\ntest_key_file = \"{k}\"\nproduction_key_file = \"/run/secrets/absent\"\n"),
+    );
+    let o = run(
+        &["verify", "--config", &c],
+        b"vads_ctx_mode=TEST&vads_site_id=87654321&signature=x",
+        &[],
+    );
+    assert_code_first(&o, 1, "site_mismatch");
+    assert!(
+        stderr(&o).contains("notification is for site 87654321, shop is 12345678"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(
+        &["verify", "--config", &c],
+        b"vads_ctx_mode=TEST&vads_site_id=12345678&vads_order_info=%ZZ&signature=x",
+        &[],
+    );
+    assert_code_first(&o, 1, "malformed_body");
+    assert!(
+        stderr(&o).contains("the value of vads_order_info"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["reconcile", "--config", &c, "/nonexistent/log"], b"", &[]);
+    assert_code_first(&o, 1, "read_error");
+    assert!(
+        stderr(&o).ends_with("No such file or directory\n"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn without_arguments_it_lists_its_commands_and_exit_statuses() {
+    let o = run(&[], b"", &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    for command in [
+        "sign",
+        "verify",
+        "form",
+        "preflight",
+        "reconcile",
+        "rehearse",
+    ] {
+        assert!(
+            err.contains(&format!("\n  {command} ")),
+            "{command} in {err}"
+        );
+    }
+    // --help tells the same story as the README: the exit statuses.
+    let help = stdout(&run(&["--help"], b"", &[]));
+    assert!(help.contains("Exit statuses:"), "{help}");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    for line in ["0  success", "1  bad data", "2  bad usage"] {
+        assert!(help.contains(line) && readme.contains(line), "{line}");
+    }
 }

@@ -216,14 +216,25 @@ pub fn sign_differential(data: &[u8]) {
     let Ok(input) = SignInput::arbitrary(&mut Unstructured::new(data)) else {
         return;
     };
+    // A key is one line of printable text once its surrounding whitespace is trimmed,
+    // without a byte order mark.
+    let trimmed = input.key.trim();
+    let acceptable = !trimmed.is_empty()
+        && !input.key.contains('\u{feff}')
+        && !trimmed.chars().any(char::is_control);
     let key = match Key::new(&input.key) {
-        Ok(k) => k,
+        Ok(k) => {
+            assert!(
+                acceptable,
+                "a key with a BOM or a control character was accepted"
+            );
+            k
+        }
         Err(_) => {
-            assert!(input.key.trim().is_empty());
+            assert!(!acceptable, "a printable one-line key was refused");
             return;
         }
     };
-    let trimmed = input.key.trim();
     let vads: Vec<&String> = input
         .fields
         .iter()
@@ -231,7 +242,8 @@ pub fn sign_differential(data: &[u8]) {
         .filter(|n| n.starts_with("vads_"))
         .collect();
     let unique: HashSet<&&String> = vads.iter().collect();
-    let reference_refuses = unique.len() != vads.len() || vads.len() > vads::MAX_FIELDS;
+    let reference_refuses =
+        vads.is_empty() || unique.len() != vads.len() || vads.len() > vads::MAX_FIELDS;
     for alg in [Algorithm::HmacSha256, Algorithm::Sha1] {
         let ours = vads::sign(
             input.fields.iter().map(|(n, v)| (n.as_str(), v.as_str())),
@@ -245,7 +257,9 @@ pub fn sign_differential(data: &[u8]) {
             }
             Err(e) => {
                 assert!(reference_refuses, "vads refused: {e}");
-                let expected = if unique.len() != vads.len() {
+                let expected = if vads.is_empty() {
+                    "nothing_to_sign"
+                } else if unique.len() != vads.len() {
                     "duplicate_field"
                 } else {
                     "too_many_fields"
@@ -289,6 +303,141 @@ pub fn config(data: &[u8]) {
         }
         Err(e) => {
             let _ = (e.to_string(), e.code());
+        }
+    }
+}
+
+/// The settings of a shop, as written in a config file.
+const SETTINGS: &[&str] = &[
+    "site_id",
+    "ctx_mode",
+    "algorithm",
+    "test_algorithm",
+    "production_algorithm",
+    "test_key",
+    "test_key_file",
+    "test_key_env",
+    "production_key",
+    "production_key_file",
+    "production_key_env",
+    "previous_production_keys",
+    "brand",
+    "payment_url",
+    "accept_both_algorithms_until",
+    "notification_url",
+    "shops",
+    "test_key_fiel",
+    "ctx_mod",
+];
+
+/// One line of a generated config: a setting, the shape its value is written in, and a
+/// secret planted in that value.
+#[derive(Arbitrary, Debug)]
+struct Planted {
+    setting: u8,
+    shape: u8,
+    secret: String,
+}
+
+#[derive(Arbitrary, Debug)]
+struct PlantedConfig {
+    /// Inside `[shops.NAME]` tables rather than at the top level.
+    in_shops: bool,
+    /// Start from a valid shop, so that later stages (Shop::new, preflight) run too.
+    valid_base: bool,
+    lines: Vec<Planted>,
+}
+
+/// A secret worth the name: the fuzzer's text with a fixed start (so that it can never be
+/// a word of the library's own messages) and the line's number (so that no two are equal).
+fn planted_secret(line: usize, raw: &str) -> String {
+    let tail: String = raw.chars().take(40).collect();
+    format!("S3cr{line:02}{tail}x9Q")
+}
+
+/// `value` written in one of the shapes a user could give it, valid TOML or not.
+fn toml_value(secret: &str, shape: u8) -> String {
+    let escaped: String = secret
+        .chars()
+        .map(|c| match c {
+            '"' => "\\\"".to_owned(),
+            '\\' => "\\\\".to_owned(),
+            c if c.is_control() => format!("\\u{:04X}", u32::from(c)),
+            c => c.to_string(),
+        })
+        .collect();
+    match shape % 10 {
+        0 => format!("\"{escaped}\""),
+        1 => format!("[\"{escaped}\", \"{escaped}\"]"),
+        2 => format!("'{secret}'"),
+        3 => secret.to_owned(), // a bare word: a syntax error, or a number, or a date
+        4 => format!("\"\"\"\n{escaped}\n\"\"\""),
+        5 => format!("{{ key = \"{escaped}\" }}"),
+        6 => format!("\"{secret}"), // unclosed
+        7 => format!("[[\"{escaped}\"]]"),
+        8 => format!("\"{escaped}\" \"{escaped}\""),
+        _ => format!("\"{escaped}\"\n{secret}"),
+    }
+}
+
+/// `config_secrets`: configs whose every value holds a planted secret, in every shape;
+/// no error of the parser, of `Shop::new`/`Shops::new` and no preflight finding contains
+/// any of them (in `Display` or `Debug`), and no `Debug` of a config or a shop contains a
+/// key. Paths (`*_key_file`) and variable names
+/// (`*_key_env`) are places, not secrets: errors name them by design, so the planted
+/// values there are fixed.
+pub fn config_secrets(data: &[u8]) {
+    let Ok(input) = PlantedConfig::arbitrary_take_rest(Unstructured::new(data)) else {
+        return;
+    };
+    let mut text = String::new();
+    if input.in_shops {
+        text.push_str("[shops.web]\n");
+    }
+    if input.valid_base {
+        text.push_str("site_id = \"12345678\"\nctx_mode = \"TEST\"\n");
+    }
+    let mut secrets = Vec::new();
+    let mut keys = Vec::new();
+    for (index, line) in input.lines.iter().take(24).enumerate() {
+        let name = SETTINGS[usize::from(line.setting) % SETTINGS.len()];
+        let value = if name.ends_with("_file") {
+            "\"/nonexistent/vads-fuzz.key\"".to_owned()
+        } else if name.ends_with("_env") {
+            "\"VADS_FUZZ_SURELY_UNSET\"".to_owned()
+        } else {
+            let secret = planted_secret(index, &line.secret);
+            let value = toml_value(&secret, line.shape);
+            if name.contains("_key") {
+                keys.push(secret.clone());
+            }
+            secrets.push(secret);
+            value
+        };
+        text.push_str(&format!("{name} = {value}\n"));
+    }
+    let check_in = |secrets: &[String], what: &str, message: String| {
+        for secret in secrets {
+            assert!(
+                !message.contains(secret.as_str()),
+                "{what} quotes a planted secret: {message}\nconfig:\n{text}"
+            );
+        }
+    };
+    // Errors and findings quote no value at all; Debug shows settings but never a key.
+    let check = |what: &str, message: String| check_in(&secrets, what, message);
+    let check_keys = |what: &str, message: String| check_in(&keys, what, message);
+    match vads::ShopsConfig::from_toml_str(&text) {
+        Err(e) => check("parse error", format!("{e} {e:?}")),
+        Ok(config) => {
+            check_keys("config Debug", format!("{config:?}"));
+            for f in vads::preflight::preflight(&config) {
+                check("preflight finding", format!("{} {}", f.message, f.fix));
+            }
+            match vads::Shops::new(config) {
+                Ok(shops) => check_keys("shops Debug", format!("{shops:?}")),
+                Err(e) => check("config error", format!("{e} {e:?}")),
+            }
         }
     }
 }
