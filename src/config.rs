@@ -129,7 +129,7 @@ impl ShopConfig {
     /// could be among them).
     #[cfg(feature = "toml")]
     pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
-        from_toml(text)
+        Ok(from_toml(text)?)
     }
 
     /// Reads a configuration from a TOML file (feature `toml`). Relative key file paths are
@@ -335,7 +335,7 @@ impl ShopsConfig {
         // left unwiped in freed memory).
         let probe: HasShops = from_toml(text)?;
         if probe.0 {
-            from_toml(text)
+            Ok(from_toml(text)?)
         } else {
             ShopConfig::from_toml_str(text).map(ShopsConfig::single)
         }
@@ -664,6 +664,17 @@ impl ConfigError {
 }
 
 code_first_display!(ConfigError);
+
+#[cfg(feature = "toml")]
+impl From<crate::toml_errors::ParseFailure> for ConfigError {
+    fn from(f: crate::toml_errors::ParseFailure) -> Self {
+        ConfigError::Parse {
+            line: f.line,
+            field: f.field,
+            problem: f.problem,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,16 @@
 //! error is rebuilt from the library's own words, the setting's name (from the library's
 //! list, or the unknown name when it reads like a setting name) and the line number.
 
-use crate::config::ConfigError;
+/// A parse failure told without a value; `config.rs` makes it a `ConfigError::Parse`.
+#[derive(Debug)]
+pub(crate) struct ParseFailure {
+    /// The 1-based line, when known.
+    pub(crate) line: Option<usize>,
+    /// The setting at fault, when known.
+    pub(crate) field: Option<String>,
+    /// What is wrong, in the library's words.
+    pub(crate) problem: String,
+}
 
 /// Every setting of a shop, with what it takes, in the words of error messages.
 pub(crate) const SETTINGS: &[(&str, &str)] = &[
@@ -135,19 +144,21 @@ fn setting_on_line(text: &str, at: usize) -> Option<String> {
     expected_of(name).map(|_| name.to_owned())
 }
 
-/// Deserializes `T` from TOML `text`; errors become [`ConfigError::Parse`].
+/// Deserializes `T` from TOML `text`; errors become a [`ParseFailure`].
 ///
 /// Not `toml::from_str`: its errors keep a copy of the whole text (to print a snippet),
 /// freed later without being wiped, and the text may hold keys. Deserializing from the
 /// parsed table does not attach it. (A *syntax* error still gets a copy from the parser;
 /// the library cannot reach it to wipe it. ARCHITECTURE.md records this limit.)
-pub(crate) fn from_toml<'de, T: serde::Deserialize<'de>>(text: &'de str) -> Result<T, ConfigError> {
+pub(crate) fn from_toml<'de, T: serde::Deserialize<'de>>(
+    text: &'de str,
+) -> Result<T, ParseFailure> {
     let table = toml::de::DeTable::parse(text).map_err(|e| parse_error(&e, text))?;
     T::deserialize(toml::de::Deserializer::from(table)).map_err(|e| parse_error(&e, text))
 }
 
-/// A [`ConfigError::Parse`] for the parser's error `e` on `text`, holding no value of it.
-fn parse_error(e: &toml::de::Error, text: &str) -> ConfigError {
+/// A [`ParseFailure`] for the parser's error `e` on `text`, holding no value of it.
+fn parse_error(e: &toml::de::Error, text: &str) -> ParseFailure {
     let message = e.message();
     let at = e.span().map(|span| span.start);
     let position = at.map(|at| line_and_column(text, at));
@@ -177,7 +188,7 @@ fn parse_error(e: &toml::de::Error, text: &str) -> ConfigError {
             Some(expected) => format!("missing: it is required ({expected})"),
             None => "a required setting is missing".into(),
         };
-        return ConfigError::Parse {
+        return ParseFailure {
             line: None,
             field: name.map(str::to_owned),
             problem,
@@ -230,7 +241,7 @@ fn parse_error(e: &toml::de::Error, text: &str) -> ConfigError {
         };
         (on_line, problem)
     };
-    ConfigError::Parse {
+    ParseFailure {
         line,
         field,
         problem,
