@@ -137,6 +137,9 @@ fn shop_router(state: Arc<ShopState>) -> Router {
         .route("/notify", post(notify))
         .route("/return", get(return_page).post(return_post))
         .route("/orders/{id}", get(order_json))
+        // The library refuses bodies above MAX_BODY_LEN: reading more would only cost
+        // memory. Larger bodies get 413 before they are read.
+        .layer(axum::extract::DefaultBodyLimit::max(vads::MAX_BODY_LEN))
         .with_state(state)
 }
 
@@ -355,6 +358,7 @@ fn simulator_router(state: Arc<SimState>) -> Router {
         .route("/admin/replay", post(replay))
         .route("/admin/order", get(back_office))
         .route("/admin/operation", post(operation))
+        .layer(axum::extract::DefaultBodyLimit::max(vads::MAX_BODY_LEN))
         .with_state(state)
 }
 

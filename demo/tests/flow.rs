@@ -370,3 +370,22 @@ fn post_return_mode_posts_the_signed_return_fields() {
         "{page}"
     );
 }
+
+#[test]
+fn bodies_above_the_library_limit_are_refused_unread() {
+    let running = start("limit");
+    let shop_url = &running.demo.shop_url;
+    // 100 KB: the library's limit is 64 KiB, so the demo answers 413 without reading it.
+    let big = format!("vads_amount=1&x={}", "a".repeat(100 * 1024));
+    let r = agent()
+        .post(&format!("{shop_url}/notify"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(big.as_bytes())
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    // At the limit, the body reaches the library, which answers for itself.
+    let at_limit = format!("x={}", "a".repeat(vads::MAX_BODY_LEN - 2));
+    assert_eq!(at_limit.len(), vads::MAX_BODY_LEN);
+    let (status, body, _) = post(&format!("{shop_url}/notify"), &at_limit);
+    assert_eq!((status, body.as_str()), (400, "rejected"));
+}
