@@ -192,9 +192,30 @@ impl<'de> serde::Deserialize<'de> for SecretString {
 /// would then free unwiped, or print.
 struct SecretVisitor;
 
-/// The error for a value of the wrong type, naming only its kind.
-fn not_a_string<E: serde::de::Error>(kind: &'static str) -> E {
-    E::invalid_type(serde::de::Unexpected::Other(kind), &"a string")
+/// The `visit_*` methods of a visitor that refuses every non-string scalar with an error
+/// naming only the kind of value found (`invalid type: integer, expected ...`): serde's
+/// default methods would quote the value.
+macro_rules! refuse_scalars_without_value {
+    ($($method:ident($ty:ty) => $kind:literal),* $(,)?) => {$(
+        fn $method<E: serde::de::Error>(self, _: $ty) -> Result<Self::Value, E> {
+            Err(E::invalid_type(serde::de::Unexpected::Other($kind), &self))
+        }
+    )*};
+}
+
+/// The scalars no secret is written as, for `refuse_scalars_without_value`.
+macro_rules! refuse_non_string_scalars {
+    () => {
+        refuse_scalars_without_value! {
+            visit_bool(bool) => "boolean",
+            visit_i64(i64) => "integer",
+            visit_u64(u64) => "integer",
+            visit_i128(i128) => "integer",
+            visit_u128(u128) => "integer",
+            visit_f64(f64) => "floating point",
+            visit_bytes(&[u8]) => "bytes",
+        }
+    };
 }
 
 impl serde::de::Visitor<'_> for SecretVisitor {
@@ -208,30 +229,10 @@ impl serde::de::Visitor<'_> for SecretVisitor {
     fn visit_string<E: serde::de::Error>(self, v: String) -> Result<SecretString, E> {
         Ok(SecretString::new(v))
     }
-    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<SecretString, E> {
-        Err(not_a_string("boolean"))
-    }
-    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<SecretString, E> {
-        Err(not_a_string("integer"))
-    }
-    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<SecretString, E> {
-        Err(not_a_string("integer"))
-    }
-    fn visit_i128<E: serde::de::Error>(self, _: i128) -> Result<SecretString, E> {
-        Err(not_a_string("integer"))
-    }
-    fn visit_u128<E: serde::de::Error>(self, _: u128) -> Result<SecretString, E> {
-        Err(not_a_string("integer"))
-    }
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<SecretString, E> {
-        Err(not_a_string("floating point"))
-    }
     fn visit_char<E: serde::de::Error>(self, v: char) -> Result<SecretString, E> {
         Ok(SecretString::new(v.to_string()))
     }
-    fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<SecretString, E> {
-        Err(not_a_string("bytes"))
-    }
+    refuse_non_string_scalars!();
 }
 
 /// Deserializes a list of secrets (`previous_production_keys`) whose errors never hold a
@@ -256,36 +257,8 @@ pub(crate) fn secret_list<'de, D: serde::Deserializer<'de>>(
             }
             Ok(out)
         }
-        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Err(E::invalid_type(
-                serde::de::Unexpected::Other("string"),
-                &self,
-            ))
-        }
-        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Err(E::invalid_type(
-                serde::de::Unexpected::Other("boolean"),
-                &self,
-            ))
-        }
-        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Err(E::invalid_type(
-                serde::de::Unexpected::Other("integer"),
-                &self,
-            ))
-        }
-        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Err(E::invalid_type(
-                serde::de::Unexpected::Other("integer"),
-                &self,
-            ))
-        }
-        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Err(E::invalid_type(
-                serde::de::Unexpected::Other("floating point"),
-                &self,
-            ))
-        }
+        refuse_scalars_without_value! { visit_str(&str) => "string" }
+        refuse_non_string_scalars!();
     }
     deserializer.deserialize_seq(ListVisitor)
 }
