@@ -434,7 +434,7 @@ fn read_toml_file<T>(
 
 /// Whether `s` is a site id: exactly 8 ASCII digits.
 pub(crate) fn is_site_id(s: &str) -> bool {
-    s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit())
+    crate::error::SiteId::parse(s.as_bytes()).is_some()
 }
 
 /// Why a configuration is not a valid [`crate::Shop`] or [`crate::Shops`]. Messages name
