@@ -45,8 +45,6 @@ use crate::time::{parse_utc, unix_now};
 /// ```
 #[derive(Debug)]
 pub struct Shop {
-    site_id: String,
-    /// The same, inline, for errors.
     site: SiteId,
     mode: Mode,
     algorithm: Algorithm,
@@ -131,7 +129,6 @@ impl Shop {
             both_algorithms_until,
             payment_url,
             algorithm: config.algorithm_for(config.ctx_mode),
-            site_id: config.site_id,
             site,
             mode: config.ctx_mode,
             key,
@@ -142,7 +139,7 @@ impl Shop {
     /// The shop's site id.
     #[must_use]
     pub fn site_id(&self) -> &str {
-        &self.site_id
+        self.site.as_str()
     }
 
     /// The shop's mode (fixed when the shop was built).
@@ -185,7 +182,7 @@ impl Shop {
                 .into_iter()
                 .filter(|&(name, value)| match name {
                     "vads_site_id" => {
-                        if value != self.site_id {
+                        if value != self.site.as_str() {
                             conflict = Some(SignError::SiteMismatch {
                                 given: SiteId::parse(value.as_bytes()),
                                 shop: self.site,
@@ -202,7 +199,7 @@ impl Shop {
                     _ => true,
                 })
                 .chain([
-                    ("vads_site_id", self.site_id.as_str()),
+                    ("vads_site_id", self.site.as_str()),
                     ("vads_ctx_mode", self.mode.as_str()),
                 ]);
             f(&mut all)
@@ -313,7 +310,7 @@ impl Shop {
             });
         }
         let site = signed.find("vads_site_id");
-        if !site.is_some_and(|f| f.value_is(&self.site_id)) {
+        if !site.is_some_and(|f| f.value_is(self.site.as_str())) {
             return Err(VerifyError::SiteMismatch {
                 notification: site.and_then(|f| f.site_id()),
                 shop: Some(self.site),
