@@ -169,6 +169,11 @@ impl<'a> Field<'a> {
         }
     }
 
+    /// The decoded bytes of a value the parser validated (not for an unchecked one).
+    pub(crate) fn decoded_value(&self) -> impl Iterator<Item = u8> + 'a {
+        decoded_if(self.value, self.flags & VALUE_ESCAPED != 0)
+    }
+
     /// Decodes the value into `out`; `None` if it does not fit or is malformed.
     pub(crate) fn decode_value_into<'o>(&self, out: &'o mut [u8]) -> Option<&'o [u8]> {
         let mut sink = SliceSink {

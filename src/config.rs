@@ -69,6 +69,42 @@ pub struct ShopConfig {
     /// sign) while notifications signed with them may still arrive.
     #[serde(default, deserialize_with = "crate::key::secret_list")]
     pub previous_production_keys: Vec<SecretString>,
+    /// The test REST **password** (`testpassword_...`): the key of REST IPNs (`kr-hash-key=password`), literally (prefer `test_password_file` or `test_password_env`).
+    #[serde(default)]
+    pub test_password: Option<SecretString>,
+    /// A file holding the test REST password.
+    #[serde(default)]
+    pub test_password_file: Option<PathBuf>,
+    /// An environment variable holding the test REST password.
+    #[serde(default)]
+    pub test_password_env: Option<String>,
+    /// The test REST **HMAC-SHA-256 key**: the key of REST browser returns (`kr-hash-key=sha256_hmac`), literally (prefer `test_hmac_key_file` or `test_hmac_key_env`).
+    #[serde(default)]
+    pub test_hmac_key: Option<SecretString>,
+    /// A file holding the test REST HMAC key.
+    #[serde(default)]
+    pub test_hmac_key_file: Option<PathBuf>,
+    /// An environment variable holding the test REST HMAC key.
+    #[serde(default)]
+    pub test_hmac_key_env: Option<String>,
+    /// The production REST **password** (`prodpassword_...`): the key of REST IPNs (`kr-hash-key=password`), literally (prefer `production_password_file` or `production_password_env`).
+    #[serde(default)]
+    pub production_password: Option<SecretString>,
+    /// A file holding the production REST password.
+    #[serde(default)]
+    pub production_password_file: Option<PathBuf>,
+    /// An environment variable holding the production REST password.
+    #[serde(default)]
+    pub production_password_env: Option<String>,
+    /// The production REST **HMAC-SHA-256 key**: the key of REST browser returns (`kr-hash-key=sha256_hmac`), literally (prefer `production_hmac_key_file` or `production_hmac_key_env`).
+    #[serde(default)]
+    pub production_hmac_key: Option<SecretString>,
+    /// A file holding the production REST HMAC key.
+    #[serde(default)]
+    pub production_hmac_key_file: Option<PathBuf>,
+    /// An environment variable holding the production REST HMAC key.
+    #[serde(default)]
+    pub production_hmac_key_env: Option<String>,
     /// The platform brand whose payment URL forms post to (`payzen`, `systempay`,
     /// `sogecommerce`, `scellius`, `clicandpay`, `lyra-collect`, ...; see
     /// [`crate::Brand`]). Default: `payzen`.
@@ -115,6 +151,18 @@ impl ShopConfig {
             production_key_file: None,
             production_key_env: None,
             previous_production_keys: Vec::new(),
+            test_password: None,
+            test_password_file: None,
+            test_password_env: None,
+            test_hmac_key: None,
+            test_hmac_key_file: None,
+            test_hmac_key_env: None,
+            production_password: None,
+            production_password_file: None,
+            production_password_env: None,
+            production_hmac_key: None,
+            production_hmac_key_file: None,
+            production_hmac_key_env: None,
             accept_both_algorithms_until: None,
             brand: None,
             payment_url: None,
@@ -148,9 +196,16 @@ impl ShopConfig {
 
     /// Makes relative key file paths relative to `base` (the config file's folder).
     pub fn resolve_relative_paths(&mut self, base: &Path) {
-        for file in [&mut self.test_key_file, &mut self.production_key_file]
-            .into_iter()
-            .flatten()
+        for file in [
+            &mut self.test_key_file,
+            &mut self.production_key_file,
+            &mut self.test_password_file,
+            &mut self.production_password_file,
+            &mut self.test_hmac_key_file,
+            &mut self.production_hmac_key_file,
+        ]
+        .into_iter()
+        .flatten()
         {
             if file.is_relative() {
                 *file = base.join(&*file);
@@ -162,7 +217,9 @@ impl ShopConfig {
     /// `VADS_CTX_MODE`, `VADS_ALGORITHM`, `VADS_TEST_ALGORITHM`,
     /// `VADS_PRODUCTION_ALGORITHM`, `VADS_TEST_KEY`, `VADS_TEST_KEY_FILE`,
     /// `VADS_TEST_KEY_ENV`, `VADS_PRODUCTION_KEY`, `VADS_PRODUCTION_KEY_FILE`,
-    /// `VADS_PRODUCTION_KEY_ENV`, `VADS_PREVIOUS_PRODUCTION_KEYS` (comma-separated).
+    /// `VADS_PRODUCTION_KEY_ENV`, `VADS_PREVIOUS_PRODUCTION_KEYS` (comma-separated), and
+    /// for REST notifications `VADS_{TEST,PRODUCTION}_{PASSWORD,HMAC_KEY}` with their
+    /// `_FILE` and `_ENV` forms.
     ///
     /// # Errors
     /// [`ConfigError::EnvNotSet`], [`ConfigError::EnvNotUnicode`] or
@@ -201,20 +258,64 @@ impl ShopConfig {
         config.test_algorithm = algorithm("VADS_TEST_ALGORITHM")?;
         config.production_algorithm = algorithm("VADS_PRODUCTION_ALGORITHM")?;
         // Keys given in the environment are read from it (not copied into the config).
-        if env_is_set("VADS_TEST_KEY") {
-            config.test_key_env = Some("VADS_TEST_KEY".into());
-        }
-        config.test_key_file = var("VADS_TEST_KEY_FILE")?.map(PathBuf::from);
-        if let Some(v) = var("VADS_TEST_KEY_ENV")? {
-            config.test_key_env = Some(v);
-        }
-        if env_is_set("VADS_PRODUCTION_KEY") {
-            config.production_key_env = Some("VADS_PRODUCTION_KEY".into());
-        }
-        config.production_key_file = var("VADS_PRODUCTION_KEY_FILE")?.map(PathBuf::from);
-        if let Some(v) = var("VADS_PRODUCTION_KEY_ENV")? {
-            config.production_key_env = Some(v);
-        }
+        let key_vars = |literal: &'static str,
+                        file_var: &'static str,
+                        env_var: &'static str,
+                        file: &mut Option<PathBuf>,
+                        env: &mut Option<String>|
+         -> Result<(), ConfigError> {
+            if env_is_set(literal) {
+                *env = Some(literal.into());
+            }
+            *file = var(file_var)?.map(PathBuf::from);
+            if let Some(v) = var(env_var)? {
+                *env = Some(v);
+            }
+            Ok(())
+        };
+        let c = &mut config;
+        key_vars(
+            "VADS_TEST_KEY",
+            "VADS_TEST_KEY_FILE",
+            "VADS_TEST_KEY_ENV",
+            &mut c.test_key_file,
+            &mut c.test_key_env,
+        )?;
+        key_vars(
+            "VADS_PRODUCTION_KEY",
+            "VADS_PRODUCTION_KEY_FILE",
+            "VADS_PRODUCTION_KEY_ENV",
+            &mut c.production_key_file,
+            &mut c.production_key_env,
+        )?;
+        key_vars(
+            "VADS_TEST_PASSWORD",
+            "VADS_TEST_PASSWORD_FILE",
+            "VADS_TEST_PASSWORD_ENV",
+            &mut c.test_password_file,
+            &mut c.test_password_env,
+        )?;
+        key_vars(
+            "VADS_PRODUCTION_PASSWORD",
+            "VADS_PRODUCTION_PASSWORD_FILE",
+            "VADS_PRODUCTION_PASSWORD_ENV",
+            &mut c.production_password_file,
+            &mut c.production_password_env,
+        )?;
+        key_vars(
+            "VADS_TEST_HMAC_KEY",
+            "VADS_TEST_HMAC_KEY_FILE",
+            "VADS_TEST_HMAC_KEY_ENV",
+            &mut c.test_hmac_key_file,
+            &mut c.test_hmac_key_env,
+        )?;
+        key_vars(
+            "VADS_PRODUCTION_HMAC_KEY",
+            "VADS_PRODUCTION_HMAC_KEY_FILE",
+            "VADS_PRODUCTION_HMAC_KEY_ENV",
+            &mut c.production_hmac_key_file,
+            &mut c.production_hmac_key_env,
+        )?;
         if let Some(list) = var("VADS_PREVIOUS_PRODUCTION_KEYS")? {
             let list = zeroize::Zeroizing::new(list);
             config.previous_production_keys = list
@@ -236,68 +337,142 @@ impl ShopConfig {
         .unwrap_or(self.algorithm)
     }
 
-    /// The key sources configured for `mode`: (literal, file, environment variable).
-    fn key_sources(&self, mode: Mode) -> KeySources<'_> {
-        match mode {
-            Mode::Test => (
-                "test",
-                self.test_key.as_ref(),
-                self.test_key_file.as_ref(),
-                self.test_key_env.as_ref(),
+    /// The key sources configured for `role` in `mode`.
+    pub(crate) fn key_sources(&self, mode: Mode, role: KeyRole) -> KeySources<'_> {
+        let (literal, file, env) = match (mode, role) {
+            (Mode::Test, KeyRole::Form) => {
+                (&self.test_key, &self.test_key_file, &self.test_key_env)
+            }
+            (Mode::Production, KeyRole::Form) => (
+                &self.production_key,
+                &self.production_key_file,
+                &self.production_key_env,
             ),
-            Mode::Production => (
-                "production",
-                self.production_key.as_ref(),
-                self.production_key_file.as_ref(),
-                self.production_key_env.as_ref(),
+            (Mode::Test, KeyRole::Password) => (
+                &self.test_password,
+                &self.test_password_file,
+                &self.test_password_env,
             ),
+            (Mode::Production, KeyRole::Password) => (
+                &self.production_password,
+                &self.production_password_file,
+                &self.production_password_env,
+            ),
+            (Mode::Test, KeyRole::HmacKey) => (
+                &self.test_hmac_key,
+                &self.test_hmac_key_file,
+                &self.test_hmac_key_env,
+            ),
+            (Mode::Production, KeyRole::HmacKey) => (
+                &self.production_hmac_key,
+                &self.production_hmac_key_file,
+                &self.production_hmac_key_env,
+            ),
+        };
+        KeySources {
+            label: role.label(mode),
+            setting: role.setting(mode),
+            literal: literal.as_ref(),
+            file: file.as_ref(),
+            env: env.as_ref(),
         }
     }
 
-    /// Whether a key source is configured for `mode` (without reading it).
-    pub(crate) fn has_key_source(&self, mode: Mode) -> bool {
-        let (_, literal, file, env) = self.key_sources(mode);
-        literal.is_some() || file.is_some() || env.is_some()
+    /// Whether a source is configured for the key `role` of `mode` (without reading it).
+    pub(crate) fn has_key_source(&self, mode: Mode, role: KeyRole) -> bool {
+        let k = self.key_sources(mode, role);
+        k.literal.is_some() || k.file.is_some() || k.env.is_some()
     }
 
-    /// Refuses more than one source for the key of `mode` (reads nothing).
+    /// Whether any key (form, REST password, REST HMAC key) is configured for `mode`.
+    pub(crate) fn has_any_key_source(&self, mode: Mode) -> bool {
+        KeyRole::ALL
+            .into_iter()
+            .any(|role| self.has_key_source(mode, role))
+    }
+
+    /// Refuses more than one source for any key of `mode` (reads nothing).
     pub(crate) fn check_key_sources(&self, mode: Mode) -> Result<(), ConfigError> {
-        let (which, literal, file, env) = self.key_sources(mode);
-        let given = usize::from(literal.is_some())
-            + usize::from(file.is_some())
-            + usize::from(env.is_some());
-        if given > 1 {
-            return Err(ConfigError::ConflictingKeySources { which });
+        for role in KeyRole::ALL {
+            let k = self.key_sources(mode, role);
+            let given = usize::from(k.literal.is_some())
+                + usize::from(k.file.is_some())
+                + usize::from(k.env.is_some());
+            if given > 1 {
+                return Err(ConfigError::ConflictingKeySources { which: k.setting });
+            }
         }
         Ok(())
     }
 
-    /// Loads the key of `mode` from the one source configured for it; `Ok(None)` when
-    /// none is.
-    pub(crate) fn load_key(&self, mode: Mode) -> Result<Option<Key>, ConfigError> {
+    /// Loads the key `role` of `mode` from the one source configured for it; `Ok(None)`
+    /// when none is.
+    pub(crate) fn load_key(&self, mode: Mode, role: KeyRole) -> Result<Option<Key>, ConfigError> {
         self.check_key_sources(mode)?;
-        let (which, literal, file, env) = self.key_sources(mode);
-        let key = if let Some(s) = literal {
+        let k = self.key_sources(mode, role);
+        let key = if let Some(s) = k.literal {
             Key::new(s.expose())
-        } else if let Some(path) = file {
+        } else if let Some(path) = k.file {
             Key::from_file(path)
-        } else if let Some(var) = env {
+        } else if let Some(var) = k.env {
             Key::from_env(var)
         } else {
             return Ok(None);
         };
-        key.map(Some)
-            .map_err(|source| ConfigError::Key { which, source })
+        key.map(Some).map_err(|source| ConfigError::Key {
+            which: k.label,
+            source,
+        })
     }
 }
 
-/// A key's sources: its name for messages, then literal, file and environment variable.
-type KeySources<'a> = (
-    &'static str,
-    Option<&'a SecretString>,
-    Option<&'a PathBuf>,
-    Option<&'a String>,
-);
+/// The three keys a shop may have in each mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeyRole {
+    /// The form key (`vads_*` signatures): `test_key`, `production_key`.
+    Form,
+    /// The REST password (REST IPNs, `kr-hash-key=password`).
+    Password,
+    /// The REST HMAC-SHA-256 key (REST browser returns, `kr-hash-key=sha256_hmac`).
+    HmacKey,
+}
+
+impl KeyRole {
+    pub(crate) const ALL: [KeyRole; 3] = [KeyRole::Form, KeyRole::Password, KeyRole::HmacKey];
+
+    /// The key's name in messages: `test key`, `production password`, ...
+    pub(crate) const fn label(self, mode: Mode) -> &'static str {
+        match (mode, self) {
+            (Mode::Test, KeyRole::Form) => "test key",
+            (Mode::Production, KeyRole::Form) => "production key",
+            (Mode::Test, KeyRole::Password) => "test password",
+            (Mode::Production, KeyRole::Password) => "production password",
+            (Mode::Test, KeyRole::HmacKey) => "test HMAC key",
+            (Mode::Production, KeyRole::HmacKey) => "production HMAC key",
+        }
+    }
+
+    /// The setting that holds it literally (`_file` and `_env` are the others).
+    pub(crate) const fn setting(self, mode: Mode) -> &'static str {
+        match (mode, self) {
+            (Mode::Test, KeyRole::Form) => "test_key",
+            (Mode::Production, KeyRole::Form) => "production_key",
+            (Mode::Test, KeyRole::Password) => "test_password",
+            (Mode::Production, KeyRole::Password) => "production_password",
+            (Mode::Test, KeyRole::HmacKey) => "test_hmac_key",
+            (Mode::Production, KeyRole::HmacKey) => "production_hmac_key",
+        }
+    }
+}
+
+/// A key's sources: its names for messages, then literal, file and environment variable.
+pub(crate) struct KeySources<'a> {
+    pub(crate) label: &'static str,
+    pub(crate) setting: &'static str,
+    pub(crate) literal: Option<&'a SecretString>,
+    pub(crate) file: Option<&'a PathBuf>,
+    pub(crate) env: Option<&'a String>,
+}
 
 /// Whether the environment variable `name` is set; the copy of its value that std hands
 /// back is wiped (it may be a key).
@@ -451,7 +626,8 @@ pub(crate) fn is_site_id(s: &str) -> bool {
 pub enum ConfigError {
     /// `site_id` is not 8 digits.
     InvalidSiteId,
-    /// No key is configured for the shop's mode.
+    /// No key at all (form key, REST password or REST HMAC key) is configured for the
+    /// shop's mode.
     MissingKey {
         /// The shop's mode.
         mode: Mode,
@@ -460,12 +636,15 @@ pub enum ConfigError {
     },
     /// More than one source is given for one key.
     ConflictingKeySources {
-        /// `"test"` or `"production"`.
+        /// The key's setting: `"test_key"`, `"production_key"`, `"test_password"`,
+        /// `"production_password"`, `"test_hmac_key"` or `"production_hmac_key"`.
         which: &'static str,
     },
     /// A key source could not be read, or holds an empty key. Its code is the key error's.
     Key {
-        /// `"test"`, `"production"` or `"previous production"`.
+        /// The key: `"test key"`, `"production key"`, `"previous production key"`,
+        /// `"test password"`, `"production password"`, `"test HMAC key"` or
+        /// `"production HMAC key"`.
         which: &'static str,
         /// Why.
         source: KeyError,
@@ -599,14 +778,14 @@ impl ConfigError {
             ConfigError::InvalidSiteId => f.write_str("site_id must be exactly 8 digits"),
             ConfigError::MissingKey { mode, which } => write!(
                 f,
-                "ctx_mode is {mode} but no {which} key is configured (set {which}_key_file, {which}_key_env or {which}_key)"
+                "ctx_mode is {mode} but no {which} key is configured (set {which}_key_file, {which}_key_env or {which}_key; for REST notifications, {which}_password and {which}_hmac_key, each also as _file or _env)"
             ),
             ConfigError::ConflictingKeySources { which } => write!(
                 f,
-                "give only one of {which}_key, {which}_key_file and {which}_key_env"
+                "give only one of {which}, {which}_file and {which}_env"
             ),
             ConfigError::Key { which, source } => {
-                write!(f, "{which} key: ")?;
+                write!(f, "{which}: ")?;
                 source.sentence(f)
             }
             ConfigError::DuplicateSiteId { first, second } => {
@@ -685,7 +864,7 @@ mod tests {
         let key = every_key_error()
             .into_iter()
             .map(|source| ConfigError::Key {
-                which: "production",
+                which: "production password",
                 source,
             });
         let mut all = vec![
@@ -694,7 +873,9 @@ mod tests {
                 mode: Mode::Production,
                 which: "production",
             },
-            ConfigError::ConflictingKeySources { which: "test" },
+            ConfigError::ConflictingKeySources {
+                which: "test_hmac_key",
+            },
             ConfigError::DuplicateSiteId {
                 first: "a".into(),
                 second: "b".into(),
@@ -770,7 +951,7 @@ mod tests {
         let e = ConfigError::InShop {
             shop: "web".into(),
             source: Box::new(ConfigError::Key {
-                which: "test",
+                which: "test key",
                 source: KeyError::Empty,
             }),
         };

@@ -8,6 +8,7 @@
 //! valid MAC) or a dependency's error type. The only data they carry are modes, field
 //! names chosen by the library, file paths and environment variable names.
 
+use crate::endpoint::Endpoint;
 use crate::limits::{MAX_BODY_LEN, MAX_FIELDS, MAX_KEY_FILE_LEN};
 use crate::mode::Mode;
 use core::fmt;
@@ -56,6 +57,12 @@ pub enum SignError {
     },
     /// A `vads_ctx_mode` field contradicts the shop's mode ([`crate::Shop::sign`]).
     ModeMismatch,
+    /// The shop has no key for what is asked in its mode: no form key to sign a form (it
+    /// was configured with REST keys only), or (for `vads::testing`) no REST key.
+    KeyNotConfigured {
+        /// `"test key"`, `"production key"`, `"test password"`, `"production HMAC key"`, ...
+        which: &'static str,
+    },
 }
 
 impl SignError {
@@ -72,6 +79,7 @@ impl SignError {
             SignError::DuplicateField => "duplicate_field",
             SignError::SiteMismatch { .. } => "site_mismatch",
             SignError::ModeMismatch => "mode_mismatch",
+            SignError::KeyNotConfigured { .. } => "key_not_configured",
         }
     }
 
@@ -93,6 +101,10 @@ impl SignError {
                 "vads_site_id is not 8 digits, the shop's site id is {shop}"
             ),
             SignError::ModeMismatch => f.write_str("vads_ctx_mode differs from the shop's mode"),
+            SignError::KeyNotConfigured { which } => write!(
+                f,
+                "the shop has no {which} configured for its mode"
+            ),
         }
     }
 }
@@ -145,6 +157,27 @@ pub enum VerifyError {
     /// The signature does not match the fields with any key the shop accepts, or does
     /// not have the shape of a signature of an accepted algorithm.
     BadSignature,
+    /// A field the format requires is absent (a REST answer's `kr-answer`,
+    /// `kr-hash-algorithm` or `kr-hash-key`).
+    MissingField {
+        /// The field's name.
+        field: &'static str,
+    },
+    /// A REST answer's `kr-hash-algorithm` is not `sha256_hmac`.
+    UnsupportedHashAlgorithm,
+    /// A REST answer's `kr-hash-key` does not name the key of the endpoint it arrived at
+    /// (`password` at the IPN, `sha256_hmac` at the browser return): the key is chosen by
+    /// the endpoint, never by the body.
+    WrongHashKey {
+        /// The endpoint the body arrived at.
+        endpoint: Endpoint,
+    },
+    /// The shop has no key for this kind of notification in its mode (e.g. a REST IPN to
+    /// a shop configured without a REST password).
+    KeyNotConfigured {
+        /// The missing key: `"test key"`, `"production password"`, `"test HMAC key"`, ...
+        which: &'static str,
+    },
 }
 
 impl VerifyError {
@@ -164,6 +197,10 @@ impl VerifyError {
             VerifyError::ModeMismatch { .. } => "mode_mismatch",
             VerifyError::SiteMismatch { .. } => "site_mismatch",
             VerifyError::BadSignature => "bad_signature",
+            VerifyError::MissingField { .. } => "missing_field",
+            VerifyError::UnsupportedHashAlgorithm => "unsupported_hash_algorithm",
+            VerifyError::WrongHashKey { .. } => "wrong_hash_key",
+            VerifyError::KeyNotConfigured { .. } => "key_not_configured",
         }
     }
 
@@ -179,7 +216,9 @@ impl VerifyError {
             ),
             VerifyError::TooManyFields => write!(f, "the body has more than {MAX_FIELDS} fields"),
             VerifyError::DuplicateField => f.write_str("a field name appears more than once"),
-            VerifyError::MissingSignature => f.write_str("the body has no signature field"),
+            VerifyError::MissingSignature => f.write_str(
+                "the body has no signature field (signature, or kr-hash for a REST answer)",
+            ),
             VerifyError::ModeMismatch {
                 notification: Some(n),
                 shop,
@@ -189,7 +228,7 @@ impl VerifyError {
                 shop,
             } => write!(
                 f,
-                "notification has no valid vads_ctx_mode (TEST or PRODUCTION), shop is {shop}"
+                "notification has no valid mode (vads_ctx_mode, or orderDetails.mode of a REST answer: TEST or PRODUCTION), shop is {shop}"
             ),
             VerifyError::SiteMismatch {
                 notification,
@@ -197,7 +236,9 @@ impl VerifyError {
             } => {
                 match notification {
                     Some(n) => write!(f, "notification is for site {n}")?,
-                    None => f.write_str("notification has no valid vads_site_id (8 digits)")?,
+                    None => f.write_str(
+                        "notification has no valid site id (vads_site_id, or shopId of a REST answer: 8 digits)",
+                    )?,
                 }
                 match shop {
                     Some(s) => write!(f, ", shop is {s}"),
@@ -207,6 +248,22 @@ impl VerifyError {
             VerifyError::BadSignature => {
                 f.write_str("the signature does not match the fields with the shop's key")
             }
+            VerifyError::MissingField { field } => write!(f, "the body has no {field} field"),
+            VerifyError::UnsupportedHashAlgorithm => {
+                f.write_str("kr-hash-algorithm is not sha256_hmac")
+            }
+            VerifyError::WrongHashKey { endpoint } => match endpoint {
+                Endpoint::Ipn => f.write_str(
+                    "kr-hash-key is not password: an IPN is signed with the REST password",
+                ),
+                Endpoint::Return => f.write_str(
+                    "kr-hash-key is not sha256_hmac: a browser return is signed with the REST HMAC-SHA-256 key",
+                ),
+            },
+            VerifyError::KeyNotConfigured { which } => write!(
+                f,
+                "the shop has no {which} configured to check this notification with"
+            ),
         }
     }
 }
@@ -487,6 +544,7 @@ pub(crate) mod tests {
                 shop: SiteId(*b"12345678"),
             },
             SignError::ModeMismatch,
+            SignError::KeyNotConfigured { which: "test key" },
         ];
         for e in &all {
             match e {
@@ -494,7 +552,8 @@ pub(crate) mod tests {
                 | SignError::TooManyFields
                 | SignError::DuplicateField
                 | SignError::SiteMismatch { .. }
-                | SignError::ModeMismatch => {}
+                | SignError::ModeMismatch
+                | SignError::KeyNotConfigured { .. } => {}
             }
         }
         all
@@ -527,6 +586,17 @@ pub(crate) mod tests {
                 shop: None,
             },
             VerifyError::BadSignature,
+            VerifyError::MissingField { field: "kr-answer" },
+            VerifyError::UnsupportedHashAlgorithm,
+            VerifyError::WrongHashKey {
+                endpoint: Endpoint::Ipn,
+            },
+            VerifyError::WrongHashKey {
+                endpoint: Endpoint::Return,
+            },
+            VerifyError::KeyNotConfigured {
+                which: "production password",
+            },
         ];
         for e in &all {
             match e {
@@ -537,7 +607,11 @@ pub(crate) mod tests {
                 | VerifyError::MissingSignature
                 | VerifyError::ModeMismatch { .. }
                 | VerifyError::SiteMismatch { .. }
-                | VerifyError::BadSignature => {}
+                | VerifyError::BadSignature
+                | VerifyError::MissingField { .. }
+                | VerifyError::UnsupportedHashAlgorithm
+                | VerifyError::WrongHashKey { .. }
+                | VerifyError::KeyNotConfigured { .. } => {}
             }
         }
         all
@@ -613,11 +687,12 @@ pub(crate) mod tests {
             let n = codes.len();
             codes.sort_unstable();
             codes.dedup();
-            // ModeMismatch, MalformedBody and SiteMismatch are listed twice each.
-            assert!(codes.len() >= n - 3, "{codes:?}");
+            // ModeMismatch, MalformedBody, SiteMismatch and WrongHashKey are listed twice
+            // each.
+            assert!(codes.len() >= n - 4, "{codes:?}");
         }
-        assert_eq!(sign.len(), 5);
+        assert_eq!(sign.len(), 6);
         assert_eq!(key.len(), 9);
-        assert_eq!(verify.len(), 8);
+        assert_eq!(verify.len(), 12);
     }
 }

@@ -12,13 +12,16 @@
 // -- Protocol core: no configuration, no forms; no heap on sign and verify. --
 mod algorithm;
 pub mod body;
+mod endpoint;
 mod error;
 mod file;
+mod json;
 mod key;
 pub mod lifecycle;
 mod limits;
 mod mode;
 mod notification;
+mod rest;
 mod signature;
 mod signing;
 mod table;
@@ -42,6 +45,7 @@ pub mod testing;
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use brand::Brand;
 pub use config::{ConfigError, ShopConfig, ShopsConfig, DEFAULT_SHOP};
+pub use endpoint::{Endpoint, UnknownEndpoint};
 pub use error::{FieldName, KeyError, SignError, SiteId, VerifyError};
 pub use key::{Key, SecretString};
 pub use limits::{MAX_BODY_LEN, MAX_CONFIG_FILE_LEN, MAX_FIELDS, MAX_KEY_FILE_LEN};
@@ -49,6 +53,7 @@ pub use mode::{InvalidMode, Mode};
 pub use notification::{
     FieldError, KeyMatch, Kind, Notification, OperationType, Outcome, TransStatus, UrlCheckSource,
 };
+pub use rest::{AnyNotification, Format, RestNotification};
 pub use shop::Shop;
 pub use shops::Shops;
 pub use signature::Signature;

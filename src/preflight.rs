@@ -16,7 +16,7 @@
 
 use crate::algorithm::Algorithm;
 use crate::brand::{is_http_url, Brand};
-use crate::config::{is_site_id, ShopConfig, ShopsConfig};
+use crate::config::{is_site_id, KeyRole, ShopConfig, ShopsConfig};
 use crate::key::Key;
 use crate::mode::Mode;
 use crate::time::{parse_utc, unix_now};
@@ -130,7 +130,7 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
     }
 
     // Keys: load what is configured to compare it; report sources that fail.
-    let mut load = |mode: Mode| match c.load_key(mode) {
+    let mut load = |mode: Mode, role: KeyRole| match c.load_key(mode, role) {
         Ok(k) => k,
         Err(e) => {
             // The sentence, then the key error's own code.
@@ -148,10 +148,10 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
             None
         }
     };
-    let test = load(Mode::Test);
-    let production = load(Mode::Production);
-    let production_configured = c.has_key_source(Mode::Production);
-    let test_configured = c.has_key_source(Mode::Test);
+    let keys: Vec<(KeyRole, Option<Key>, Option<Key>)> = KeyRole::ALL
+        .into_iter()
+        .map(|role| (role, load(Mode::Test, role), load(Mode::Production, role)))
+        .collect();
     // Previous production keys: malformed ones are reported like any key source.
     let previous: Vec<Key> = c
         .previous_production_keys
@@ -170,48 +170,118 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
             }
         })
         .collect();
-    if !production_configured {
-        add("production_key_missing", Severity::Error, "no production key is configured".into(),
-            "generate the production key in the back office, then set production_key_file or production_key_env");
-    }
-    if let Some(t) = &test {
-        if production.iter().any(|p| t.same_as(p)) {
+    // A key is "in use" when it is configured in either mode; a config with no key at all
+    // is a form shop that has not set its keys yet.
+    let configured = |mode: Mode, role: KeyRole| c.has_key_source(mode, role);
+    let in_use = |role: KeyRole| configured(Mode::Test, role) || configured(Mode::Production, role);
+    let none_at_all = !KeyRole::ALL.into_iter().any(in_use);
+    for role in KeyRole::ALL {
+        if !(in_use(role) || none_at_all && role == KeyRole::Form) {
+            continue;
+        }
+        if !configured(Mode::Production, role) {
+            let (code, fix) = match role {
+                KeyRole::Form => ("production_key_missing",
+                    "generate the production key in the back office, then set production_key_file or production_key_env"),
+                KeyRole::Password => ("production_password_missing",
+                    "copy the production REST password (prodpassword_...) from the back office (REST API keys), then set production_password_file or production_password_env"),
+                KeyRole::HmacKey => ("production_hmac_key_missing",
+                    "copy the production HMAC-SHA-256 key from the back office (REST API keys), then set production_hmac_key_file or production_hmac_key_env"),
+            };
             add(
-                "production_key_equals_test_key",
+                code,
                 Severity::Error,
-                "the production key is the test key".into(),
-                "copy the production key (not the test key) from the back office",
-            );
-        }
-        if previous.iter().any(|p| t.same_as(p)) {
-            add(
-                "production_key_equals_test_key",
-                Severity::Error,
-                "a previous production key is the test key".into(),
-                "remove the test key from previous_production_keys",
+                format!("no {} is configured", role.label(Mode::Production)),
+                fix,
             );
         }
     }
-    for (which, key, severity) in [
-        ("test", &test, Severity::Warning),
-        ("production", &production, Severity::Error),
-    ] {
-        if let Some(reason) = key.as_ref().and_then(|k| placeholder(k.expose())) {
-            add(
-                "key_looks_like_placeholder",
-                severity,
-                format!("the {which} key {reason}"),
-                "paste the real key from the back office",
-            );
+    for (role, test, production) in &keys {
+        let (t_label, p_label) = (role.label(Mode::Test), role.label(Mode::Production));
+        if let Some(t) = test {
+            if production.iter().any(|p| t.same_as(p)) {
+                add(
+                    "production_key_equals_test_key",
+                    Severity::Error,
+                    format!("the {p_label} is the {t_label}"),
+                    "copy the production key (not the test key) from the back office",
+                );
+            }
+            if *role == KeyRole::Form && previous.iter().any(|p| t.same_as(p)) {
+                add(
+                    "production_key_equals_test_key",
+                    Severity::Error,
+                    "a previous production key is the test key".into(),
+                    "remove the test key from previous_production_keys",
+                );
+            }
+        }
+        for (mode, key, severity) in [
+            (Mode::Test, test, Severity::Warning),
+            (Mode::Production, production, Severity::Error),
+        ] {
+            let Some(key) = key else { continue };
+            let bytes = key.expose();
+            if *role == KeyRole::Password {
+                // The platform's own prefixes are not placeholders; what follows them is
+                // checked like any key.
+                let wrong = match mode {
+                    Mode::Production => b"testpassword_",
+                    Mode::Test => b"prodpassword_",
+                };
+                if bytes.starts_with(wrong) {
+                    match mode {
+                        Mode::Production => add("test_password_in_production", Severity::Error,
+                            "the production password is a test password (testpassword_...)".into(),
+                            "copy the production REST password (prodpassword_...) from the back office"),
+                        Mode::Test => add("production_password_in_test", Severity::Warning,
+                            "the test password is a production password (prodpassword_...)".into(),
+                            "copy the test REST password (testpassword_...) from the back office; keep the production one out of test configs"),
+                    }
+                }
+            }
+            let checked = if *role == KeyRole::Password {
+                bytes
+                    .strip_prefix(b"testpassword_")
+                    .or_else(|| bytes.strip_prefix(b"prodpassword_"))
+                    .unwrap_or(bytes)
+            } else {
+                bytes
+            };
+            if let Some(reason) = placeholder(checked) {
+                add(
+                    "key_looks_like_placeholder",
+                    severity,
+                    format!("the {} {reason}", role.label(mode)),
+                    "paste the real key from the back office",
+                );
+            }
         }
     }
-    for (which, literal, severity) in [
-        ("test", c.test_key.is_some(), Severity::Warning),
-        ("production", c.production_key.is_some(), Severity::Error),
-    ] {
-        if literal {
-            add("key_in_plain_config", severity, format!("the {which} key is written in the config file"),
-                "move it to a file readable only by the service (key_file) or to an environment variable (key_env)");
+    for role in KeyRole::ALL {
+        for (mode, severity) in [
+            (Mode::Test, Severity::Warning),
+            (Mode::Production, Severity::Error),
+        ] {
+            let sources = c.key_sources(mode, role);
+            if sources.literal.is_some() {
+                add("key_in_plain_config", severity, format!("the {} is written in the config file", sources.label),
+                    "move it to a file readable only by the service (_file) or to an environment variable (_env)");
+            }
+            if let Some(path) = sources.file {
+                if let Some(perm) = loose_permissions(path) {
+                    add(
+                        "key_file_permissions",
+                        severity,
+                        format!(
+                            "the {} file {} is readable by group or others (mode {perm:o})",
+                            sources.label,
+                            path.display()
+                        ),
+                        "chmod 600 the key file (owner only)",
+                    );
+                }
+            }
         }
     }
     if !c.previous_production_keys.is_empty() {
@@ -222,27 +292,9 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
             "remove them once no notification signed with them can arrive",
         );
     }
-    for (which, file, severity) in [
-        ("test", &c.test_key_file, Severity::Warning),
-        ("production", &c.production_key_file, Severity::Error),
-    ] {
-        if let Some(path) = file {
-            if let Some(mode) = loose_permissions(path) {
-                add(
-                    "key_file_permissions",
-                    severity,
-                    format!(
-                        "the {which} key file {} is readable by group or others (mode {mode:o})",
-                        path.display()
-                    ),
-                    "chmod 600 the key file (owner only)",
-                );
-            }
-        }
-    }
-    if c.ctx_mode == Mode::Production && test_configured {
-        add("test_key_loaded_in_production", Severity::Warning, "a PRODUCTION shop also holds the test key".into(),
-            "keep test and production keys in separate environments: remove the test key from the production config");
+    if c.ctx_mode == Mode::Production && c.has_any_key_source(Mode::Test) {
+        add("test_key_loaded_in_production", Severity::Warning, "a PRODUCTION shop also holds a test key".into(),
+            "keep test and production keys in separate environments: remove the test keys from the production config");
     }
     for mode in [Mode::Test, Mode::Production] {
         if c.algorithm_for(mode) == Algorithm::Sha1 {

@@ -7,20 +7,23 @@
 use crate::algorithm::Algorithm;
 use crate::body::{self, Field};
 use crate::brand::{is_http_url, Brand};
-use crate::config::{ConfigError, ShopConfig};
+use crate::config::{ConfigError, KeyRole, ShopConfig};
+use crate::endpoint::Endpoint;
 use crate::error::{SignError, SiteId, VerifyError};
 use crate::key::Key;
 use crate::limits::MAX_FIELDS;
 use crate::mode::Mode;
 use crate::notification::{KeyMatch, Notification};
+use crate::rest::{self, AnyNotification, Format, RestNotification};
 use crate::signature::Signature;
 use crate::signing;
 use crate::table::{SignedFields, SortedFields};
 use crate::time::{parse_utc, unix_now};
 
 /// A validated shop: its site id, mode, algorithm and keys. It cannot be inconsistent:
-/// it holds the key of its mode (non-empty), test and production keys differ, the mode is
-/// fixed for its lifetime.
+/// it holds at least one key of its mode (the form key for `vads_*` forms and
+/// notifications, the REST password and HMAC-SHA-256 key for REST answers; each
+/// non-empty), and the mode is fixed for its lifetime.
 ///
 /// `Debug` never shows a key.
 ///
@@ -48,8 +51,13 @@ pub struct Shop {
     site: SiteId,
     mode: Mode,
     algorithm: Algorithm,
-    /// The key of `mode`: the one that signs, and the first that verifies.
-    key: Key,
+    /// The form key of `mode`: the one that signs, and the first that verifies. `None`
+    /// for a shop configured with REST keys only.
+    key: Option<Key>,
+    /// The REST password of `mode` (REST IPNs).
+    password: Option<Key>,
+    /// The REST HMAC-SHA-256 key of `mode` (REST browser returns).
+    hmac_key: Option<Key>,
     /// In PRODUCTION, regenerated-away production keys that still verify (never sign).
     previous_keys: Vec<Key>,
     payment_url: String,
@@ -62,6 +70,9 @@ const MAX_ALGORITHM_WINDOW: u64 = 48 * 3600;
 
 /// Fields a verification holds in its first stack table (a notification has 40–90).
 const SMALL_TABLE: usize = 128;
+
+/// Fields a REST verification holds in its first stack table (a REST body has 5).
+const REST_TABLE: usize = 16;
 
 impl Shop {
     /// Checks `config` and builds the shop.
@@ -82,15 +93,19 @@ impl Shop {
         // A conflict is a mistake in the text, whichever the mode: said at once.
         config.check_key_sources(Mode::Test)?;
         config.check_key_sources(Mode::Production)?;
-        let key = config
-            .load_key(config.ctx_mode)?
-            .ok_or(ConfigError::MissingKey {
-                mode: config.ctx_mode,
-                which: match config.ctx_mode {
+        let mode = config.ctx_mode;
+        if !config.has_any_key_source(mode) {
+            return Err(ConfigError::MissingKey {
+                mode,
+                which: match mode {
                     Mode::Test => "test",
                     Mode::Production => "production",
                 },
-            })?;
+            });
+        }
+        let key = config.load_key(mode, KeyRole::Form)?;
+        let password = config.load_key(mode, KeyRole::Password)?;
+        let hmac_key = config.load_key(mode, KeyRole::HmacKey)?;
         let previous_keys = match config.ctx_mode {
             Mode::Test => Vec::new(),
             Mode::Production => config
@@ -98,7 +113,7 @@ impl Shop {
                 .iter()
                 .map(|s| {
                     Key::new(s.expose()).map_err(|source| ConfigError::Key {
-                        which: "previous production",
+                        which: "previous production key",
                         source,
                     })
                 })
@@ -132,6 +147,8 @@ impl Shop {
             site,
             mode: config.ctx_mode,
             key,
+            password,
+            hmac_key,
             previous_keys,
         })
     }
@@ -160,10 +177,44 @@ impl Shop {
         self.algorithm
     }
 
-    /// The key that signs in the shop's mode (for the `testing` builder).
+    /// The form key that signs in the shop's mode (for the `testing` builder).
     #[cfg(feature = "testing")]
-    pub(crate) fn signing_key(&self) -> &Key {
-        &self.key
+    pub(crate) fn signing_key(&self) -> Result<&Key, SignError> {
+        self.form_key_for_signing()
+    }
+
+    /// The REST key of `endpoint` in the shop's mode (for the `testing` builder).
+    #[cfg(feature = "testing")]
+    pub(crate) fn rest_key(&self, endpoint: Endpoint) -> Result<&Key, SignError> {
+        let (key, which) = self.rest_key_of(endpoint);
+        key.ok_or(SignError::KeyNotConfigured { which })
+    }
+
+    /// The REST key that checks answers at `endpoint`, and its name for errors.
+    fn rest_key_of(&self, endpoint: Endpoint) -> (Option<&Key>, &'static str) {
+        match endpoint {
+            Endpoint::Ipn => (self.password.as_ref(), KeyRole::Password.label(self.mode)),
+            Endpoint::Return => (self.hmac_key.as_ref(), KeyRole::HmacKey.label(self.mode)),
+        }
+    }
+
+    /// Whether the shop has a form key (it signs forms and checks `vads_*` bodies).
+    #[must_use]
+    pub fn has_form_key(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// Whether the shop can check REST answers at `endpoint` (it has the REST password for
+    /// the IPN, the REST HMAC-SHA-256 key for the browser return).
+    #[must_use]
+    pub fn has_rest_key(&self, endpoint: Endpoint) -> bool {
+        self.rest_key_of(endpoint).0.is_some()
+    }
+
+    fn form_key_for_signing(&self) -> Result<&Key, SignError> {
+        self.key.as_ref().ok_or(SignError::KeyNotConfigured {
+            which: KeyRole::Form.label(self.mode),
+        })
     }
 
     /// Runs `f` over `fields` with `vads_site_id` and `vads_ctx_mode` filled from the shop,
@@ -214,6 +265,7 @@ impl Shop {
     /// `vads_site_id` and `vads_ctx_mode` from the shop. No heap allocation.
     ///
     /// # Errors
+    /// [`SignError::KeyNotConfigured`] for a shop without a form key;
     /// [`SignError::SiteMismatch`] / [`SignError::ModeMismatch`] when `fields` hold a
     /// `vads_site_id` / `vads_ctx_mode` that contradicts the shop, and the errors of
     /// [`crate::sign`].
@@ -221,7 +273,8 @@ impl Shop {
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
-        self.with_shop_fields(fields, |all| signing::sign(all, &self.key, self.algorithm))
+        let key = self.form_key_for_signing()?;
+        self.with_shop_fields(fields, |all| signing::sign(all, key, self.algorithm))
     }
 
     /// The signing string [`Shop::sign`] would hash, key masked (allocates).
@@ -338,7 +391,10 @@ impl Shop {
         } else {
             self.algorithm
         };
-        if signing::verify_with_key(algorithm, signed, self.key.expose(), received)? {
+        let key = self.key.as_ref().ok_or(VerifyError::KeyNotConfigured {
+            which: KeyRole::Form.label(self.mode),
+        })?;
+        if signing::verify_with_key(algorithm, signed, key.expose(), received)? {
             return Ok(Some((KeyMatch::Current, algorithm)));
         }
         for (index, key) in self.previous_keys.iter().enumerate() {
@@ -347,6 +403,110 @@ impl Shop {
             }
         }
         Ok(None)
+    }
+
+    /// Verifies a REST answer (`kr-hash`, `kr-answer`, ...) that arrived at `endpoint`:
+    /// the endpoint, never the body, chooses the key (the REST password at the IPN, the
+    /// REST HMAC-SHA-256 key at the browser return).
+    ///
+    /// In order: the body's rules of [`Shop::verify`] (size, strict encoding, field count,
+    /// no name twice); a `kr-hash` (`missing_signature`), a `kr-answer`, a
+    /// `kr-hash-algorithm` (`missing_field`) that is `sha256_hmac`
+    /// (`unsupported_hash_algorithm`), a `kr-hash-key` that names the endpoint's key
+    /// (`wrong_hash_key`); the key configured (`key_not_configured`); `kr-hash`, 64
+    /// lowercase hex digits, equal in constant time to the HMAC-SHA-256 of `kr-answer` as
+    /// received (`bad_signature`). Then, since they live in the signed JSON: the answer is
+    /// one strict JSON object (`malformed_body`), its `orderDetails.mode` is the shop's
+    /// mode (`mode_mismatch`) and its `shopId` the shop's (`site_mismatch`).
+    ///
+    /// No heap allocation, whether accepted or rejected.
+    ///
+    /// ```
+    /// use vads::{Endpoint, Mode, SecretString, Shop, ShopConfig};
+    /// let mut config = ShopConfig::new("69876357", Mode::Test);
+    /// config.test_hmac_key = Some(SecretString::new("38453613e7f44dc58732bad3dca2bca3".into()));
+    /// let shop = Shop::new(config)?;
+    /// // A browser return signed with the HMAC-SHA-256 key: refused at the IPN endpoint.
+    /// let body = "kr-hash=00&kr-hash-algorithm=sha256_hmac&kr-hash-key=sha256_hmac&kr-answer=%7B%7D";
+    /// assert_eq!(shop.verify_rest(body.as_bytes(), Endpoint::Ipn).unwrap_err().code(), "wrong_hash_key");
+    /// assert_eq!(shop.verify_rest(body.as_bytes(), Endpoint::Return).unwrap_err().code(), "bad_signature");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A [`VerifyError`], by the first rule broken.
+    pub fn verify_rest<'b>(
+        &self,
+        body: &'b [u8],
+        endpoint: Endpoint,
+    ) -> Result<RestNotification<'b>, VerifyError> {
+        match self.verify_rest_in::<REST_TABLE>(body, endpoint) {
+            Err(VerifyError::TooManyFields) => self.verify_rest_large(body, endpoint),
+            result => result,
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn verify_rest_large<'b>(
+        &self,
+        body: &'b [u8],
+        endpoint: Endpoint,
+    ) -> Result<RestNotification<'b>, VerifyError> {
+        self.verify_rest_in::<MAX_FIELDS>(body, endpoint)
+    }
+
+    fn verify_rest_in<'b, const N: usize>(
+        &self,
+        body: &'b [u8],
+        endpoint: Endpoint,
+    ) -> Result<RestNotification<'b>, VerifyError> {
+        // 1. Parse, and check the framing fields for this endpoint.
+        let mut storage = [Field::EMPTY; N];
+        let parts = rest::parse(body, endpoint, &mut storage)?;
+        // 2. The endpoint's key, in constant time, over kr-answer as received.
+        let (key, which) = self.rest_key_of(endpoint);
+        let key = key.ok_or(VerifyError::KeyNotConfigured { which })?;
+        let matches = signing::rest_hash_matches(key.expose(), &parts.answer, &parts.hash)?;
+        if !(matches && parts.hash_shaped) {
+            return Err(VerifyError::BadSignature);
+        }
+        // 3. Mode and site, from the signed JSON.
+        let facts = rest::answer_facts(&parts.answer)?;
+        let mode = rest::mode_of(&facts);
+        if mode != Some(self.mode) {
+            return Err(VerifyError::ModeMismatch {
+                notification: mode,
+                shop: self.mode,
+            });
+        }
+        let site = rest::site_of(&facts);
+        if site != Some(self.site) {
+            return Err(VerifyError::SiteMismatch {
+                notification: site,
+                shop: Some(self.site),
+            });
+        }
+        Ok(RestNotification::new(
+            &parts, endpoint, self.mode, self.site,
+        ))
+    }
+
+    /// Verifies a body in either format, for an endpoint that receives both: a REST
+    /// answer ([`Format::of`]: it has `kr-hash` or `kr-answer`) with
+    /// [`Shop::verify_rest`] for `endpoint`, anything else with [`Shop::verify`].
+    ///
+    /// # Errors
+    /// Those of the format's verification.
+    pub fn verify_any<'b>(
+        &self,
+        body: &'b [u8],
+        endpoint: Endpoint,
+    ) -> Result<AnyNotification<'b>, VerifyError> {
+        match Format::of(body) {
+            Format::Rest => self.verify_rest(body, endpoint).map(AnyNotification::Rest),
+            Format::Form => self.verify(body).map(AnyNotification::Form),
+        }
     }
 
     /// The signing string of a received body, key masked: what to compare with the

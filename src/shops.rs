@@ -19,9 +19,11 @@
 
 use crate::body;
 use crate::config::{ConfigError, ShopsConfig};
+use crate::endpoint::Endpoint;
 use crate::error::VerifyError;
 use crate::limits::MAX_BODY_LEN;
 use crate::notification::Notification;
+use crate::rest::{self, AnyNotification, Format, RestNotification};
 use crate::shop::Shop;
 
 /// Validated shops. Two shops never share a site id.
@@ -95,6 +97,56 @@ impl Shops {
         }
         let (name, shop) = self.dispatch(body)?;
         shop.verify(body).map(|n| (name, n))
+    }
+
+    /// [`Shop::verify_rest`] with the shop whose site id the answer's `shopId` claims (or
+    /// the only shop), for a body that arrived at `endpoint`. The claim only chooses the
+    /// shop; that shop's key and checks decide.
+    ///
+    /// # Errors
+    /// [`VerifyError::SiteMismatch`] when no shop has the claimed `shopId` (with several
+    /// shops), and the errors of [`Shop::verify_rest`].
+    pub fn verify_rest<'b>(
+        &self,
+        body: &'b [u8],
+        endpoint: Endpoint,
+    ) -> Result<(&str, RestNotification<'b>), VerifyError> {
+        if let [(name, shop)] = self.shops.as_slice() {
+            return shop.verify_rest(body, endpoint).map(|n| (name.as_str(), n));
+        }
+        if body.len() > MAX_BODY_LEN {
+            return Err(VerifyError::BodyTooLarge);
+        }
+        let site = rest::claimed_site(body);
+        let (name, shop) = self
+            .shops
+            .iter()
+            .find(|(_, s)| site.is_some_and(|id| id.as_str() == s.site_id()))
+            .ok_or(VerifyError::SiteMismatch {
+                notification: site,
+                shop: None,
+            })?;
+        shop.verify_rest(body, endpoint).map(|n| (name.as_str(), n))
+    }
+
+    /// [`Shop::verify_any`] over several shops: a REST answer ([`Format::of`]) with
+    /// [`Shops::verify_rest`], anything else with [`Shops::verify`].
+    ///
+    /// # Errors
+    /// Those of the format's verification.
+    pub fn verify_any<'b>(
+        &self,
+        body: &'b [u8],
+        endpoint: Endpoint,
+    ) -> Result<(&str, AnyNotification<'b>), VerifyError> {
+        match Format::of(body) {
+            Format::Rest => self
+                .verify_rest(body, endpoint)
+                .map(|(name, n)| (name, AnyNotification::Rest(n))),
+            Format::Form => self
+                .verify(body)
+                .map(|(name, n)| (name, AnyNotification::Form(n))),
+        }
     }
 
     /// The shop whose site id the body carries.

@@ -142,6 +142,39 @@ impl<S: Sink> Drop for Buffered<'_, S> {
     }
 }
 
+/// Whether `received` (32 bytes) is the HMAC-SHA-256, keyed with `key`, of the decoded
+/// value of `answer` (a REST answer's `kr-answer`, hashed exactly as received after URL
+/// decoding). Compared in constant time; no heap.
+///
+/// # Errors
+/// [`VerifyError::MalformedBody`] when the value was left unchecked and is malformed.
+pub(crate) fn rest_hash_matches(
+    key: &[u8],
+    answer: &Field<'_>,
+    received: &[u8],
+) -> Result<bool, VerifyError> {
+    let mut mac = new_hmac(key);
+    {
+        let mut out = Buffered {
+            sink: &mut mac,
+            buf: [0u8; BUFFER],
+            len: 0,
+            used: 0,
+        };
+        answer.decode_value_to(&mut out)?;
+        out.flush();
+    }
+    Ok(mac.verify_slice(received).is_ok())
+}
+
+/// The HMAC-SHA-256 of `text` keyed with `key`: a REST answer's `kr-hash` before hex.
+#[cfg(feature = "testing")]
+pub(crate) fn rest_hash(key: &[u8], text: &[u8]) -> [u8; 32] {
+    let mut mac = new_hmac(key);
+    mac.update(text);
+    mac.finalize().into_bytes().into()
+}
+
 /// A new HMAC-SHA-256 keyed with `key` (HMAC takes keys of any length).
 pub(crate) fn new_hmac(key: &[u8]) -> HmacSha256 {
     match <HmacSha256 as KeyInit>::new_from_slice(key) {

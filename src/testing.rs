@@ -26,10 +26,11 @@
 //! ```
 
 use crate::algorithm::Algorithm;
+use crate::endpoint::Endpoint;
 use crate::error::SignError;
 use crate::key::Key;
 use crate::mode::Mode;
-use crate::notification::{TransStatus, UrlCheckSource};
+use crate::notification::{OperationType, Outcome, TransStatus, UrlCheckSource};
 use crate::shop::Shop;
 use crate::time::{since_epoch, TransDate};
 use indexmap::IndexMap;
@@ -201,7 +202,7 @@ impl<'s> NotificationBuilder<'s> {
     /// # Errors
     /// [`SignError`] when the shop cannot sign (or a field is duplicated).
     pub fn signed_fields(self) -> Result<Vec<(String, String)>, SignError> {
-        let key = self.shop.signing_key();
+        let key = self.shop.signing_key()?;
         let algorithm = self.shop.algorithm();
         self.fields_signed_with(key, algorithm)
     }
@@ -235,6 +236,230 @@ impl<'s> NotificationBuilder<'s> {
         self.fields_signed_with(key, algorithm)
             .map(|f| urlencode_pairs(&f))
     }
+}
+
+/// Builds a REST answer body (`kr-hash`, `kr-hash-algorithm`, `kr-hash-key`,
+/// `kr-answer-type`, `kr-answer`) signed like the platform signs it: a `V4/Payment` answer
+/// with one transaction, hashed with the shop's REST password (IPN) or REST HMAC-SHA-256
+/// key (browser return). Defaults: the IPN, a `DEBIT` of 1000 (minor units) in EUR,
+/// `AUTHORISED` (order `PAID`), a fresh transaction uuid.
+///
+/// ```
+/// use vads::testing::RestAnswerBuilder;
+/// use vads::{Endpoint, Mode, OperationType, Outcome, SecretString, Shop, ShopConfig, TransStatus};
+/// let mut config = ShopConfig::new("69876357", Mode::Test);
+/// config.test_password = Some(SecretString::new("testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M".into()));
+/// let shop = Shop::new(config)?;
+///
+/// let refund = RestAnswerBuilder::new(&shop).order_id("A-1").amount(2000)
+///     .operation_type(OperationType::Credit).status(TransStatus::Captured).body()?;
+/// let n = shop.verify_rest(refund.as_bytes(), Endpoint::Ipn)?;
+/// assert_eq!(n.site_id(), "69876357");
+/// assert!(n.answer_text().contains(r#""operationType":"CREDIT""#));
+/// // The same body at the browser-return endpoint is refused: its key is the HMAC key.
+/// assert_eq!(shop.verify_rest(refund.as_bytes(), Endpoint::Return).unwrap_err().code(), "wrong_hash_key");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RestAnswerBuilder<'s> {
+    shop: &'s Shop,
+    endpoint: Endpoint,
+    shop_id: String,
+    mode: String,
+    order_id: Option<String>,
+    amount: u64,
+    currency: String,
+    uuid: String,
+    status: TransStatus,
+    operation: OperationType,
+    answer: Option<String>,
+}
+
+impl<'s> RestAnswerBuilder<'s> {
+    /// An IPN answer for `shop`, in its mode.
+    #[must_use]
+    pub fn new(shop: &'s Shop) -> Self {
+        let nanos = since_epoch().as_nanos();
+        RestAnswerBuilder {
+            shop,
+            endpoint: Endpoint::Ipn,
+            shop_id: shop.site_id().to_owned(),
+            mode: shop.mode().as_str().to_owned(),
+            order_id: Some("ORDER-1".to_owned()),
+            amount: 1000,
+            currency: "EUR".to_owned(),
+            uuid: format!("{:032x}", nanos ^ 0x3c3c_0000_0000_0000_0000_0000_0000_0000),
+            status: TransStatus::Authorised,
+            operation: OperationType::Debit,
+            answer: None,
+        }
+    }
+
+    /// The endpoint it is for, which chooses the key and `kr-hash-key`.
+    #[must_use]
+    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.endpoint = endpoint;
+        self
+    }
+
+    /// `orderDetails.orderId`.
+    #[must_use]
+    pub fn order_id(mut self, id: &str) -> Self {
+        self.order_id = Some(id.to_owned());
+        self
+    }
+
+    /// `orderDetails.orderId` set to `null` (as in an answer without an order id).
+    #[must_use]
+    pub fn without_order_id(mut self) -> Self {
+        self.order_id = None;
+        self
+    }
+
+    /// The amount in minor units (order total and transaction amount).
+    #[must_use]
+    pub fn amount(mut self, minor_units: u64) -> Self {
+        self.amount = minor_units;
+        self
+    }
+
+    /// The alphabetic currency code (`EUR`).
+    #[must_use]
+    pub fn currency(mut self, alpha: &str) -> Self {
+        alpha.clone_into(&mut self.currency);
+        self
+    }
+
+    /// The transaction's uuid.
+    #[must_use]
+    pub fn uuid(mut self, uuid: &str) -> Self {
+        uuid.clone_into(&mut self.uuid);
+        self
+    }
+
+    /// The transaction's `detailedStatus` (its `status` and the `orderStatus` follow).
+    #[must_use]
+    pub fn status(mut self, status: TransStatus) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The transaction's `operationType`.
+    #[must_use]
+    pub fn operation_type(mut self, operation: OperationType) -> Self {
+        self.operation = operation;
+        self
+    }
+
+    /// `orderDetails.mode`, as text (to test a mismatch).
+    #[must_use]
+    pub fn mode(mut self, mode: &str) -> Self {
+        mode.clone_into(&mut self.mode);
+        self
+    }
+
+    /// `shopId`, as text (to test a mismatch).
+    #[must_use]
+    pub fn shop_id(mut self, shop_id: &str) -> Self {
+        shop_id.clone_into(&mut self.shop_id);
+        self
+    }
+
+    /// Replaces the whole answer with `json` (signed as given).
+    #[must_use]
+    pub fn answer(mut self, json: impl Into<String>) -> Self {
+        self.answer = Some(json.into());
+        self
+    }
+
+    /// The `kr-answer` JSON text.
+    #[must_use]
+    pub fn answer_text(&self) -> String {
+        if let Some(a) = &self.answer {
+            return a.clone();
+        }
+        let (order_status, status) = match Outcome::of_operation(Some(self.operation), self.status)
+        {
+            Outcome::Paid | Outcome::Refunded | Outcome::Verified => ("PAID", "PAID"),
+            Outcome::Pending => ("RUNNING", "RUNNING"),
+            _ => ("UNPAID", "UNPAID"),
+        };
+        let date = TransDate::now();
+        let date = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+            date.year, date.month, date.day, date.hour, date.minute, date.second
+        );
+        let order_id = self
+            .order_id
+            .as_deref()
+            .map_or_else(|| "null".to_owned(), json_string);
+        format!(
+            concat!(
+                r#"{{"shopId":{shop},"orderCycle":"CLOSED","orderStatus":"{order_status}","serverDate":"{date}","#,
+                r#""orderDetails":{{"orderTotalAmount":{amount},"orderEffectiveAmount":{amount},"orderCurrency":{currency},"mode":{mode},"orderId":{order_id},"_type":"V4/OrderDetails"}},"#,
+                r#""customer":{{"email":"sample@example.com","reference":null,"_type":"V4/Customer/Customer"}},"#,
+                r#""transactions":[{{"shopId":{shop},"uuid":{uuid},"amount":{amount},"currency":{currency},"paymentMethodType":"CARD","#,
+                r#""status":"{status}","detailedStatus":"{detailed}","operationType":"{operation}","creationDate":"{date}","#,
+                r#""errorCode":null,"metadata":null,"transactionDetails":{{"parentTransactionUuid":null,"_type":"V4/TransactionDetails"}},"_type":"V4/PaymentTransaction"}}],"#,
+                r#""_type":"V4/Payment"}}"#
+            ),
+            shop = json_string(&self.shop_id),
+            order_status = order_status,
+            date = date,
+            amount = self.amount,
+            currency = json_string(&self.currency),
+            mode = json_string(&self.mode),
+            order_id = order_id,
+            uuid = json_string(&self.uuid),
+            status = status,
+            detailed = self.status.as_str(),
+            operation = self.operation.as_str(),
+        )
+    }
+
+    /// The urlencoded body, hashed with the shop's key for the endpoint.
+    ///
+    /// # Errors
+    /// [`SignError::KeyNotConfigured`] when the shop has no REST key for the endpoint.
+    pub fn body(self) -> Result<String, SignError> {
+        let key = self.shop.rest_key(self.endpoint)?;
+        Ok(self.body_signed_with(key))
+    }
+
+    /// The urlencoded body hashed with `key` (a forged or a previous key, to test
+    /// rejections).
+    #[must_use]
+    pub fn body_signed_with(self, key: &Key) -> String {
+        let answer = self.answer_text();
+        let hash = crate::signing::rest_hash(key.expose(), answer.as_bytes());
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        urlencode_pairs(&[
+            ("kr-hash".to_owned(), hex),
+            ("kr-hash-algorithm".to_owned(), "sha256_hmac".to_owned()),
+            (
+                "kr-hash-key".to_owned(),
+                self.endpoint.hash_key_name().to_owned(),
+            ),
+            ("kr-answer-type".to_owned(), "V4/Payment".to_owned()),
+            ("kr-answer".to_owned(), answer),
+        ])
+    }
+}
+
+/// `text` as a JSON string literal.
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Fields as an `application/x-www-form-urlencoded` body, in order.

@@ -131,6 +131,50 @@ pub fn decode_body(body: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `kr-hash` of a REST answer (protocol section 7): lowercase hex of
+/// HMAC-SHA-256(`key` as UTF-8 text, `answer` exactly as given).
+pub fn rest_hash(answer: &str, key: &str) -> String {
+    let mut mac =
+        <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key.as_bytes()).expect("any key length");
+    mac.update(answer.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A REST body as the platform posts it: `kr-hash`, `kr-hash-algorithm`, `kr-hash-key`
+/// (`password` for the IPN, `sha256_hmac` for the browser return), `kr-answer-type`,
+/// `kr-answer`, urlencoded.
+pub fn rest_body(answer: &str, key: &str, hash_key: &str) -> String {
+    encode_body(&[
+        ("kr-hash", rest_hash(answer, key).as_str()),
+        ("kr-hash-algorithm", "sha256_hmac"),
+        ("kr-hash-key", hash_key),
+        ("kr-answer-type", "V4/Payment"),
+        ("kr-answer", answer),
+    ])
+}
+
+/// The naive REST verification: decode the body into pairs, take `kr-answer` and
+/// `kr-hash`, compare the recomputed hash. Returns `Some(answer)` when it matches (and
+/// `kr-hash-key`/`kr-hash-algorithm` are the expected ones); no strictness beyond that.
+pub fn rest_verify(body: &str, key: &str, hash_key: &str) -> Option<String> {
+    let pairs = decode_body(body);
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let answer = get("kr-answer")?;
+    if get("kr-hash-algorithm")? != "sha256_hmac" || get("kr-hash-key")? != hash_key {
+        return None;
+    }
+    (get("kr-hash")? == rest_hash(&answer, key)).then_some(answer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
