@@ -39,6 +39,8 @@ mod toml_errors;
 pub mod answer;
 pub mod form;
 pub mod preflight;
+#[cfg(feature = "rest")]
+pub mod rest_answer;
 #[cfg(feature = "testing")]
 pub mod testing;
 

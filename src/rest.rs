@@ -175,7 +175,7 @@ pub(crate) fn site_of(facts: &AnswerFacts) -> Option<SiteId> {
 /// `shopId` is the shop's and its `orderDetails.mode` the shop's mode. It borrows the body.
 ///
 /// The answer's JSON text is [`RestNotification::answer_text`]; with the feature `rest`,
-/// `answer()` reads it into a typed [`RestAnswer`](crate::rest_answer::RestAnswer).
+/// `answer()` reads it into a typed `vads::rest_answer::RestAnswer`.
 #[derive(Debug, Clone, Copy)]
 pub struct RestNotification<'a> {
     answer: RawField<'a>,

@@ -1,11 +1,11 @@
-//! Proves that `vads::sign` and `Shop::verify` do not touch the heap, accepted or rejected:
+//! Proves that `vads::sign`, `Shop::verify` and `Shop::verify_rest` do not touch the heap, accepted or rejected:
 //! a counting global allocator counts every allocation made while a check runs.
 //!
 //! This file holds a single #[test] so that no other test thread allocates meanwhile.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use vads::{sign, Algorithm, Key, Mode, SecretString, Shop, ShopConfig};
+use vads::{sign, Algorithm, Endpoint, Key, Mode, SecretString, Shop, ShopConfig};
 
 struct Counting;
 static COUNTING: AtomicBool = AtomicBool::new(false);
@@ -119,5 +119,109 @@ fn sign_and_verify_do_not_allocate() {
     let big = vec![b'a'; vads::MAX_BODY_LEN + 1];
     let (n, r) = allocations(|| shop.verify(&big).map(|n| n.mode()));
     assert_eq!(r.unwrap_err().code(), "body_too_large");
+    assert_eq!(n, 0);
+
+    // REST answers: the platform's published ones, tampered, and every framing refusal.
+    #[derive(serde::Deserialize)]
+    struct Vectors {
+        vectors: Vec<RestVector>,
+    }
+    #[derive(serde::Deserialize)]
+    struct RestVector {
+        endpoint: String,
+        key: String,
+        body: String,
+    }
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/rest-kr-hash.json"
+    ))
+    .unwrap();
+    let vectors: Vectors = serde_json::from_str(&text).unwrap();
+    let mut c = ShopConfig::new("69876357", Mode::Test);
+    for v in &vectors.vectors {
+        let key = Some(SecretString::new(v.key.clone()));
+        match v.endpoint.as_str() {
+            "ipn" => c.test_password = key,
+            _ => c.test_hmac_key = key,
+        }
+    }
+    c.test_key = Some(SecretString::new(data("bench-key.txt")));
+    let rest_shop = Shop::new(c).unwrap();
+    for v in &vectors.vectors {
+        let endpoint: Endpoint = v.endpoint.parse().unwrap();
+        let other = match endpoint {
+            Endpoint::Ipn => Endpoint::Return,
+            Endpoint::Return => Endpoint::Ipn,
+        };
+        let tampered = v.body.replacen("%22PAID%22", "%22PAIF%22", 1);
+        let framing = |from: &str, to: &str| v.body.replacen(from, to, 1);
+        let no_algorithm = framing("kr-hash-algorithm=sha256_hmac&", "");
+        let other_algorithm = framing("kr-hash-algorithm=sha256_hmac", "kr-hash-algorithm=sha512");
+        let duplicated = format!("{}&kr-hash=00", v.body);
+        let bad_json = framing("kr-answer=%7B", "kr-answer=%5B");
+        let cases: [(&str, &[u8], Endpoint, Option<&str>); 8] = [
+            ("rest", v.body.as_bytes(), endpoint, None),
+            (
+                "rest tampered",
+                tampered.as_bytes(),
+                endpoint,
+                Some("bad_signature"),
+            ),
+            (
+                "rest other endpoint",
+                v.body.as_bytes(),
+                other,
+                Some("wrong_hash_key"),
+            ),
+            (
+                "rest no algorithm",
+                no_algorithm.as_bytes(),
+                endpoint,
+                Some("missing_field"),
+            ),
+            (
+                "rest algorithm",
+                other_algorithm.as_bytes(),
+                endpoint,
+                Some("unsupported_hash_algorithm"),
+            ),
+            (
+                "rest duplicate",
+                duplicated.as_bytes(),
+                endpoint,
+                Some("duplicate_field"),
+            ),
+            (
+                "rest not an object",
+                bad_json.as_bytes(),
+                endpoint,
+                Some("bad_signature"),
+            ),
+            ("rest big", &big, endpoint, Some("body_too_large")),
+        ];
+        for (name, body, at, expected) in cases {
+            let (n, r) = allocations(|| rest_shop.verify_rest(body, at).map(|n| n.mode()));
+            assert_eq!(r.err().map(|e| e.code()), expected, "{name} {}", v.endpoint);
+            assert_eq!(n, 0, "verify_rest {name} {}", v.endpoint);
+            let (n, r) = allocations(|| rest_shop.verify_any(body, at).map(|n| n.mode()));
+            assert_eq!(
+                r.err().map(|e| e.code()),
+                expected,
+                "{name} {} (any)",
+                v.endpoint
+            );
+            assert_eq!(n, 0, "verify_any {name} {}", v.endpoint);
+        }
+    }
+    // A signed answer that is not JSON is refused after the hash, still without heap.
+    let key = &vectors.vectors[1].key;
+    let not_json = vads_reference::rest_body("{\"shopId\":", key, "password");
+    let (n, r) = allocations(|| {
+        rest_shop
+            .verify_rest(not_json.as_bytes(), Endpoint::Ipn)
+            .map(|n| n.mode())
+    });
+    assert_eq!(r.unwrap_err().code(), "malformed_body");
     assert_eq!(n, 0);
 }

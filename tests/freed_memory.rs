@@ -71,6 +71,11 @@ fn loaders_leave_no_key_in_freed_memory() {
     );
     std::fs::write(dir.join("shops.toml"), &shops).unwrap();
     std::env::set_var("VADS_FREED_TEST_KEY", MARKER);
+    let rest = format!(
+        "[shops.rest]\nsite_id = \"12345678\"\nctx_mode = \"PRODUCTION\"\nproduction_password = \"prodpassword_{MARKER}\"\nproduction_hmac_key_file = \"key.txt\"\ntest_password = \"testpassword_{MARKER}\"\ntest_hmac_key_env = \"VADS_FREED_TEST_KEY\"\n"
+    );
+    let rest_file = dir.join("rest.toml");
+    std::fs::write(&rest_file, &rest).unwrap();
     let key_file = dir.join("key.txt");
     let shops_file = dir.join("shops.toml");
 
@@ -124,6 +129,26 @@ fn loaders_leave_no_key_in_freed_memory() {
         (
             "a config with a wrong type after a literal key",
             Box::new(|| drop(vads::ShopsConfig::from_toml_str(&wrong_type).unwrap_err())),
+        ),
+        (
+            "REST keys: ShopsConfig::from_toml_file + preflight + Shops::new",
+            Box::new(|| {
+                let config = vads::ShopsConfig::from_toml_file(&rest_file).unwrap();
+                drop(vads::preflight::preflight(&config));
+                drop(vads::Shops::new(config).unwrap());
+            }),
+        ),
+        (
+            "REST keys: ShopConfig::from_env",
+            Box::new(|| {
+                std::env::set_var("VADS_SITE_ID", "12345678");
+                std::env::set_var("VADS_CTX_MODE", "TEST");
+                std::env::remove_var("VADS_TEST_KEY");
+                std::env::set_var("VADS_TEST_PASSWORD", MARKER);
+                let config = vads::ShopConfig::from_env().unwrap();
+                drop(vads::Shop::new(config).unwrap());
+                std::env::remove_var("VADS_TEST_PASSWORD");
+            }),
         ),
         (
             "ShopConfig::from_env",

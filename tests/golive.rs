@@ -377,3 +377,92 @@ fn algorithm_change_window() {
     assert_eq!(shops.only().unwrap().algorithm(), Algorithm::Sha1);
     assert!(shops.only().unwrap().verify(sha1.as_bytes()).is_ok());
 }
+
+/// The codes of the findings of a single-shop config.
+fn code_list(config: &str) -> Vec<&'static str> {
+    preflight(&ShopsConfig::from_toml_str(config).unwrap())
+        .into_iter()
+        .map(|f| f.code)
+        .collect()
+}
+
+#[test]
+fn preflight_learns_the_rest_keys() {
+    let password = key_file("prod.password", "prodpassword_Hq2Zx9Lm4NpR7tW\n", 0o600);
+    let hmac = key_file("prod.hmac", "9f4c2a1b7e6d5c3b8a0f1e2d3c4b5a69\n", 0o600);
+    let rest_only = without(
+        &clean(),
+        "production_key_file",
+        &format!(
+            "production_password_file = \"{password}\"\nproduction_hmac_key_file = \"{hmac}\"\n"
+        ),
+    );
+    // A shop with REST keys only is ready: no form key is required of it.
+    let findings = preflight(&ShopsConfig::from_toml_str(&rest_only).unwrap());
+    assert!(ready(&findings), "{findings:?}");
+    assert!(!code_list(&rest_only).contains(&"production_key_missing"));
+    // A REST key used in TEST but missing for PRODUCTION.
+    let half = format!("{}\ntest_password_env = \"SOME_VAR\"\n", clean());
+    assert!(
+        code_list(&half).contains(&"production_password_missing"),
+        "{:?}",
+        code_list(&half)
+    );
+    let half = format!("{}\ntest_hmac_key_env = \"SOME_VAR\"\n", clean());
+    assert!(code_list(&half).contains(&"production_hmac_key_missing"));
+    // A test password in PRODUCTION; a production password in TEST.
+    let test_pw = without(
+        &rest_only,
+        "production_password_file",
+        "production_password_env = \"VADS_GOLIVE_PW\"\n",
+    );
+    std::env::set_var("VADS_GOLIVE_PW", "testpassword_Hq2Zx9Lm4NpR7tW");
+    let c = code_list(&test_pw);
+    assert!(c.contains(&"test_password_in_production"), "{c:?}");
+    assert!(
+        !c.contains(&"key_looks_like_placeholder"),
+        "the platform's prefix is not a placeholder: {c:?}"
+    );
+    let in_test = format!("{rest_only}\ntest_password_file = \"{password}\"\n");
+    let c = code_list(&in_test);
+    assert!(c.contains(&"production_password_in_test"), "{c:?}");
+    // The same HMAC key in both modes; a placeholder password.
+    let same = format!("{rest_only}\ntest_hmac_key_file = \"{hmac}\"\n");
+    let findings = preflight(&ShopsConfig::from_toml_str(&same).unwrap());
+    let f = findings
+        .iter()
+        .find(|f| f.code == "production_key_equals_test_key")
+        .unwrap();
+    assert_eq!(f.message, "the production HMAC key is the test HMAC key");
+    let placeholder = without(
+        &rest_only,
+        "production_password_file",
+        "production_password = \"prodpassword_changeme\"\n",
+    );
+    let findings = preflight(&ShopsConfig::from_toml_str(&placeholder).unwrap());
+    let messages: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
+    assert!(
+        messages.contains(&"the production password looks like a placeholder"),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&"the production password is written in the config file"),
+        "{messages:?}"
+    );
+    // Loose permissions on a REST key file; no key text in any finding.
+    let loose = key_file("loose.hmac", "9f4c2a1b7e6d5c3b8a0f1e2d3c4b5a69\n", 0o644);
+    let c = without(
+        &rest_only,
+        "production_hmac_key_file",
+        &format!("production_hmac_key_file = \"{loose}\"\n"),
+    );
+    let findings = preflight(&ShopsConfig::from_toml_str(&c).unwrap());
+    assert!(findings.iter().any(
+        |f| f.code == "key_file_permissions" && f.message.contains("production HMAC key file")
+    ));
+    let all = format!("{findings:?}");
+    assert!(
+        !all.contains("Hq2Zx9") && !all.contains("9f4c2a1b"),
+        "{all}"
+    );
+}

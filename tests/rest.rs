@@ -485,3 +485,113 @@ fn rest_keys_come_from_toml_and_relative_files() {
     assert!(e.to_string().contains("did you mean test_password?"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[cfg(feature = "rest")]
+#[test]
+fn the_typed_view_reads_the_published_answer() {
+    use vads::rest_answer::OrderStatus;
+    use vads::{OperationType, Outcome, TransStatus};
+    let shop = demo_shop(Mode::Test);
+    let v = vectors();
+    let ipn_vector = v.iter().find(|v| v.endpoint == "ipn").unwrap();
+    let n = shop
+        .verify_rest(ipn_vector.body.as_bytes(), Endpoint::Ipn)
+        .unwrap();
+    let a = n.answer().unwrap();
+    assert_eq!(a.shop_id, SITE);
+    assert_eq!(a.order_status(), OrderStatus::Paid);
+    assert_eq!(a.order_details.order_total_amount, Some(990));
+    assert_eq!(
+        a.order_details.order_id.as_deref(),
+        Some("myOrderId-618776")
+    );
+    assert_eq!(a.order_details.order_currency.as_deref(), Some("EUR"));
+    assert_eq!(a.order_details.mode.as_deref(), Some("TEST"));
+    assert_eq!(
+        a.customer.as_ref().unwrap().email.as_deref(),
+        Some("sample@example.com")
+    );
+    let [t] = a.transactions.as_slice() else {
+        panic!("one transaction")
+    };
+    assert_eq!(t.uuid.as_deref(), Some("017574bda28e4f1d8413b97fc65c8197"));
+    assert_eq!((t.amount, t.currency.as_deref()), (Some(990), Some("EUR")));
+    assert_eq!(t.trans_status(), Some(TransStatus::Authorised));
+    assert_eq!(t.operation(), Some(OperationType::Debit));
+    assert_eq!(t.outcome(), Outcome::Paid);
+    let [e] = a.events().try_into().unwrap();
+    assert_eq!(e.transaction, "017574bda28e4f1d8413b97fc65c8197");
+    assert_eq!(
+        e.currency.as_deref(),
+        Some("978"),
+        "numeric, as vads_currency"
+    );
+    assert_eq!(e.trans_id.as_deref(), Some("908967"));
+    assert_eq!(e.trans_date.as_deref(), Some("20181211190926"));
+    // A signed answer whose known field has the wrong type: a clear error, no value quoted.
+    let odd =
+        ipn_vector
+            .kr_answer
+            .replacen(r#""amount":990"#, r#""amount":"deux cent cinquante""#, 1);
+    let body = rest_body(&odd, PASSWORD, "password");
+    let n = shop.verify_rest(body.as_bytes(), Endpoint::Ipn).unwrap();
+    let e = n.answer().unwrap_err();
+    assert_eq!(e.code(), "invalid_answer");
+    assert!(!e.to_string().contains("deux"), "{e}");
+}
+
+#[cfg(all(feature = "rest", feature = "testing"))]
+#[test]
+fn one_order_mixes_both_formats_and_a_refund_is_never_paid() {
+    use vads::lifecycle::{reconcile, OrderOutcome};
+    use vads::testing::{NotificationBuilder, RestAnswerBuilder};
+    use vads::{OperationType, TransStatus};
+    let mut c = ShopConfig::new(SITE, Mode::Test);
+    c.test_key = Some(SecretString::new("some-form-key-123".into()));
+    c.test_password = Some(SecretString::new(PASSWORD.into()));
+    let shop = Shop::new(c).unwrap();
+    let pay = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    let refund = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    // The payment as a vads_* IPN, the same payment again as a REST IPN, the refund as a
+    // REST IPN (twice), in any order.
+    let bodies = [
+        RestAnswerBuilder::new(&shop)
+            .order_id("A-1")
+            .amount(2000)
+            .uuid(refund)
+            .operation_type(OperationType::Credit)
+            .status(TransStatus::Captured)
+            .body()
+            .unwrap(),
+        NotificationBuilder::new(&shop)
+            .order_id("A-1")
+            .amount(5000)
+            .trans_uuid(pay)
+            .status(TransStatus::Captured)
+            .body()
+            .unwrap(),
+        RestAnswerBuilder::new(&shop)
+            .order_id("A-1")
+            .amount(5000)
+            .uuid(pay)
+            .status(TransStatus::Captured)
+            .body()
+            .unwrap(),
+    ];
+    let mut events = Vec::new();
+    for b in bodies.iter().chain([&bodies[0]]) {
+        events.extend(
+            shop.verify_any(b.as_bytes(), Endpoint::Ipn)
+                .unwrap()
+                .events()
+                .unwrap(),
+        );
+    }
+    let forward = reconcile(events.clone(), None);
+    events.reverse();
+    let backward = reconcile(events, None);
+    assert_eq!(forward, backward);
+    assert_eq!(forward.outcome, OrderOutcome::PartiallyRefunded);
+    assert_eq!((forward.paid, forward.refunded), (5000, 2000));
+    assert!(forward.attention.is_empty(), "{:?}", forward.attention);
+}

@@ -1,0 +1,382 @@
+//! A typed view of a verified REST answer (feature `rest`): [`RestAnswer`], read from
+//! [`RestNotification::answer`] with `serde_json`, and the same outcome semantics and
+//! reconciliation as `vads_*` notifications ([`RestAnswer::events`]), so that one order can
+//! mix both formats.
+//!
+//! Values are kept as the platform sent them (strings, so unknown values stay distinct);
+//! typed accessors read them into non-exhaustive enums with an `Unknown` fallback. Fields
+//! this version does not know are ignored (the platform adds some over time).
+//!
+//! ```
+//! # #[cfg(feature = "testing")] {
+//! use vads::testing::RestAnswerBuilder;
+//! use vads::lifecycle::{reconcile, OrderOutcome};
+//! use vads::{Endpoint, Mode, OperationType, Outcome, SecretString, Shop, ShopConfig, TransStatus};
+//! let mut config = ShopConfig::new("69876357", Mode::Test);
+//! config.test_password = Some(SecretString::new("testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M".into()));
+//! let shop = Shop::new(config)?;
+//!
+//! let refund = RestAnswerBuilder::new(&shop).order_id("A-1").amount(2000)
+//!     .operation_type(OperationType::Credit).status(TransStatus::Captured).body()?;
+//! let answer = shop.verify_rest(refund.as_bytes(), Endpoint::Ipn)?.answer()?;
+//! assert_eq!(answer.order_details.order_id.as_deref(), Some("A-1"));
+//! let t = &answer.transactions[0];
+//! assert_eq!((t.amount, t.currency.as_deref()), (Some(2000), Some("EUR")));
+//! assert_eq!(t.outcome(), Outcome::Refunded); // a refund is never paid
+//! let order = reconcile(answer.events(), None);
+//! assert_eq!(order.outcome, OrderOutcome::Refunded);
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::form::Currency;
+use crate::lifecycle::TransactionEvent;
+use crate::notification::{OperationType, Outcome, TransStatus};
+use crate::rest::{AnyNotification, RestNotification};
+use crate::time::TransDate;
+use core::fmt;
+
+/// A `V4/Payment` answer: the order and its transactions.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct RestAnswer {
+    /// `shopId`: the site id (checked against the shop before the answer is readable).
+    pub shop_id: String,
+    /// `orderCycle`: `OPEN` or `CLOSED`.
+    #[serde(default)]
+    pub order_cycle: Option<String>,
+    /// `orderStatus` as received; typed by [`RestAnswer::order_status`].
+    #[serde(default, rename = "orderStatus")]
+    pub order_status_text: Option<String>,
+    /// `serverDate` (ISO 8601).
+    #[serde(default)]
+    pub server_date: Option<String>,
+    /// `orderDetails`.
+    #[serde(default)]
+    pub order_details: OrderDetails,
+    /// `customer`.
+    #[serde(default)]
+    pub customer: Option<Customer>,
+    /// `transactions`, in the answer's order.
+    #[serde(default)]
+    pub transactions: Vec<RestTransaction>,
+}
+
+/// `orderDetails` of a [`RestAnswer`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct OrderDetails {
+    /// `orderTotalAmount`, in minor units.
+    #[serde(default)]
+    pub order_total_amount: Option<u64>,
+    /// `orderEffectiveAmount`, in minor units.
+    #[serde(default)]
+    pub order_effective_amount: Option<u64>,
+    /// `orderCurrency`, the ISO 4217 alphabetic code (`EUR`).
+    #[serde(default)]
+    pub order_currency: Option<String>,
+    /// `mode`: `TEST` or `PRODUCTION` (checked against the shop).
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// `orderId`: the shop's order reference.
+    #[serde(default)]
+    pub order_id: Option<String>,
+}
+
+/// `customer` of a [`RestAnswer`] (the parts a shop usually reads).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Customer {
+    /// `email`.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// `reference`: the shop's customer reference.
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// `billingDetails`.
+    #[serde(default)]
+    pub billing_details: Option<BillingDetails>,
+}
+
+/// `customer.billingDetails` of a [`RestAnswer`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct BillingDetails {
+    /// `firstName`.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// `lastName`.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// `country` (ISO 3166 alpha-2).
+    #[serde(default)]
+    pub country: Option<String>,
+    /// `language`.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// One element of `transactions` of a [`RestAnswer`].
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct RestTransaction {
+    /// `uuid`: the same transaction uuid as `vads_trans_uuid`.
+    #[serde(default)]
+    pub uuid: Option<String>,
+    /// `amount`, in minor units.
+    #[serde(default)]
+    pub amount: Option<u64>,
+    /// `currency`, the ISO 4217 alphabetic code.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// `status` as received (`PAID`, `UNPAID`, `RUNNING`, `PARTIALLY_AUTHORISED`).
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `detailedStatus` as received: the values of `vads_trans_status`; typed by
+    /// [`RestTransaction::trans_status`].
+    #[serde(default)]
+    pub detailed_status: Option<String>,
+    /// `operationType` as received (`DEBIT`, `CREDIT`, `VERIFICATION`); typed by
+    /// [`RestTransaction::operation`].
+    #[serde(default)]
+    pub operation_type: Option<String>,
+    /// `paymentMethodType` (`CARD`, ...).
+    #[serde(default)]
+    pub payment_method_type: Option<String>,
+    /// `creationDate` (ISO 8601).
+    #[serde(default)]
+    pub creation_date: Option<String>,
+    /// `errorCode`, when the transaction failed.
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// `detailedErrorCode`.
+    #[serde(default)]
+    pub detailed_error_code: Option<String>,
+    /// `metadata`: what the shop attached to the payment, as JSON.
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
+    /// `transactionDetails` (the parts reconciliation uses).
+    #[serde(default)]
+    pub transaction_details: Option<TransactionDetails>,
+}
+
+/// `transactionDetails` of a [`RestTransaction`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct TransactionDetails {
+    /// `parentTransactionUuid`: for a refund, the payment it refunds.
+    #[serde(default)]
+    pub parent_transaction_uuid: Option<String>,
+    /// `effectiveAmount`, in minor units.
+    #[serde(default)]
+    pub effective_amount: Option<u64>,
+    /// `cardDetails` (the legacy transaction id and date).
+    #[serde(default)]
+    pub card_details: Option<CardDetails>,
+}
+
+/// `transactionDetails.cardDetails` of a [`RestTransaction`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct CardDetails {
+    /// `legacyTransId`: the `vads_trans_id` of the transaction.
+    #[serde(default)]
+    pub legacy_trans_id: Option<String>,
+    /// `legacyTransDate` (ISO 8601): its `vads_trans_date`.
+    #[serde(default)]
+    pub legacy_trans_date: Option<String>,
+    /// `effectiveBrand` (`CB`, `VISA`, ...).
+    #[serde(default)]
+    pub effective_brand: Option<String>,
+}
+
+/// `orderStatus` of a REST answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OrderStatus {
+    /// The order is paid.
+    Paid,
+    /// Not paid (refused, cancelled, abandoned...).
+    Unpaid,
+    /// Not final yet.
+    Running,
+    /// Part of the amount is paid.
+    PartiallyPaid,
+    /// A value this version of `vads` does not know (or none).
+    Unknown,
+}
+
+impl OrderStatus {
+    /// Parses the platform's value (exact); anything else is `Unknown`.
+    #[must_use]
+    pub fn parse(s: &str) -> OrderStatus {
+        match s {
+            "PAID" => OrderStatus::Paid,
+            "UNPAID" => OrderStatus::Unpaid,
+            "RUNNING" => OrderStatus::Running,
+            "PARTIALLY_PAID" => OrderStatus::PartiallyPaid,
+            _ => OrderStatus::Unknown,
+        }
+    }
+}
+
+impl RestAnswer {
+    /// `orderStatus`, typed. The platform's summary of the order; the order's state for
+    /// the shop is [`crate::lifecycle::reconcile`] over [`RestAnswer::events`].
+    #[must_use]
+    pub fn order_status(&self) -> OrderStatus {
+        self.order_status_text
+            .as_deref()
+            .map_or(OrderStatus::Unknown, OrderStatus::parse)
+    }
+
+    /// One [`TransactionEvent`] per transaction, in the shape of those of `vads_*`
+    /// notifications (the currency as its numeric code, the dates as `YYYYMMDDHHMMSS`,
+    /// the transaction by its uuid), so one order can mix both formats.
+    #[must_use]
+    pub fn events(&self) -> Vec<TransactionEvent> {
+        self.transactions
+            .iter()
+            .enumerate()
+            .map(|(index, t)| t.event(self, index))
+            .collect()
+    }
+}
+
+impl RestTransaction {
+    /// `detailedStatus`, typed (the values of `vads_trans_status`).
+    #[must_use]
+    pub fn trans_status(&self) -> Option<TransStatus> {
+        self.detailed_status.as_deref().map(TransStatus::parse)
+    }
+
+    /// `operationType`, typed.
+    #[must_use]
+    pub fn operation(&self) -> Option<OperationType> {
+        self.operation_type.as_deref().map(OperationType::parse)
+    }
+
+    /// What this transaction means, as for a `vads_*` notification: a `CREDIT` is
+    /// [`Outcome::Refunded`], never paid; a missing or unknown status needs attention.
+    #[must_use]
+    pub fn outcome(&self) -> Outcome {
+        self.trans_status().map_or(Outcome::NeedsAttention, |s| {
+            Outcome::of_operation(self.operation(), s)
+        })
+    }
+
+    fn card(&self) -> Option<&CardDetails> {
+        self.transaction_details.as_ref()?.card_details.as_ref()
+    }
+
+    /// This transaction as a reconciliation event (the `index`-th of `answer`).
+    fn event(&self, answer: &RestAnswer, index: usize) -> TransactionEvent {
+        let trans_id = self.card().and_then(|c| c.legacy_trans_id.clone());
+        let trans_date = self
+            .card()
+            .and_then(|c| c.legacy_trans_date.as_deref())
+            .and_then(utc_date)
+            .map(|d| d.to_string());
+        let transaction = match (&self.uuid, &trans_date, &trans_id) {
+            (Some(uuid), _, _) if !uuid.is_empty() => uuid.clone(),
+            (_, Some(date), Some(id)) => {
+                format!("{}-{date}-{}", answer.shop_id, id.to_ascii_lowercase())
+            }
+            _ => format!("{}-rest-{}", answer.shop_id, index),
+        };
+        let currency = self
+            .currency
+            .as_deref()
+            .map(|c| Currency::find(c).map_or_else(|| c.to_owned(), |k| k.numeric.to_owned()));
+        TransactionEvent {
+            transaction,
+            order_id: answer.order_details.order_id.clone(),
+            trans_uuid: self.uuid.clone(),
+            trans_id,
+            trans_date,
+            operation_type: self.operation_type.clone(),
+            trans_status: self.detailed_status.clone(),
+            amount: self.amount,
+            currency,
+        }
+    }
+}
+
+/// A REST date in UTC (`2018-12-11T19:09:26+00:00` or `...Z`); other offsets are not
+/// read (`None`), never guessed.
+fn utc_date(text: &str) -> Option<TransDate> {
+    match text.strip_suffix("+00:00") {
+        Some(stem) => TransDate::parse_rfc3339_utc(&format!("{stem}Z")),
+        None => TransDate::parse_rfc3339_utc(text),
+    }
+}
+
+/// A verified answer's JSON does not have the `V4/Payment` shape (a field of the wrong
+/// type). It says where, never what: the answer holds personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerError {
+    line: usize,
+    column: usize,
+}
+
+impl AnswerError {
+    /// The stable code: `"invalid_answer"`.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        "invalid_answer"
+    }
+}
+
+impl fmt::Display for AnswerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid_answer: the answer does not have the V4/Payment shape (a value of the wrong type at line {}, column {})",
+            self.line, self.column
+        )
+    }
+}
+
+impl std::error::Error for AnswerError {}
+
+impl RestNotification<'_> {
+    /// The answer, typed (feature `rest`; allocates).
+    ///
+    /// # Errors
+    /// [`AnswerError`] when a known field has the wrong type (e.g. a text `amount`).
+    pub fn answer(&self) -> Result<RestAnswer, AnswerError> {
+        serde_json::from_str(&self.answer_text()).map_err(|e| AnswerError {
+            line: e.line(),
+            column: e.column(),
+        })
+    }
+
+    /// The reconciliation events of the answer's transactions (feature `rest`).
+    ///
+    /// # Errors
+    /// As [`RestNotification::answer`].
+    pub fn events(&self) -> Result<Vec<TransactionEvent>, AnswerError> {
+        self.answer().map(|a| a.events())
+    }
+}
+
+impl AnyNotification<'_> {
+    /// The reconciliation events of a notification in either format: one for a `vads_*`
+    /// notification, one per transaction for a REST answer (feature `rest`).
+    ///
+    /// # Errors
+    /// As [`RestNotification::answer`].
+    pub fn events(&self) -> Result<Vec<TransactionEvent>, AnswerError> {
+        match self {
+            AnyNotification::Form(n) => Ok(vec![TransactionEvent::from_notification(n)]),
+            AnyNotification::Rest(n) => n.events(),
+        }
+    }
+}
