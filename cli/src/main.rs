@@ -44,15 +44,15 @@ enum Command {
     /// Sign the fields read from standard input (an application/x-www-form-urlencoded
     /// body, as the browser posts the form); print the signature.
     Sign(SignArgs),
-    /// Verify a notification body (IPN or browser return) read from standard input; print
-    /// its fields as JSON.
+    /// Verify a notification body (IPN or browser return, vads_* or REST format) read from
+    /// standard input; print its fields as JSON.
     Verify(VerifyArgs),
     /// Build and sign a payment form for the shop of a config; print it as HTML or JSON.
     Form(FormArgs),
     /// Check that a config is ready to go live; print the findings.
     Preflight(PreflightArgs),
-    /// Rebuild the state of orders from a log of notification bodies, one per line (from
-    /// FILE, or standard input); print one JSON object per order, sorted by order id.
+    /// Rebuild the state of orders from a log of IPN bodies (vads_* or REST), one per line
+    /// (from FILE, or standard input); print one JSON object per order, sorted by order id.
     /// Refused lines are reported on standard error and change nothing; the exit status
     /// is 1 if any line was refused.
     Reconcile(ReconcileArgs),
@@ -155,9 +155,18 @@ struct VerifyArgs {
     /// The shop's TOML configuration.
     #[arg(long, value_name = "PATH")]
     config: PathBuf,
-    /// Also print the body's signing string, key masked, on standard error.
+    /// The endpoint the body arrived at: it chooses the key of a REST answer (ipn: the
+    /// REST password; return: the REST HMAC-SHA-256 key). A vads_* body is checked with
+    /// the form key at both.
+    #[arg(long, value_name = "ipn|return", default_value = "ipn", value_parser = parse_endpoint)]
+    endpoint: vads::Endpoint,
+    /// Also print the body's signing string, key masked, on standard error (vads_* bodies).
     #[arg(long)]
     explain: bool,
+}
+
+fn parse_endpoint(s: &str) -> Result<vads::Endpoint, String> {
+    s.parse().map_err(|_| "expected ipn or return".to_owned())
 }
 
 fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
@@ -294,19 +303,22 @@ fn reconcile(args: &ReconcileArgs) -> Result<(), Failure> {
         if body.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match shops.verify(body) {
-            Ok((_, n)) => events.push(vads::lifecycle::TransactionEvent::from_notification(&n)),
-            Err(e) => {
+        // A log holds IPNs: a REST line is checked with the REST password.
+        let verified = shops
+            .verify_any(body, vads::Endpoint::Ipn)
+            .map_err(|e| (e.code(), e.to_string()))
+            .and_then(|(_, n)| n.events().map_err(|e| (e.code(), e.to_string())));
+        match verified {
+            Ok(new) => events.extend(new),
+            Err((code, text)) => {
                 refused += 1;
-                let text = e.to_string();
                 let sentence = text
-                    .strip_prefix(e.code())
+                    .strip_prefix(code)
                     .and_then(|s| s.strip_prefix(": "))
                     .unwrap_or(&text);
                 let _ = writeln!(
                     std::io::stderr(),
-                    "vads: {}: line {}: {sentence}",
-                    e.code(),
+                    "vads: {code}: line {}: {sentence}",
                     index + 1
                 );
             }
@@ -417,36 +429,122 @@ fn pick<'s>(shops: &'s Shops, name: Option<&str>) -> Result<&'s Shop, Failure> {
 fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     let shops = load_shops(&args.config)?;
     let body = read_stdin()?;
-    if args.explain {
+    if args.explain && vads::Format::of(&body) == vads::Format::Form {
         if let Ok(s) = shops.explain(&body) {
             let _ = writeln!(std::io::stderr(), "{s}");
         }
     }
-    let (name, n) = shops.verify(&body).map_err(data_error)?;
-    let json = serde_json::json!({
-        "shop": name,
-        "kind": match n.kind() { vads::Kind::Ipn => "ipn", vads::Kind::BrowserReturn => "browser_return" },
-        "mode": n.mode().as_str(),
-        "site_id": n.site_id(),
-        "trans_id": n.trans_id(),
-        "trans_uuid": n.trans_uuid(),
-        "order_id": n.order_id(),
-        "trans_status": n.get("vads_trans_status"),
-        "outcome": n.outcome().as_str(),
-        "amount": n.amount().ok(),
-        "currency": n.get("vads_currency"),
-        "trans_date": n.get("vads_trans_date"),
-        "operation_type": n.get("vads_operation_type"),
-        "url_check_src": n.get("vads_url_check_src"),
-        "key": match n.matched_key() {
-            vads::KeyMatch::Current => "current".to_owned(),
-            vads::KeyMatch::Previous { index } => format!("previous[{index}]"),
-        },
-        "algorithm": n.algorithm().name(),
-        "idempotency_key": n.idempotency_key(),
-    });
+    let (name, n) = shops
+        .verify_any(&body, args.endpoint)
+        .map_err(|e| match e {
+            vads::VerifyError::WrongHashKey { endpoint } => data_error(format!(
+                "{e} (if the body arrived at the other endpoint, say so: --endpoint {})",
+                match endpoint {
+                    vads::Endpoint::Ipn => "return",
+                    vads::Endpoint::Return => "ipn",
+                }
+            )),
+            e => data_error(e),
+        })?;
+    let json = match n {
+        vads::AnyNotification::Form(n) => serde_json::json!({
+            "shop": name,
+            "format": "form",
+            "kind": kind_name(n.kind()),
+            "mode": n.mode().as_str(),
+            "site_id": n.site_id(),
+            "trans_id": n.trans_id(),
+            "trans_uuid": n.trans_uuid(),
+            "order_id": n.order_id(),
+            "trans_status": n.get("vads_trans_status"),
+            "outcome": n.outcome().as_str(),
+            "amount": n.amount().ok(),
+            "currency": n.get("vads_currency"),
+            "trans_date": n.get("vads_trans_date"),
+            "operation_type": n.get("vads_operation_type"),
+            "url_check_src": n.get("vads_url_check_src"),
+            "key": match n.matched_key() {
+                vads::KeyMatch::Current => "current".to_owned(),
+                vads::KeyMatch::Previous { index } => format!("previous[{index}]"),
+            },
+            "algorithm": n.algorithm().name(),
+            "idempotency_key": n.idempotency_key(),
+        }),
+        vads::AnyNotification::Rest(n) => rest_json(name, &n)?,
+    };
     println!("{json}");
     Ok(())
+}
+
+fn kind_name(kind: vads::Kind) -> &'static str {
+    match kind {
+        vads::Kind::Ipn => "ipn",
+        vads::Kind::BrowserReturn => "browser_return",
+    }
+}
+
+/// The JSON of a verified REST answer: the same shape as a `vads_*` notification's, from
+/// its first transaction, and every transaction under `transactions`.
+fn rest_json(shop: &str, n: &vads::RestNotification<'_>) -> Result<serde_json::Value, Failure> {
+    let answer = n.answer().map_err(data_error)?;
+    let events = answer.events();
+    let transactions: Vec<serde_json::Value> = answer
+        .transactions
+        .iter()
+        .zip(&events)
+        .map(|(t, e)| {
+            serde_json::json!({
+                "trans_uuid": t.uuid,
+                "trans_id": e.trans_id,
+                "trans_status": t.detailed_status,
+                "status": t.status,
+                "operation_type": t.operation_type,
+                "amount": t.amount,
+                "currency": e.currency,
+                "currency_alpha": t.currency,
+                "outcome": t.outcome().as_str(),
+                "idempotency_key": idempotency_key(e),
+            })
+        })
+        .collect();
+    let first = transactions.first().cloned().unwrap_or_default();
+    let field = |name: &str| first.get(name).cloned().unwrap_or_default();
+    Ok(serde_json::json!({
+        "shop": shop,
+        "format": "rest",
+        "kind": kind_name(n.kind()),
+        "mode": n.mode().as_str(),
+        "site_id": n.site_id(),
+        "trans_id": field("trans_id"),
+        "trans_uuid": field("trans_uuid"),
+        "order_id": answer.order_details.order_id,
+        "trans_status": field("trans_status"),
+        "outcome": first.get("outcome").cloned().unwrap_or_else(|| "needs_attention".into()),
+        "amount": field("amount"),
+        "currency": field("currency"),
+        "trans_date": events.first().and_then(|e| e.trans_date.clone()),
+        "operation_type": field("operation_type"),
+        "order_status": answer.order_status_text,
+        "answer_type": n.answer_type(),
+        "key": match n.endpoint() {
+            vads::Endpoint::Ipn => "password",
+            vads::Endpoint::Return => "hmac_key",
+        },
+        "algorithm": "sha256_hmac",
+        "idempotency_key": field("idempotency_key"),
+        "transactions": transactions,
+    }))
+}
+
+/// `TRANSACTION|status|operation`: the same key a `vads_*` notification of the same event
+/// gives (`Notification::idempotency_key`).
+fn idempotency_key(e: &vads::lifecycle::TransactionEvent) -> String {
+    format!(
+        "{}|{}|{}",
+        e.transaction,
+        e.trans_status.as_deref().unwrap_or_default(),
+        e.operation_type.as_deref().unwrap_or_default()
+    )
 }
 
 fn form(args: &FormArgs) -> Result<(), Failure> {

@@ -725,3 +725,153 @@ fn without_arguments_it_lists_its_commands_and_exit_statuses() {
         assert!(help.contains(line) && readme.contains(line), "{line}");
     }
 }
+
+/// The platform's two published REST answers (shared/vectors/rest-kr-hash.json).
+fn rest_vectors() -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/data/rest-kr-hash.json"
+    ))
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["vectors"].as_array().unwrap().clone()
+}
+
+#[test]
+fn verify_takes_both_formats_and_the_endpoint_chooses_the_rest_key() {
+    let config = tmp(
+        "rest-shop.toml",
+        "site_id = \"69876357\"\nctx_mode = \"TEST\"\ntest_key = \"form-key-1234567\"\ntest_password = \"testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M\"\ntest_hmac_key = \"38453613e7f44dc58732bad3dca2bca3\"\n",
+    );
+    let config = config.to_str().unwrap();
+    for v in rest_vectors() {
+        let endpoint = v["endpoint"].as_str().unwrap();
+        let body = v["body"].as_str().unwrap();
+        let o = run(
+            &["verify", "--config", config, "--endpoint", endpoint],
+            body.as_bytes(),
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(j["format"], "rest");
+        assert_eq!(j["site_id"], "69876357");
+        assert_eq!(j["mode"], "TEST");
+        assert_eq!(j["outcome"], "paid");
+        assert_eq!(j["currency"], "978");
+        assert_eq!(j["trans_status"], "AUTHORISED");
+        assert_eq!(
+            j["kind"],
+            if endpoint == "ipn" {
+                "ipn"
+            } else {
+                "browser_return"
+            }
+        );
+        let answer: serde_json::Value =
+            serde_json::from_str(v["kr_answer"].as_str().unwrap()).unwrap();
+        assert_eq!(j["amount"], answer["transactions"][0]["amount"]);
+        assert_eq!(j["trans_uuid"], answer["transactions"][0]["uuid"]);
+        assert_eq!(j["order_id"], answer["orderDetails"]["orderId"]);
+    }
+    // The default endpoint is the IPN: a browser return is refused there, with a hint.
+    let ret = rest_vectors()
+        .into_iter()
+        .find(|v| v["endpoint"] == "return")
+        .unwrap();
+    let o = run(
+        &["verify", "--config", config],
+        ret["body"].as_str().unwrap().as_bytes(),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("vads: wrong_hash_key: "),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("--endpoint return"), "{}", stderr(&o));
+    // A vads_* body at the same endpoint, with the form key: the same JSON shape.
+    let fields = [
+        ("vads_amount", "990"),
+        ("vads_ctx_mode", "TEST"),
+        ("vads_currency", "978"),
+        ("vads_site_id", "69876357"),
+        ("vads_trans_status", "AUTHORISED"),
+        ("vads_trans_uuid", "017574bda28e4f1d8413b97fc65c8197"),
+    ];
+    let mut all: Vec<(&str, &str)> = fields.to_vec();
+    let sig = reference(&fields, "form-key-1234567", false);
+    all.push(("signature", &sig));
+    let o = run(
+        &["verify", "--config", config],
+        vads_reference::encode_body(&all).as_bytes(),
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (j["format"].as_str(), j["amount"].as_u64()),
+        (Some("form"), Some(990))
+    );
+    // Unknown endpoint: a usage error.
+    let o = run(
+        &["verify", "--config", config, "--endpoint", "IPN"],
+        b"",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("expected ipn or return"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn reconcile_accepts_rest_lines_beside_vads_lines() {
+    let config = tmp(
+        "rest-reconcile.toml",
+        "site_id = \"69876357\"\nctx_mode = \"TEST\"\ntest_key = \"form-key-1234567\"\ntest_password = \"testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M\"\n",
+    );
+    let ipn = rest_vectors()
+        .into_iter()
+        .find(|v| v["endpoint"] == "ipn")
+        .unwrap();
+    let body = ipn["body"].as_str().unwrap();
+    // The same payment as a vads_* IPN (same uuid, amount, currency), then a refund.
+    let vads_line = |uuid: &str, amount: &str, op: &str| {
+        let fields = [
+            ("vads_amount", amount),
+            ("vads_ctx_mode", "TEST"),
+            ("vads_currency", "978"),
+            ("vads_operation_type", op),
+            ("vads_order_id", "myOrderId-618776"),
+            ("vads_site_id", "69876357"),
+            ("vads_trans_status", "CAPTURED"),
+            ("vads_trans_uuid", uuid),
+        ];
+        let sig = reference(&fields, "form-key-1234567", false);
+        let mut all = fields.to_vec();
+        all.push(("signature", &sig));
+        vads_reference::encode_body(&all)
+    };
+    let log = format!(
+        "{}\n{body}\n{}\n{body}\n",
+        vads_line("017574bda28e4f1d8413b97fc65c8197", "990", "DEBIT"),
+        vads_line("ffffffffffffffffffffffffffffffff", "300", "CREDIT"),
+    );
+    let o = run(
+        &["reconcile", "--config", config.to_str().unwrap()],
+        log.as_bytes(),
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(j["outcome"], "partially_refunded");
+    assert_eq!(
+        (j["paid"].as_u64(), j["refunded"].as_u64()),
+        (Some(990), Some(300))
+    );
+    assert_eq!(j["attention"], serde_json::json!([]));
+}
