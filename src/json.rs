@@ -7,8 +7,10 @@
 //! URL-decoded, without a decoded copy. Nesting is bounded ([`MAX_DEPTH`], as
 //! `serde_json`'s default), so no input can exhaust the stack.
 
-/// The deepest nesting accepted (objects and arrays).
-pub(crate) const MAX_DEPTH: usize = 128;
+/// The most objects and arrays nested in one another (the root included): 127, exactly
+/// what `serde_json` reads by default, so the typed view reads whatever verification
+/// accepted.
+pub(crate) const MAX_DEPTH: usize = 127;
 
 /// A short decoded string: the first [`SHORT`] bytes, and whether there were more.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -61,3 +61,8 @@ fn config_corpus() {
 fn config_secrets_corpus() {
     assert!(replay("config_secrets", checks::config_secrets) > 0);
 }
+
+#[test]
+fn rest_oracle_corpus() {
+    assert!(replay("rest_oracle", checks::rest_oracle) > 0);
+}

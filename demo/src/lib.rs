@@ -2,8 +2,10 @@
 //!
 //! - The **shop** (axum + SQLite): a product page; "Pay" creates an order and posts the
 //!   signed form (built with [`vads::Shop::form`]) to the payment URL of the config; the
-//!   notification endpoint verifies with [`vads::Shop::verify`], records each delivery
-//!   once (keyed by [`vads::Notification::idempotency_key`]) and never moves an order
+//!   notification endpoint takes both formats at one URL ([`vads::Shop::verify_any`]:
+//!   `vads_*` fields checked with the form key, REST answers with the REST password),
+//!   records each transaction event once (keyed like [`vads::Notification::idempotency_key`],
+//!   the same key for the same event in either format) and never moves an order
 //!   backwards; it answers with [`vads::answer::answer`]. The return page shows the order.
 //! - The **simulator**: receives the form like the payment page does, recomputes the
 //!   signature with the shop's key exactly like the platform (a bad one gets a visible
@@ -11,7 +13,8 @@
 //!   notification to `vads_url_check` (retrying like the platform when the shop does not
 //!   answer success), and redirects the browser to `vads_url_return` with the signed return
 //!   fields. `POST /admin/replay?order_id=...` replays an order's last notification, like
-//!   the back office's "replay" (`vads_url_check_src=BO`).
+//!   the back office's "replay" (`vads_url_check_src=BO`). The back office of an order can
+//!   also send its payment again, or a partial refund, as a REST IPN (`kr-hash`).
 
 use axum::body::Bytes;
 use axum::extract::{Form, Path, Query, RawQuery, State};
@@ -24,8 +27,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use vads::answer::{answer, Handled};
 use vads::lifecycle::{reconcile, Expected, OrderState, TransactionEvent};
-use vads::testing::NotificationBuilder;
-use vads::{Shop, ShopConfig, TransStatus, UrlCheckSource};
+use vads::testing::{NotificationBuilder, RestAnswerBuilder};
+use vads::{AnyNotification, Endpoint, Shop, ShopConfig, TransStatus, UrlCheckSource};
 
 /// The price of the demo's only product, in cents.
 pub const PRICE: u64 = 1250;
@@ -209,27 +212,36 @@ async fn create_order(State(s): State<Arc<ShopState>>) -> Response {
     }
 }
 
-/// Records a verified notification once, as a transaction event (the order's state is
-/// computed from all its events: see `order_state`). `Ok(false)` for a repeated delivery.
-fn record(s: &ShopState, n: &vads::Notification<'_>) -> Result<bool, rusqlite::Error> {
+/// Records the transaction events of a verified notification (one for `vads_*`, one per
+/// transaction for REST), each once, keyed `TRANSACTION|status|operation`: the same event
+/// delivered again, in either format, is a duplicate. `Ok(false)` when nothing was new.
+fn record(s: &ShopState, n: &AnyNotification<'_>) -> Result<bool, rusqlite::Error> {
+    let events = n.events().map_err(|_| rusqlite::Error::InvalidQuery)?;
+    let src = match n {
+        AnyNotification::Form(n) => n.get("vads_url_check_src").unwrap_or_default().into_owned(),
+        AnyNotification::Rest(_) => "REST".to_owned(),
+    };
     let db = s.db.lock().map_err(|_| rusqlite::Error::InvalidQuery)?;
-    let event = TransactionEvent::from_notification(n);
-    let json = serde_json::to_string(&event).map_err(|_| rusqlite::Error::InvalidQuery)?;
-    let src = n.get("vads_url_check_src").unwrap_or_default().into_owned();
-    let inserted = db.execute(
-        "INSERT OR IGNORE INTO events (idempotency_key, order_id, event, url_check_src) VALUES (?1, ?2, ?3, ?4)",
-        rusqlite::params![
-            n.idempotency_key(),
-            event.order_id.clone().unwrap_or_default(),
-            json,
-            src
-        ],
-    )?;
-    Ok(inserted == 1)
+    let mut new = false;
+    for event in events {
+        let key = format!(
+            "{}|{}|{}",
+            event.transaction,
+            event.trans_status.as_deref().unwrap_or_default(),
+            event.operation_type.as_deref().unwrap_or_default()
+        );
+        let json = serde_json::to_string(&event).map_err(|_| rusqlite::Error::InvalidQuery)?;
+        let inserted = db.execute(
+            "INSERT OR IGNORE INTO events (idempotency_key, order_id, event, url_check_src) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![key, event.order_id.clone().unwrap_or_default(), json, src],
+        )?;
+        new |= inserted == 1;
+    }
+    Ok(new)
 }
 
 async fn notify(State(s): State<Arc<ShopState>>, body: Bytes) -> Response {
-    let handled = match s.shop.verify(&body) {
+    let handled = match s.shop.verify_any(&body, Endpoint::Ipn) {
         Err(e) => {
             eprintln!("notification rejected: {e}");
             Handled::Rejected(e)
@@ -642,7 +654,7 @@ async fn back_office(
     };
     page(
         "Back office",
-        &format!(
+        &(format!(
             "<p>Order <strong>{}</strong>: payment <code>{}</code>, {} (minor units), status <strong>{}</strong>.</p>\
              <p>Each operation sends the shop the notification the platform sends (<code>vads_url_check_src=MERCH_BO</code>).</p>\
              {}{}{}{}",
@@ -658,7 +670,15 @@ async fn back_office(
                 "Refund part",
                 "<input name=\"amount\" id=\"refund_amount\" value=\"500\" size=\"6\"> "
             ),
-        ),
+        ) + &format!(
+            "<p>The same notification endpoint takes REST answers (<code>kr-hash</code>, signed with the REST password):</p>{}{}",
+            op("rest_payment", "Send the payment again as a REST IPN (a duplicate)", ""),
+            op(
+                "rest_refund_part",
+                "Refund part, as a REST IPN",
+                "<input name=\"amount\" id=\"rest_refund_amount\" value=\"300\" size=\"6\"> "
+            ),
+        )),
     )
     .into_response()
 }
@@ -683,6 +703,9 @@ async fn operation(State(s): State<Arc<SimState>>, Form(o): Form<Operation>) -> 
         .find(|(n, _)| n == "vads_amount")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
+    if o.op.starts_with("rest_") {
+        return rest_operation(&s, &o, url, &payment).await;
+    }
     let b = builder(&s.shop, &payment).url_check_src(UrlCheckSource::MerchBo);
     let b = match o.op.as_str() {
         "validate" => b.status(TransStatus::Authorised),
@@ -723,6 +746,70 @@ async fn operation(State(s): State<Arc<SimState>>, Form(o): Form<Operation>) -> 
         "Operation sent",
         &format!(
             "<p id=\"sent\">{} sent; the shop answered <strong>{}</strong>.</p>\
+             <p><a href=\"/admin/order?order_id={}\">Back to the order</a></p>",
+            escape_html(&o.op),
+            answered.map_or_else(|| "nothing (unreachable)".to_owned(), |c| c.to_string()),
+            escape_html(&{
+                let mut q = String::new();
+                vads::testing::urlencode_into(&o.order_id, &mut q);
+                q
+            })
+        ),
+    )
+    .into_response()
+}
+
+/// A back-office operation sent as a REST IPN: the payment again (same transaction and
+/// status, so the shop records nothing new), or a partial refund (a new `CREDIT`).
+async fn rest_operation(s: &SimState, o: &Operation, url: String, payment: &Fields) -> Response {
+    let get = |name: &str| {
+        payment
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let currency = vads::form::Currency::find(get("vads_currency")).map_or("EUR", |c| c.alpha);
+    let b = RestAnswerBuilder::new(&s.shop)
+        .order_id(get("vads_order_id"))
+        .currency(currency);
+    let b = match o.op.as_str() {
+        "rest_payment" => b
+            .uuid(get("vads_trans_uuid"))
+            .amount(get("vads_amount").parse().unwrap_or_default())
+            .status(TransStatus::parse(get("vads_trans_status"))),
+        "rest_refund_part" => {
+            let Ok(minor) = o
+                .amount
+                .as_deref()
+                .unwrap_or_default()
+                .trim()
+                .parse::<u64>()
+            else {
+                return error_page(
+                    "--",
+                    "the refund amount must be a whole number of minor units",
+                );
+            };
+            let n = {
+                let mut next = s.next.lock().unwrap_or_else(|e| e.into_inner());
+                *next += 1;
+                *next
+            };
+            b.uuid(&format!("{:032x}", 0xbeef_0000_u128 + u128::from(n)))
+                .amount(minor)
+                .operation_type(vads::OperationType::Credit)
+                .status(TransStatus::Captured)
+        }
+        _ => return error_page("--", "unknown operation"),
+    };
+    let answered = match b.body() {
+        Ok(body) => post_notification(url, body).await,
+        Err(_) => None,
+    };
+    page(
+        "Operation sent",
+        &format!(
+            "<p id=\"sent\">{} sent as a REST IPN; the shop answered <strong>{}</strong>.</p>\
              <p><a href=\"/admin/order?order_id={}\">Back to the order</a></p>",
             escape_html(&o.op),
             answered.map_or_else(|| "nothing (unreachable)".to_owned(), |c| c.to_string()),

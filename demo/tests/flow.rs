@@ -189,6 +189,49 @@ fn refunds_and_cancellations_whatever_the_delivery_order() {
 }
 
 #[test]
+fn one_notification_endpoint_takes_both_formats() {
+    let running = start("rest");
+    let (shop, sim) = (&running.demo.shop_url, &running.demo.simulator_url);
+    let (order, _, _) = checkout(shop, "pay", false);
+    let events = |o: &str| order_state(shop, o)["deliveries"].as_u64().unwrap();
+    let before = events(&order);
+    // The payment again as a REST IPN: verified with the REST password, recognised as the
+    // same event (a duplicate: answered 200, nothing recorded).
+    back_office(sim, &order, "op=rest_payment");
+    assert_eq!(events(&order), before);
+    assert_eq!(order_state(shop, &order)["state"], "paid");
+    // A partial refund as a REST IPN beside the vads_* payment: one order, both formats.
+    back_office(sim, &order, "op=rest_refund_part&amount=300");
+    let state = order_state(shop, &order);
+    assert_eq!(state["state"], "partially_refunded", "{state}");
+    assert_eq!(
+        (state["paid"].as_u64(), state["refunded"].as_u64()),
+        (Some(1250), Some(300))
+    );
+    // A REST answer signed with another password is refused (400, nothing recorded).
+    let forged = vads_reference_body(&order);
+    let (status, _, _) = post(&format!("{shop}/notify"), &forged);
+    assert_eq!(status, 400);
+    assert_eq!(order_state(shop, &order)["refunded"].as_u64(), Some(300));
+}
+
+/// A REST refund of `order` hashed with a password that is not the shop's.
+fn vads_reference_body(order: &str) -> String {
+    let mut c = vads::ShopConfig::new("12345678", vads::Mode::Test);
+    c.test_password = Some(vads::SecretString::new(
+        "testpassword_NotTheShops123".into(),
+    ));
+    let other = vads::Shop::new(c).unwrap();
+    vads::testing::RestAnswerBuilder::new(&other)
+        .order_id(order)
+        .amount(1250)
+        .operation_type(vads::OperationType::Credit)
+        .status(vads::TransStatus::Captured)
+        .body()
+        .unwrap()
+}
+
+#[test]
 fn tampered_form_gets_the_platform_error_page() {
     let running = start("tamper");
     let (order, status, page) = checkout(&running.demo.shop_url, "pay", true);

@@ -8,7 +8,7 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use std::collections::HashSet;
-use vads::{Algorithm, Key, Mode, SecretString, Shop, ShopConfig};
+use vads::{Algorithm, Endpoint, Format, Key, Mode, SecretString, Shop, ShopConfig};
 
 pub const SITE: &str = "12345678";
 pub const FUZZ_KEY: &str = "FuzzTestKey0123456789";
@@ -18,6 +18,65 @@ fn shop(algorithm: Algorithm, key: &str) -> Option<Shop> {
     c.algorithm = algorithm;
     c.test_key = Some(SecretString::new(key.to_owned()));
     Shop::new(c).ok()
+}
+
+/// A TEST shop `SITE` whose REST password and HMAC key are both `key` (and whose form
+/// key is `FUZZ_KEY`).
+fn rest_shop(key: &str) -> Option<Shop> {
+    let mut c = ShopConfig::new(SITE, Mode::Test);
+    c.test_key = Some(SecretString::new(FUZZ_KEY.to_owned()));
+    c.test_password = Some(SecretString::new(key.to_owned()));
+    c.test_hmac_key = Some(SecretString::new(key.to_owned()));
+    Shop::new(c).ok()
+}
+
+/// The naive REST verifier (protocol section 7) on decoded fields, for a TEST shop
+/// `SITE` at `endpoint`: names unique, `kr-hash-algorithm`/`kr-hash-key` as expected, the
+/// reference hash of `kr-answer` equal to `kr-hash`, and the answer, read by `serde_json`
+/// (duplicate `shopId`, `orderDetails`, `mode` refused by its derive), naming `SITE` and
+/// `TEST`.
+fn reference_rest_accepts(fields: &[(String, String)], key: &str, endpoint: Endpoint) -> bool {
+    // Only the two facts are read; everything else is skipped (serde_json checks its
+    // syntax but not the range of its numbers, as the protocol does not either).
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        #[serde(rename = "shopId")]
+        shop_id: Option<serde_json::Value>,
+        #[serde(rename = "orderDetails")]
+        order_details: Option<Details>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Details {
+        mode: Option<serde_json::Value>,
+    }
+    let mut seen = HashSet::new();
+    if !fields.iter().all(|(n, _)| seen.insert(n.clone())) {
+        return false;
+    }
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let (Some(hash), Some(answer)) = (get("kr-hash"), get("kr-answer")) else {
+        return false;
+    };
+    if get("kr-hash-algorithm") != Some("sha256_hmac")
+        || get("kr-hash-key") != Some(endpoint.hash_key_name())
+        || hash != vads_reference::rest_hash(answer, key)
+    {
+        return false;
+    }
+    if !answer.trim_start().starts_with('{') {
+        return false;
+    }
+    let Ok(a) = serde_json::from_str::<Answer>(answer) else {
+        return false;
+    };
+    let mode = a.order_details.and_then(|d| d.mode);
+    a.shop_id.as_ref().and_then(|v| v.as_str()) == Some(SITE)
+        && mode.as_ref().and_then(|v| v.as_str()) == Some("TEST")
 }
 
 /// The naive reference signer (protocol section 2): the `vads-reference` crate.
@@ -75,6 +134,22 @@ pub fn body(data: &[u8]) {
             .map(|(n, v)| (n.into_owned(), v.into_owned()))
             .collect();
         assert_eq!(ours, theirs, "decoders disagree on an accepted body");
+    }
+    // The REST path: never panics; what it accepts, the naive reference accepts.
+    let _ = Format::of(data);
+    let rest = rest_shop(FUZZ_KEY).unwrap();
+    for endpoint in [Endpoint::Ipn, Endpoint::Return] {
+        if let Ok(n) = rest.verify_rest(data, endpoint) {
+            let theirs: Vec<(String, String)> = form_urlencoded::parse(data)
+                .map(|(n, v)| (n.into_owned(), v.into_owned()))
+                .collect();
+            assert!(
+                reference_rest_accepts(&theirs, FUZZ_KEY, endpoint),
+                "vads accepted a REST body the reference refuses"
+            );
+            let _ = (n.answer_text(), n.answer_type(), n.kind());
+        }
+        let _ = rest.verify_any(data, endpoint);
     }
     for alg in [Algorithm::HmacSha256, Algorithm::Sha1] {
         let shop = shop(alg, FUZZ_KEY).unwrap();
@@ -438,6 +513,120 @@ pub fn config_secrets(data: &[u8]) {
                 Ok(shops) => check_keys("shops Debug", format!("{shops:?}")),
                 Err(e) => check("config error", format!("{e} {e:?}")),
             }
+        }
+    }
+}
+
+#[derive(Arbitrary, Debug)]
+struct RestInput {
+    order_id: Option<String>,
+    amount: u64,
+    extra: Vec<(String, String)>,
+    key: String,
+    ipn: bool,
+    other_site: bool,
+    other_mode: bool,
+    escape_slashes: bool,
+    answer_edit: Option<(usize, u8)>,
+    body_edit: Option<(usize, u8)>,
+}
+
+/// `rest_oracle`: answers signed by the naive reference are accepted at their endpoint
+/// (refused at the other, and refused when they name another shop or mode); an answer
+/// edited then signed again gets the reference's verdict exactly; a signed body edited
+/// afterwards is accepted only if the reference accepts what it decodes to.
+pub fn rest_oracle(data: &[u8]) {
+    let Ok(input) = RestInput::arbitrary(&mut Unstructured::new(data)) else {
+        return;
+    };
+    let key = input.key.trim().to_owned();
+    let Some(shop) = rest_shop(&key) else { return };
+    let (endpoint, other) = if input.ipn {
+        (Endpoint::Ipn, Endpoint::Return)
+    } else {
+        (Endpoint::Return, Endpoint::Ipn)
+    };
+    let mut extra = serde_json::Map::new();
+    for (k, v) in input.extra.into_iter().take(20) {
+        if !matches!(k.as_str(), "shopId" | "orderDetails") {
+            extra.insert(k, serde_json::Value::String(v));
+        }
+    }
+    let mut answer = serde_json::json!({
+        "shopId": if input.other_site { "87654321" } else { SITE },
+        "orderStatus": "PAID",
+        "orderDetails": {
+            "orderTotalAmount": input.amount,
+            "orderCurrency": "EUR",
+            "mode": if input.other_mode { "PRODUCTION" } else { "TEST" },
+            "orderId": input.order_id,
+            "_type": "V4/OrderDetails",
+        },
+        "transactions": [{"uuid": "0123456789abcdef0123456789abcdef", "amount": input.amount,
+            "currency": "EUR", "status": "PAID", "detailedStatus": "AUTHORISED",
+            "operationType": "DEBIT", "metadata": extra, "_type": "V4/PaymentTransaction"}],
+        "_type": "V4/Payment",
+    })
+    .to_string();
+    if input.escape_slashes {
+        answer = answer.replace('/', "\\/"); // as PHP's json_encode writes it
+    }
+    let hash_key = endpoint.hash_key_name();
+    let body = vads_reference::rest_body(&answer, &key, hash_key);
+    if body.len() > vads::MAX_BODY_LEN {
+        assert_eq!(
+            shop.verify_rest(body.as_bytes(), endpoint)
+                .unwrap_err()
+                .code(),
+            "body_too_large"
+        );
+        return;
+    }
+    let verdict = shop.verify_rest(body.as_bytes(), endpoint);
+    match (input.other_site, input.other_mode, &verdict) {
+        (false, false, Ok(n)) => {
+            assert_eq!(n.answer_text(), answer, "the answer is not what was signed");
+            assert_eq!(n.site_id(), SITE);
+        }
+        (false, false, Err(e)) => panic!("a correctly signed answer was refused: {e}"),
+        (_, true, Err(e)) => assert_eq!(e.code(), "mode_mismatch"),
+        (true, false, Err(e)) => assert_eq!(e.code(), "site_mismatch"),
+        (_, _, Ok(_)) => panic!("an answer for another shop or mode was accepted"),
+    }
+    assert_eq!(
+        shop.verify_rest(body.as_bytes(), other).unwrap_err().code(),
+        "wrong_hash_key"
+    );
+    // The answer edited, then signed again: the reference's verdict, exactly.
+    if let Some((at, xor)) = input.answer_edit {
+        let mut bytes = answer.clone().into_bytes();
+        if !bytes.is_empty() {
+            let p = at % bytes.len();
+            bytes[p] ^= xor.max(1);
+        }
+        if let Ok(edited) = String::from_utf8(bytes) {
+            let body = vads_reference::rest_body(&edited, &key, hash_key);
+            let fields = vads_reference::decode_body(&body);
+            assert_eq!(
+                shop.verify_rest(body.as_bytes(), endpoint).is_ok(),
+                reference_rest_accepts(&fields, &key, endpoint),
+                "verdicts differ on a re-signed edited answer: {edited:?}"
+            );
+        }
+    }
+    // The signed body edited afterwards: accepted only if the reference accepts it.
+    if let Some((at, xor)) = input.body_edit {
+        let mut bytes = body.into_bytes();
+        let p = at % bytes.len();
+        bytes[p] ^= xor.max(1);
+        if shop.verify_rest(&bytes, endpoint).is_ok() {
+            let fields: Vec<(String, String)> = form_urlencoded::parse(&bytes)
+                .map(|(n, v)| (n.into_owned(), v.into_owned()))
+                .collect();
+            assert!(
+                reference_rest_accepts(&fields, &key, endpoint),
+                "an edited body was accepted that the reference refuses"
+            );
         }
     }
 }

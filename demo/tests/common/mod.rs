@@ -5,6 +5,7 @@ use std::time::Duration;
 use vads::{Mode, SecretString, ShopConfig};
 
 pub const KEY: &str = "DemoTestKey4Vads2026";
+pub const PASSWORD: &str = "testpassword_DemoRest4Vads2026";
 
 pub struct Running {
     pub demo: vads_demo::Demo,
@@ -14,6 +15,7 @@ pub struct Running {
 fn config(payment_url: Option<String>) -> ShopConfig {
     let mut c = ShopConfig::new("12345678", Mode::Test);
     c.test_key = Some(SecretString::new(KEY.into()));
+    c.test_password = Some(SecretString::new(PASSWORD.into()));
     c.payment_url = payment_url;
     c
 }
