@@ -713,7 +713,7 @@ async fn operation(State(s): State<Arc<SimState>>, Form(o): Form<Operation>) -> 
         "refund" | "refund_part" => {
             let amount = match o.op.as_str() {
                 "refund" => paid_amount,
-                _ => o.amount.unwrap_or_default(),
+                _ => o.amount.clone().unwrap_or_default(),
             };
             let Ok(minor) = amount.trim().parse::<u64>() else {
                 return error_page(
@@ -742,10 +742,15 @@ async fn operation(State(s): State<Arc<SimState>>, Form(o): Form<Operation>) -> 
         Ok(body) => post_notification(url, body).await,
         Err(_) => None,
     };
+    sent_page(&o, "", answered)
+}
+
+/// The page after a back-office operation: what was sent, how the shop answered.
+fn sent_page(o: &Operation, how: &str, answered: Option<u16>) -> Response {
     page(
         "Operation sent",
         &format!(
-            "<p id=\"sent\">{} sent; the shop answered <strong>{}</strong>.</p>\
+            "<p id=\"sent\">{} sent{how}; the shop answered <strong>{}</strong>.</p>\
              <p><a href=\"/admin/order?order_id={}\">Back to the order</a></p>",
             escape_html(&o.op),
             answered.map_or_else(|| "nothing (unreachable)".to_owned(), |c| c.to_string()),
@@ -806,21 +811,7 @@ async fn rest_operation(s: &SimState, o: &Operation, url: String, payment: &Fiel
         Ok(body) => post_notification(url, body).await,
         Err(_) => None,
     };
-    page(
-        "Operation sent",
-        &format!(
-            "<p id=\"sent\">{} sent as a REST IPN; the shop answered <strong>{}</strong>.</p>\
-             <p><a href=\"/admin/order?order_id={}\">Back to the order</a></p>",
-            escape_html(&o.op),
-            answered.map_or_else(|| "nothing (unreachable)".to_owned(), |c| c.to_string()),
-            escape_html(&{
-                let mut q = String::new();
-                vads::testing::urlencode_into(&o.order_id, &mut q);
-                q
-            })
-        ),
-    )
-    .into_response()
+    sent_page(o, " as a REST IPN", answered)
 }
 
 /// Escapes text for an HTML attribute value or text node.

@@ -49,15 +49,8 @@ fn reference_rest_accepts(fields: &[(String, String)], key: &str, endpoint: Endp
     struct Details {
         mode: Option<serde_json::Value>,
     }
-    let mut seen = HashSet::new();
-    if !fields.iter().all(|(n, _)| seen.insert(n.clone())) {
+    let Some(get) = unique(fields) else {
         return false;
-    }
-    let get = |name: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
     };
     let (Some(hash), Some(answer)) = (get("kr-hash"), get("kr-answer")) else {
         return false;
@@ -88,17 +81,25 @@ pub fn reference_sign(fields: &[(String, String)], key: &str, algorithm: Algorit
     vads_reference::sign(fields, key, algorithm)
 }
 
-/// The naive reference verifier for a TEST shop `SITE`, on decoded fields.
-fn reference_accepts(fields: &[(String, String)], key: &str, algorithm: Algorithm) -> bool {
+/// A lookup by name over `fields`, or `None` when a name appears twice (refused by both
+/// naive verifiers).
+fn unique<'f>(fields: &'f [(String, String)]) -> Option<impl Fn(&str) -> Option<&'f str> + 'f> {
     let mut seen = HashSet::new();
-    if !fields.iter().all(|(n, _)| seen.insert(n.clone())) {
-        return false;
+    if !fields.iter().all(|(n, _)| seen.insert(n.as_str())) {
+        return None;
     }
-    let get = |name: &str| {
+    Some(move |name: &str| {
         fields
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    })
+}
+
+/// The naive reference verifier for a TEST shop `SITE`, on decoded fields.
+fn reference_accepts(fields: &[(String, String)], key: &str, algorithm: Algorithm) -> bool {
+    let Some(get) = unique(fields) else {
+        return false;
     };
     let Some(sig) = get("signature") else {
         return false;
