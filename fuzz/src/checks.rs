@@ -404,6 +404,19 @@ const SETTINGS: &[&str] = &[
     "shops",
     "test_key_fiel",
     "ctx_mod",
+    "test_password",
+    "test_password_file",
+    "test_password_env",
+    "production_password",
+    "production_password_file",
+    "production_password_env",
+    "test_hmac_key",
+    "test_hmac_key_file",
+    "test_hmac_key_env",
+    "production_hmac_key",
+    "production_hmac_key_file",
+    "production_hmac_key_env",
+    "test_pasword",
 ];
 
 /// One line of a generated config: a setting, the shape its value is written in, and a
