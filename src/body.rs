@@ -569,6 +569,115 @@ pub(crate) fn parse_split<'a, 's>(
     Ok((vads, others))
 }
 
+/// The common case of [`parse_split`], for the fast path of verification: a body whose
+/// every non-empty segment has a non-empty name of plain bytes (no escape, no control
+/// character, ASCII) followed by `=`. Fills `vads` and `others` like [`parse_split`]
+/// (`vads_` values left unchecked, every other value validated), in body order, and
+/// returns how many of each.
+///
+/// [`Split::Full`] when a table is too small; [`Split::General`] for anything else (a
+/// name to decode, a segment without `=`, a malformed value, a body too large): the
+/// general parse judges those, with its error codes and their precedence. So whatever
+/// this accepts, [`parse_split`] accepts with the same fields.
+pub(crate) fn split_plain<'a>(
+    body: &'a [u8],
+    vads: &mut [Field<'a>],
+    others: &mut [Field<'a>],
+) -> Result<(usize, usize), Split> {
+    if body.len() > MAX_BODY_LEN {
+        return Err(Split::General);
+    }
+    let (mut n_vads, mut n_others) = (0usize, 0usize);
+    let mut start = 0usize;
+    while start < body.len() {
+        // The name: bytes from `0` (0x30) up, but `=` (which ends it) and the bytes
+        // from 0x7F (one search finds the first byte below 0x30 — `&`, `%`, `+`, control
+        // characters among them — or the `=`, or a byte from 0x7F).
+        let stop = find_name_stop(body, start);
+        match body.get(stop) {
+            Some(b'=') if stop > start => {}
+            Some(b'&') if stop == start => {
+                start += 1; // an empty segment (`&&`, a leading `&`): skipped
+                continue;
+            }
+            // An empty name, a name without `=`, a byte to look at: the general parse.
+            _ => return Err(Split::General),
+        }
+        let name = body.get(start..stop).unwrap_or_default();
+        // The value: plain up to `&` unless a byte below `,` (0x2C: `&`, `%`, `+`,
+        // control characters, and a few ordinary ones) or from 0x7F comes first; such a
+        // value is left unchecked, to be validated where it is decoded.
+        let first = find_value_stop(body, stop + 1);
+        let (end, plain) = match body.get(first) {
+            None | Some(b'&') => (first, true),
+            Some(_) => (find_amp(body, first), false),
+        };
+        let value = body.get(stop + 1..end).unwrap_or_default();
+        if name.starts_with(b"vads_") {
+            *vads.get_mut(n_vads).ok_or(Split::Full)? = Field {
+                name,
+                value,
+                flags: if plain {
+                    0
+                } else {
+                    VALUE_ESCAPED | VALUE_UNCHECKED
+                },
+            };
+            n_vads += 1;
+        } else {
+            let flags = part_flags(value).map_err(|_| Split::General)?;
+            check_utf8(value, flags).map_err(|_| Split::General)?;
+            *others.get_mut(n_others).ok_or(Split::Full)? = Field {
+                name,
+                value,
+                flags: if flags & 1 != 0 { VALUE_ESCAPED } else { 0 },
+            };
+            n_others += 1;
+        }
+        start = end + 1;
+    }
+    Ok((n_vads, n_others))
+}
+
+/// Why [`split_plain`] did not split a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Split {
+    /// A table is full: a larger one may do.
+    Full,
+    /// Not the common case: for the general parse.
+    General,
+}
+
+/// The first byte at or after `from` that is below `0` (0x30), `=`, or from 0x7F; or
+/// `s.len()`.
+#[inline]
+fn find_name_stop(s: &[u8], from: usize) -> usize {
+    find(
+        s,
+        from,
+        |x| bytes_below(x, b'0') | bytes_equal(x, b'=') | at_least_7f(x),
+        |b| b < b'0' || b == b'=' || b >= 0x7f,
+    )
+}
+
+/// The first byte at or after `from` that is below `,` (0x2C) or from 0x7F; or
+/// `s.len()`.
+#[inline]
+fn find_value_stop(s: &[u8], from: usize) -> usize {
+    find(
+        s,
+        from,
+        |x| bytes_below(x, b',') | at_least_7f(x),
+        |b| !(b','..0x7f).contains(&b),
+    )
+}
+
+/// Bit 7 of each byte of the result is set for the bytes of `x` from 0x7F, exactly.
+#[inline]
+fn at_least_7f(x: u64) -> u64 {
+    (((x & !HI) + LO) | x) & HI
+}
+
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
@@ -683,13 +792,7 @@ fn find_part_special(s: &[u8], from: usize) -> usize {
     find(
         s,
         from,
-        |x| {
-            bytes_equal(x, b'%')
-                | bytes_equal(x, b'+')
-                | bytes_below(x, 0x20)
-                // Bytes >= 0x7F, exactly (no carry leaves a byte).
-                | ((((x & !HI) + LO) | x) & HI)
-        },
+        |x| bytes_equal(x, b'%') | bytes_equal(x, b'+') | bytes_below(x, 0x20) | at_least_7f(x),
         |b| matches!(CLASS[usize::from(b)], 3..=6),
     )
 }

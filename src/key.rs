@@ -5,8 +5,20 @@ use crate::file::{read_bounded, ReadError};
 use crate::limits::MAX_KEY_FILE_LEN;
 use core::fmt;
 use core::str::FromStr;
+use hmac::{Hmac, KeyInit};
 use std::path::Path;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// HMAC-SHA-256, the MAC of the `vads_*` signature and of REST answers.
+pub(crate) type HmacSha256 = Hmac<sha2::Sha256>;
+
+// The keyed HMAC state a `Key` keeps is as secret as the key. It is wiped on drop by its
+// parts: the SHA-256 cores (sha2's `zeroize` feature) and the block buffer (digest's, via
+// hmac's). Checked here so that a dependency update cannot silently drop it.
+const _: fn() = || {
+    fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+    wiped_on_drop::<sha2::Sha256>();
+};
 
 /// A shop key (the test or the production "certificate" of the back office).
 ///
@@ -14,7 +26,10 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 /// - the bytes are zeroed when the key is dropped;
 /// - `Debug` prints `Key([REDACTED])` and there is no `Display`, `Clone` or `Serialize`;
 /// - a key is never empty;
-/// - the bytes are only reachable inside the crate, through `Key::expose`.
+/// - the bytes are only reachable inside the crate, through `Key::expose`;
+/// - the HMAC-SHA-256 state keyed with it (inner and outer pads already hashed, so that
+///   no call pays for them) is kept on the heap, reachable only through the crate-private
+///   `Key::mac`, and wiped on drop like the bytes.
 ///
 /// A key is one line of printable text. Surrounding spaces and one final line break are
 /// trimmed by every constructor (a stray newline in a key file is the classic mistake);
@@ -33,6 +48,9 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 /// ```
 pub struct Key {
     bytes: Box<[u8]>,
+    /// HMAC-SHA-256 keyed with `bytes`, before any message: cloned for each MAC.
+    /// Boxed, so that moving a `Key` never copies it.
+    mac: Box<HmacSha256>,
 }
 
 impl Key {
@@ -58,6 +76,7 @@ impl Key {
         }
         Ok(Key {
             bytes: trimmed.as_bytes().into(),
+            mac: Box::new(keyed_hmac(trimmed.as_bytes())),
         })
     }
 
@@ -120,11 +139,27 @@ impl Key {
         &self.bytes
     }
 
+    /// A fresh HMAC-SHA-256 keyed with this key (a copy of the state computed once when
+    /// the key was built). Crate-private, like [`Key::expose`].
+    #[inline]
+    pub(crate) fn mac(&self) -> HmacSha256 {
+        HmacSha256::clone(&self.mac)
+    }
+
     /// Whether two keys are equal, in constant time (for the config check that test and
     /// production keys differ).
     pub(crate) fn same_as(&self, other: &Key) -> bool {
         use subtle::ConstantTimeEq;
         self.bytes.len() == other.bytes.len() && bool::from(self.bytes.ct_eq(&other.bytes))
+    }
+}
+
+/// HMAC-SHA-256 keyed with `key` (HMAC takes keys of any length).
+pub(crate) fn keyed_hmac(key: &[u8]) -> HmacSha256 {
+    match <HmacSha256 as KeyInit>::new_from_slice(key) {
+        Ok(mac) => mac,
+        // HMAC accepts every key length; keep a total function anyway.
+        Err(_) => <HmacSha256 as KeyInit>::new(&Default::default()),
     }
 }
 

@@ -69,14 +69,15 @@ pub(crate) struct RestParts<'a> {
 /// Parses a REST body and checks its framing for `endpoint`, in this order: the body
 /// (size, encoding, count, duplicates: the rules of [`crate::body`]), `kr-hash`
 /// (`missing_signature`), `kr-answer`, `kr-hash-algorithm` (`sha256_hmac`), `kr-hash-key`
-/// (the endpoint's key name).
+/// (the endpoint's key name). `keys` holds the fields' order (one per field of `storage`).
 pub(crate) fn parse<'a>(
     body: &'a [u8],
     endpoint: Endpoint,
     storage: &mut [Field<'a>],
+    keys: &mut [crate::table::SortKey],
 ) -> Result<RestParts<'a>, VerifyError> {
     let fields = body::parse_fields(body, storage)?;
-    let sorted = SortedFields::sort(fields).map_err(|_| VerifyError::DuplicateField)?;
+    let sorted = SortedFields::sort(fields, keys).map_err(|_| VerifyError::DuplicateField)?;
     let hash = sorted
         .find("kr-hash")
         .ok_or(VerifyError::MissingSignature)?;

@@ -9,15 +9,13 @@ use crate::algorithm::Algorithm;
 use crate::body::DecodedSink as _;
 use crate::body::{hex_pair, Field};
 use crate::error::{SignError, VerifyError};
-use crate::key::Key;
+use crate::key::{HmacSha256, Key};
 use crate::limits::MAX_FIELDS;
 use crate::signature::{RawDigest, Signature};
 use crate::table::{SignedFields, SortedFields};
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::Mac;
 use sha1::Digest;
 use subtle::ConstantTimeEq;
-
-pub(crate) type HmacSha256 = Hmac<sha2::Sha256>;
 
 /// What the key is replaced by in the diagnostic signing string (same length whatever the
 /// key, so that the mask does not tell the key's length).
@@ -53,7 +51,8 @@ impl Sink for Vec<u8> {
 /// and the key.
 ///
 /// Values and separators are gathered in a stack buffer so that the hash is fed in large
-/// contiguous runs (one `update` per few hundred bytes rather than per piece).
+/// contiguous runs (one `update` per few hundred bytes rather than per piece); the key goes
+/// to the sink directly, so the buffer never holds it.
 ///
 /// # Errors
 /// [`VerifyError::MalformedBody`] when a value the parser left unchecked is malformed
@@ -63,18 +62,13 @@ pub(crate) fn write_signing_string<S: Sink>(
     key: &[u8],
     sink: &mut S,
 ) -> Result<(), VerifyError> {
-    let mut out = Buffered {
-        sink,
-        buf: [0u8; BUFFER],
-        len: 0,
-        used: 0,
-    };
+    let mut out = Buffered::new(sink);
     for field in fields.iter() {
         field.decode_value_to(&mut out)?;
         out.byte(b'+');
     }
-    out.feed(key);
     out.flush();
+    sink.feed(key);
     Ok(())
 }
 
@@ -98,15 +92,22 @@ impl<S: Sink> crate::body::DecodedSink for Buffered<'_, S> {
 
 const BUFFER: usize = 512;
 
+/// Decoded values on their way to a [`Sink`]. It never holds a key (nothing to wipe).
 struct Buffered<'s, S: Sink> {
     sink: &'s mut S,
     buf: [u8; BUFFER],
     len: usize,
-    /// High-water mark of `buf`, to wipe no more than was written.
-    used: usize,
 }
 
-impl<S: Sink> Buffered<'_, S> {
+impl<'s, S: Sink> Buffered<'s, S> {
+    fn new(sink: &'s mut S) -> Self {
+        Buffered {
+            sink,
+            buf: [0u8; BUFFER],
+            len: 0,
+        }
+    }
+
     #[inline]
     fn feed(&mut self, bytes: &[u8]) {
         if let Some(dst) = self.buf.get_mut(self.len..self.len + bytes.len()) {
@@ -123,21 +124,11 @@ impl<S: Sink> Buffered<'_, S> {
         }
     }
 
+    /// Feeds what is buffered to the sink.
     fn flush(&mut self) {
-        self.used = self.used.max(self.len);
         if self.len > 0 {
             self.sink.feed(self.buf.get(..self.len).unwrap_or_default());
             self.len = 0;
-        }
-    }
-}
-
-impl<S: Sink> Drop for Buffered<'_, S> {
-    fn drop(&mut self) {
-        // The buffer may hold the key: wipe what was written.
-        self.used = self.used.max(self.len);
-        if let Some(written) = self.buf.get_mut(..self.used) {
-            zeroize::Zeroize::zeroize(written);
         }
     }
 }
@@ -149,65 +140,49 @@ impl<S: Sink> Drop for Buffered<'_, S> {
 /// # Errors
 /// [`VerifyError::MalformedBody`] when the value was left unchecked and is malformed.
 pub(crate) fn rest_hash_matches(
-    key: &[u8],
+    key: &Key,
     answer: &Field<'_>,
     received: &[u8],
 ) -> Result<bool, VerifyError> {
-    let mut mac = new_hmac(key);
-    {
-        let mut out = Buffered {
-            sink: &mut mac,
-            buf: [0u8; BUFFER],
-            len: 0,
-            used: 0,
-        };
-        answer.decode_value_to(&mut out)?;
-        out.flush();
-    }
+    let mut mac = key.mac();
+    let mut out = Buffered::new(&mut mac);
+    answer.decode_value_to(&mut out)?;
+    out.flush();
     Ok(mac.verify_slice(received).is_ok())
 }
 
 /// The HMAC-SHA-256 of `text` keyed with `key`: a REST answer's `kr-hash` before hex.
 #[cfg(feature = "testing")]
-pub(crate) fn rest_hash(key: &[u8], text: &[u8]) -> [u8; 32] {
-    let mut mac = new_hmac(key);
+pub(crate) fn rest_hash(key: &Key, text: &[u8]) -> [u8; 32] {
+    let mut mac = key.mac();
     mac.update(text);
     mac.finalize().into_bytes().into()
 }
 
-/// A new HMAC-SHA-256 keyed with `key` (HMAC takes keys of any length).
-pub(crate) fn new_hmac(key: &[u8]) -> HmacSha256 {
-    match <HmacSha256 as KeyInit>::new_from_slice(key) {
-        Ok(mac) => mac,
-        // HMAC accepts every key length; keep a total function anyway.
-        Err(_) => <HmacSha256 as KeyInit>::new(&Default::default()),
-    }
-}
-
 /// Computes the raw digest of the signing string.
-pub(crate) fn digest(algorithm: Algorithm, fields: SignedFields<'_, '_>, key: &[u8]) -> RawDigest {
+pub(crate) fn digest(algorithm: Algorithm, fields: SignedFields<'_, '_>, key: &Key) -> RawDigest {
     match algorithm {
         // The signer's fields are literal (never "unchecked"): writing cannot fail.
         Algorithm::HmacSha256 => {
-            let mut mac = new_hmac(key);
-            let _literal = write_signing_string(fields, key, &mut mac);
+            let mut mac = key.mac();
+            let _literal = write_signing_string(fields, key.expose(), &mut mac);
             RawDigest::HmacSha256(mac.finalize().into_bytes().into())
         }
         Algorithm::Sha1 => {
             let mut h = sha1::Sha1::new();
-            let _literal = write_signing_string(fields, key, &mut h);
+            let _literal = write_signing_string(fields, key.expose(), &mut h);
             RawDigest::Sha1(h.finalize().into())
         }
     }
 }
 
-/// Fields a signing call holds in its small stack table before it moves to one of
-/// [`MAX_FIELDS`] (a payment form has 10–40 `vads_` fields; zeroing a 512-entry table
-/// would cost more than the hash of a small form).
-const SMALL_TABLE: usize = 48;
-
 /// Collects the `vads_` fields of `fields` on the stack, sorts them, and runs `f` over
 /// them. No heap.
+///
+/// The table is sized to the input: 16 fields first (a checkout form has 10–20), then 64
+/// (a form with a small cart), then [`MAX_FIELDS`]; each larger table is set up only when
+/// the smaller one is full (zeroing the largest for a small form would cost about as much
+/// as its hash).
 fn with_sorted<'a, I, T>(
     fields: I,
     f: impl FnOnce(SignedFields<'_, '_>) -> T,
@@ -215,57 +190,90 @@ fn with_sorted<'a, I, T>(
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    let mut it = fields.into_iter().filter(|(n, _)| n.starts_with("vads_"));
-    let mut small = [Field::EMPTY; SMALL_TABLE];
-    let mut n = 0usize;
-    for slot in small.iter_mut() {
-        match it.next() {
-            Some((name, value)) => {
-                *slot = Field::plain(name, value);
-                n += 1;
-            }
-            None => break,
-        }
-    }
-    match it.next() {
-        None if n == 0 => Err(SignError::NothingToSign),
-        None => {
-            let table = small.get_mut(..n).ok_or(SignError::TooManyFields)?;
-            Ok(f(signed_fields(table)?))
-        }
-        Some(extra) => with_sorted_large(&small, extra, it, f),
+    let mut it = fields
+        .into_iter()
+        .filter(|(n, _)| n.starts_with("vads_"))
+        .map(|(name, value)| Field::plain(name, value));
+    let mut small = [Field::EMPTY; 16];
+    match fill(&mut small, &[], None, &mut it) {
+        Fill::Done(0) => Err(SignError::NothingToSign),
+        Fill::Done(n) => sorted_then(&small, n, &mut [0; 16], f),
+        Fill::Full(extra) => with_sorted_large(&small, extra, it, f),
     }
 }
 
-/// The rare case of more than [`SMALL_TABLE`] `vads_` fields.
+/// More than 16 `vads_` fields: a table of 64, then one of [`MAX_FIELDS`].
 #[cold]
 #[inline(never)]
 fn with_sorted_large<'a, T>(
-    first: &[Field<'a>],
-    extra: (&'a str, &'a str),
-    rest: impl Iterator<Item = (&'a str, &'a str)>,
+    small: &[Field<'a>],
+    extra: Field<'a>,
+    mut it: impl Iterator<Item = Field<'a>>,
     f: impl FnOnce(SignedFields<'_, '_>) -> T,
 ) -> Result<T, SignError> {
-    let mut table = [Field::EMPTY; MAX_FIELDS];
-    let mut n = 0usize;
-    for (slot, field) in table.iter_mut().zip(first) {
-        *slot = *field;
-        n += 1;
+    let mut medium = [Field::EMPTY; 64];
+    let extra = match fill(&mut medium, small, Some(extra), &mut it) {
+        Fill::Done(n) => return sorted_then(&medium, n, &mut [0; 64], f),
+        Fill::Full(extra) => extra,
+    };
+    let mut large = [Field::EMPTY; MAX_FIELDS];
+    match fill(&mut large, &medium, Some(extra), &mut it) {
+        Fill::Done(n) => sorted_then(&large, n, &mut [0; MAX_FIELDS], f),
+        Fill::Full(_) => Err(SignError::TooManyFields),
     }
-    for (name, value) in core::iter::once(extra).chain(rest) {
-        let slot = table.get_mut(n).ok_or(SignError::TooManyFields)?;
-        *slot = Field::plain(name, value);
-        n += 1;
-    }
-    let table = table.get_mut(..n).ok_or(SignError::TooManyFields)?;
-    Ok(f(signed_fields(table)?))
 }
 
-/// Sorts a table of `vads_` fields into the signing order.
-fn signed_fields<'t, 'a>(table: &'t mut [Field<'a>]) -> Result<SignedFields<'t, 'a>, SignError> {
-    SortedFields::sort(table)
-        .map(|sorted| sorted.vads())
-        .map_err(|_| SignError::DuplicateField)
+/// What [`fill`] did: took every field (how many are in the table), or found the table
+/// full with this field still to place.
+enum Fill<'a> {
+    Done(usize),
+    Full(Field<'a>),
+}
+
+/// Fills `table` with `first`, then `extra`, then the fields of `it`.
+fn fill<'a>(
+    table: &mut [Field<'a>],
+    first: &[Field<'a>],
+    extra: Option<Field<'a>>,
+    it: &mut impl Iterator<Item = Field<'a>>,
+) -> Fill<'a> {
+    let mut n = first.len().min(table.len());
+    if let (Some(dst), Some(src)) = (table.get_mut(..n), first.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    if let Some(extra) = extra {
+        match table.get_mut(n) {
+            Some(slot) => *slot = extra,
+            None => return Fill::Full(extra),
+        }
+        n += 1;
+    }
+    for slot in table.get_mut(n..).unwrap_or_default() {
+        match it.next() {
+            Some(field) => {
+                *slot = field;
+                n += 1;
+            }
+            None => return Fill::Done(n),
+        }
+    }
+    match it.next() {
+        Some(field) => Fill::Full(field),
+        None => Fill::Done(n),
+    }
+}
+
+/// Sorts the first `n` fields of `table` (their order into `keys`) and runs `f` over
+/// the `vads_` ones, in signing order.
+fn sorted_then<T>(
+    table: &[Field<'_>],
+    n: usize,
+    keys: &mut [crate::table::SortKey],
+    f: impl FnOnce(SignedFields<'_, '_>) -> T,
+) -> Result<T, SignError> {
+    let table = table.get(..n).ok_or(SignError::TooManyFields)?;
+    let sorted = SortedFields::sort(table, keys).map_err(|_| SignError::DuplicateField)?;
+    Ok(f(sorted.vads()))
 }
 
 /// Signs a set of fields (protocol section 2).
@@ -304,7 +312,7 @@ where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
     with_sorted(fields, |sorted| {
-        Signature::encode(digest(algorithm, sorted, key.expose()))
+        Signature::encode(digest(algorithm, sorted, key))
     })
 }
 
@@ -343,7 +351,7 @@ pub(crate) fn masked_string(sorted: SignedFields<'_, '_>) -> String {
 pub(crate) fn verify_with_key(
     algorithm: Algorithm,
     fields: SignedFields<'_, '_>,
-    key: &[u8],
+    key: &Key,
     received: &[u8],
 ) -> Result<bool, VerifyError> {
     match algorithm {
@@ -359,8 +367,8 @@ pub(crate) fn verify_with_key(
             } else {
                 0
             };
-            let mut mac = new_hmac(key);
-            write_signing_string(fields, key, &mut mac)?;
+            let mut mac = key.mac();
+            write_signing_string(fields, key.expose(), &mut mac)?;
             Ok(n == 32
                 && tag
                     .get(..n)
@@ -376,7 +384,7 @@ pub(crate) fn verify_with_key(
                 }
             }
             let mut h = sha1::Sha1::new();
-            write_signing_string(fields, key, &mut h)?;
+            write_signing_string(fields, key.expose(), &mut h)?;
             let got: [u8; 20] = h.finalize().into();
             Ok(shape_ok && bool::from(got.ct_eq(&want)))
         }

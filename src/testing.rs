@@ -431,7 +431,7 @@ impl<'s> RestAnswerBuilder<'s> {
     #[must_use]
     pub fn body_signed_with(self, key: &Key) -> String {
         let answer = self.answer_text();
-        let hash = crate::signing::rest_hash(key.expose(), answer.as_bytes());
+        let hash = crate::signing::rest_hash(key, answer.as_bytes());
         let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
         urlencode_pairs(&[
             ("kr-hash".to_owned(), hex),

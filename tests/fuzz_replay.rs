@@ -66,3 +66,8 @@ fn config_secrets_corpus() {
 fn rest_oracle_corpus() {
     assert!(replay("rest_oracle", checks::rest_oracle) > 0);
 }
+
+#[test]
+fn verify_paths_corpus() {
+    assert!(replay("verify_paths", checks::verify_paths) > 0);
+}

@@ -644,3 +644,152 @@ pub fn rest_oracle(data: &[u8]) {
         }
     }
 }
+
+/// The names `verify_paths` builds bodies from: the protocol's, with the prefixes they
+/// share (`threeds_`, `payment_`, cart lines), long shared prefixes, and names the fast
+/// path must hand to the general one (escaped, non-ASCII, empty, without `vads_`).
+const PATH_NAMES: [&str; 28] = [
+    "vads_amount",
+    "vads_currency",
+    "vads_trans_id",
+    "vads_trans_date",
+    "vads_trans_status",
+    "vads_trans_uuid",
+    "vads_threeds_cavv",
+    "vads_threeds_cavvAlgorithm",
+    "vads_threeds_eci",
+    "vads_threeds_enrolled",
+    "vads_payment_certificate",
+    "vads_payment_config",
+    "vads_product_amount1",
+    "vads_product_amount10",
+    "vads_product_amount100",
+    "vads_product_label1",
+    "vads_ext_info_a_very_long_shared_prefix_1",
+    "vads_ext_info_a_very_long_shared_prefix_2",
+    "vads_cust_first_name",
+    "vads_",
+    "vads_a",
+    "vads_caf\u{e9}",
+    "vads_x-y",
+    "vads_a b",
+    "",
+    "submit",
+    "signature",
+    "VADS_AMOUNT",
+];
+
+#[derive(Arbitrary, Debug)]
+struct PathsInput {
+    /// (name index or a name of its own, value, how to write the segment)
+    fields: Vec<(u8, String, String, u8)>,
+    sha1: bool,
+    sign: bool,
+    production: bool,
+    raw: Vec<u8>,
+}
+
+/// `verify_paths`: `Shop::verify` (its fast path for the common case, its general path
+/// for the rest) and `Shop::verify_general` (the general path alone) give the same result
+/// for every body: accepted alike, with the same fields, key and algorithm, or refused
+/// with the same error. Bodies are arbitrary bytes and built ones: the protocol's names
+/// in any order (with duplicates, escaped names, segments without `=`, empty segments),
+/// mostly well signed so that acceptance is exercised.
+pub fn verify_paths(data: &[u8]) {
+    let Ok(input) = PathsInput::arbitrary(&mut Unstructured::new(data)) else {
+        return;
+    };
+    let alg = if input.sha1 {
+        Algorithm::Sha1
+    } else {
+        Algorithm::HmacSha256
+    };
+    let mode = if input.production {
+        Mode::Production
+    } else {
+        Mode::Test
+    };
+    let mut c = ShopConfig::new(SITE, mode);
+    c.algorithm = alg;
+    match mode {
+        Mode::Test => c.test_key = Some(SecretString::new(FUZZ_KEY.to_owned())),
+        _ => {
+            c.production_key = Some(SecretString::new(FUZZ_KEY.to_owned()));
+            c.previous_production_keys = vec![SecretString::new("previous-key".to_owned())];
+        }
+    }
+    let shop = Shop::new(c).unwrap();
+    same_verdict(&shop, &input.raw);
+
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut segments: Vec<String> = Vec::new();
+    for (which, own, value, how) in input.fields.into_iter().take(120) {
+        let name = match PATH_NAMES.get(usize::from(which)) {
+            Some(n) => (*n).to_owned(),
+            None => own,
+        };
+        let value = match name.as_str() {
+            "vads_ctx_mode" => mode.as_str().to_owned(),
+            "vads_site_id" => SITE.to_owned(),
+            _ => value,
+        };
+        let enc = |s: &str| vads_reference::urlencode(s);
+        segments.push(match how % 8 {
+            // The name with an escape the fast path does not take.
+            0 => format!("{}={}", enc(&name).replacen('_', "%5F", 1), enc(&value)),
+            1 => enc(&name),                          // no `=`
+            2 => String::new(),                       // an empty segment
+            3 => format!("{}={}", enc(&name), value), // the value as it is
+            _ => format!("{}={}", enc(&name), enc(&value)),
+        });
+        fields.push((name, value));
+    }
+    for (name, value) in [("vads_ctx_mode", mode.as_str()), ("vads_site_id", SITE)] {
+        segments.push(format!("{name}={value}"));
+        fields.push((name.to_owned(), value.to_owned()));
+    }
+    if input.sign {
+        let sig = reference_sign(&fields, FUZZ_KEY, alg);
+        segments.push(format!("signature={}", vads_reference::urlencode(&sig)));
+    }
+    let body = segments.join("&");
+    same_verdict(&shop, body.as_bytes());
+    // The same body without the segments only the general path takes.
+    let plain: Vec<(String, String)> = fields
+        .iter()
+        .filter(|(n, _)| !n.is_empty())
+        .cloned()
+        .collect();
+    let mut unique = HashSet::new();
+    let plain: Vec<(String, String)> = plain
+        .into_iter()
+        .filter(|(n, _)| n != "signature" && unique.insert(n.clone()))
+        .collect();
+    let mut all = plain.clone();
+    all.push(("signature".into(), reference_sign(&plain, FUZZ_KEY, alg)));
+    let body = vads_reference::encode_body(&all);
+    same_verdict(&shop, body.as_bytes());
+}
+
+/// `verify` and `verify_general` agree on `body`.
+fn same_verdict(shop: &Shop, body: &[u8]) {
+    match (shop.verify(body), shop.verify_general(body)) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a.matched_key(), b.matched_key());
+            assert_eq!(a.algorithm(), b.algorithm());
+            assert_eq!(a.mode(), b.mode());
+            let names: Vec<String> = form_urlencoded::parse(body)
+                .map(|(n, _)| n.into_owned())
+                .collect();
+            for name in names {
+                assert_eq!(a.get(&name), b.get(&name), "{name}");
+            }
+        }
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+        (a, b) => panic!(
+            "the paths disagree: verify {:?}, verify_general {:?}",
+            a.map(|_| ()),
+            b.map(|_| ())
+        ),
+    }
+}
