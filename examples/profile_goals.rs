@@ -10,7 +10,8 @@
 //!
 //! Cases: `sign_13`, `sign_60`, `verify_52_sorted`, `verify_52_random`,
 //! `verify_300_random`, `verify_N` (N fields, random order), and `baseline_<case>` for the
-//! raw HMAC-SHA-256 of the same signing string.
+//! raw HMAC-SHA-256 of the same signing string. `body_<case>` prints the case's body
+//! (what `scripts/bench_python.py` verifies in Python).
 
 use hmac::{Hmac, KeyInit, Mac};
 use std::hint::black_box;
@@ -24,6 +25,10 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let case = args.next().unwrap_or_else(|| "verify_52_random".into());
     let times: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let (print, case) = match case.strip_prefix("body_") {
+        Some(rest) => (true, rest.to_owned()),
+        None => (false, case),
+    };
     let (baseline, case) = match case.strip_prefix("baseline_") {
         Some(rest) => (true, rest.to_owned()),
         None => (false, case),
@@ -51,6 +56,10 @@ fn main() {
     };
     let joined = signing_string(&fields);
     let body = signed_body(&fields);
+    if print {
+        println!("{body}");
+        return;
+    }
     let pairs: Vec<(&str, &str)> = fields
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))

@@ -283,9 +283,17 @@ fn cmp_bytes(a: &[u8], b: &[u8]) -> Ordering {
         }
         i += 8;
     }
-    a.get(i..)
-        .unwrap_or_default()
-        .cmp(b.get(i..).unwrap_or_default())
+    // The last few bytes one by one (a `memcmp` call costs more for these lengths).
+    let (a, b) = (
+        a.get(i..).unwrap_or_default(),
+        b.get(i..).unwrap_or_default(),
+    );
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 fn to_text(raw: &[u8], escaped: bool) -> Cow<'_, str> {

@@ -324,7 +324,9 @@ impl Shop {
         // The common case first (plain names, every segment `name=value`), with tables
         // sized to the body; anything it does not accept goes to the general path, which
         // decides, so codes and their precedence are the general path's.
-        let plain = if body.len() <= 2048 {
+        let plain = if body.len() <= 512 {
+            self.verify_plain::<16>(body)
+        } else if body.len() <= 2048 {
             self.verify_plain::<64>(body)
         } else if body.len() <= 4096 {
             self.verify_plain::<128>(body)

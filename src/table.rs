@@ -48,7 +48,7 @@ impl<'t, 'a> SortedFields<'t, 'a> {
         keys: &'t mut [SortKey],
     ) -> Result<Self, Duplicate> {
         let order = keys.get_mut(..fields.len()).ok_or(Duplicate)?;
-        if !packed_order(fields, order)? {
+        if !in_order(fields, order)? && !packed_order(fields, order)? {
             general_order(fields, order)?;
         }
         debug_assert!(order.windows(2).all(|w| match w {
@@ -112,8 +112,29 @@ pub(crate) type SortKey = u64;
 /// The low bits of a key: the field's index in the table (`MAX_FIELDS` < 2^15).
 const INDEX_BITS: u32 = 15;
 const INDEX_MASK: SortKey = (1 << INDEX_BITS) - 1;
+/// The most descents [`sort_keys`] leaves to an insertion sort.
+const FEW_DESCENTS: usize = 3;
 /// Levels of packed keys tried on a run of equal chunks before whole-name comparisons.
 const LEVELS: usize = 4;
+
+/// Whether the fields arrive in order (strictly: that also proves there is no
+/// duplicate), writing the identity order if so. Stops at the first descent, so a body
+/// in another order pays for one or two comparisons.
+fn in_order(fields: &[Field<'_>], order: &mut [SortKey]) -> Result<bool, Duplicate> {
+    for pair in fields.windows(2) {
+        if let [a, b] = pair {
+            match a.cmp_names(b) {
+                Ordering::Less => {}
+                Ordering::Equal => return Err(Duplicate),
+                Ordering::Greater => return Ok(false),
+            }
+        }
+    }
+    for (i, key) in order.iter_mut().enumerate() {
+        *key = i as SortKey & INDEX_MASK;
+    }
+    Ok(true)
+}
 
 /// Orders fields by whole-name comparisons (decoding escaped names), then refuses
 /// duplicates.
@@ -143,7 +164,7 @@ fn general_order(fields: &[Field<'_>], order: &mut [SortKey]) -> Result<(), Dupl
 /// hundreds of names sharing a long prefix).
 ///
 /// Keys that already ascend (fields in order) are not sorted; keys with few descents go
-/// through an insertion sort (`O(n + moves)`).
+/// through an insertion sort ([`sort_keys`]).
 ///
 /// Returns `Ok(false)`, leaving the order to [`general_order`], when a name is escaped
 /// or has a non-ASCII byte in its first chunk.
@@ -169,12 +190,14 @@ fn packed_order(fields: &[Field<'_>], order: &mut [SortKey]) -> Result<bool, Dup
     Ok(true)
 }
 
-/// Sorts keys; `descents` (how many keys are below the one before them) chooses how.
+/// Sorts keys; `descents` (how many keys are below the one before them) chooses how: an
+/// insertion sort for at most [`FEW_DESCENTS`] (each key out of place may travel the whole
+/// table: `O(descents × n)` moves), the standard library's sort otherwise.
 #[inline]
 fn sort_keys(keys: &mut [SortKey], descents: usize) {
     if descents == 0 {
         // Already in order.
-    } else if descents * 8 <= keys.len() {
+    } else if descents <= FEW_DESCENTS {
         insertion_sort(keys);
     } else {
         keys.sort_unstable();
