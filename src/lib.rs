@@ -30,6 +30,7 @@ mod time;
 // -- Policy: brands, configuration, the validated Shop and several Shops. --
 mod brand;
 mod config;
+mod observe;
 mod shop;
 mod shops;
 #[cfg(feature = "toml")]

@@ -14,6 +14,7 @@ use crate::key::Key;
 use crate::limits::MAX_FIELDS;
 use crate::mode::Mode;
 use crate::notification::{KeyMatch, Notification};
+use crate::observe;
 use crate::rest::{self, AnyNotification, Format, RestNotification};
 use crate::signature::Signature;
 use crate::signing;
@@ -321,6 +322,22 @@ impl Shop {
     /// # Errors
     /// A [`VerifyError`], by the first rule broken.
     pub fn verify<'b>(&self, body: &'b [u8]) -> Result<Notification<'b>, VerifyError> {
+        let result = self.verify_unobserved(body);
+        observe::form(self.facts(), &result);
+        result
+    }
+
+    /// What [`crate::observe`]'s events say about this shop.
+    fn facts(&self) -> observe::ShopFacts<'_> {
+        observe::ShopFacts {
+            site_id: self.site.as_str(),
+            mode: self.mode,
+            algorithm: self.algorithm,
+        }
+    }
+
+    /// [`Shop::verify`] without its event.
+    fn verify_unobserved<'b>(&self, body: &'b [u8]) -> Result<Notification<'b>, VerifyError> {
         // The common case first (plain names, every segment `name=value`), with tables
         // sized to the body; anything it does not accept goes to the general path, which
         // decides, so codes and their precedence are the general path's.
@@ -527,10 +544,12 @@ impl Shop {
         body: &'b [u8],
         endpoint: Endpoint,
     ) -> Result<RestNotification<'b>, VerifyError> {
-        match self.verify_rest_in::<REST_TABLE>(body, endpoint) {
+        let result = match self.verify_rest_in::<REST_TABLE>(body, endpoint) {
             Err(VerifyError::TooManyFields) => self.verify_rest_large(body, endpoint),
             result => result,
-        }
+        };
+        observe::rest(self.facts(), &result);
+        result
     }
 
     #[cold]

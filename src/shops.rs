@@ -23,6 +23,7 @@ use crate::endpoint::Endpoint;
 use crate::error::VerifyError;
 use crate::limits::MAX_BODY_LEN;
 use crate::notification::Notification;
+use crate::observe;
 use crate::rest::{self, AnyNotification, Format, RestNotification};
 use crate::shop::Shop;
 
@@ -95,7 +96,9 @@ impl Shops {
             // One shop: exactly Shop::verify, with its order of checks.
             return shop.verify(body).map(|n| (name.as_str(), n));
         }
-        let (name, shop) = self.dispatch(body)?;
+        let (name, shop) = self
+            .dispatch(body)
+            .inspect_err(|e| observe::unrouted(Format::Form, e))?;
         shop.verify(body).map(|n| (name, n))
     }
 
@@ -114,19 +117,10 @@ impl Shops {
         if let [(name, shop)] = self.shops.as_slice() {
             return shop.verify_rest(body, endpoint).map(|n| (name.as_str(), n));
         }
-        if body.len() > MAX_BODY_LEN {
-            return Err(VerifyError::BodyTooLarge);
-        }
-        let site = rest::claimed_site(body);
         let (name, shop) = self
-            .shops
-            .iter()
-            .find(|(_, s)| site.is_some_and(|id| id.as_str() == s.site_id()))
-            .ok_or(VerifyError::SiteMismatch {
-                notification: site,
-                shop: None,
-            })?;
-        shop.verify_rest(body, endpoint).map(|n| (name.as_str(), n))
+            .rest_dispatch(body)
+            .inspect_err(|e| observe::unrouted(Format::Rest, e))?;
+        shop.verify_rest(body, endpoint).map(|n| (name, n))
     }
 
     /// [`Shop::verify_any`] over several shops: a REST answer ([`Format::of`]) with
@@ -147,6 +141,22 @@ impl Shops {
                 .verify(body)
                 .map(|(name, n)| (name, AnyNotification::Form(n))),
         }
+    }
+
+    /// The shop whose site id a REST answer claims.
+    fn rest_dispatch(&self, body: &[u8]) -> Result<(&str, &Shop), VerifyError> {
+        if body.len() > MAX_BODY_LEN {
+            return Err(VerifyError::BodyTooLarge);
+        }
+        let site = rest::claimed_site(body);
+        self.shops
+            .iter()
+            .find(|(_, s)| site.is_some_and(|id| id.as_str() == s.site_id()))
+            .map(|(name, shop)| (name.as_str(), shop))
+            .ok_or(VerifyError::SiteMismatch {
+                notification: site,
+                shop: None,
+            })
     }
 
     /// The shop whose site id the body carries.
