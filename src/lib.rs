@@ -36,8 +36,10 @@ mod shops;
 #[cfg(feature = "toml")]
 mod toml_errors;
 
-// -- Application (may allocate): forms, go-live checks, answers, test helpers. --
+// -- Application (may allocate): forms, go-live checks, answers, test helpers, glue. --
 pub mod answer;
+#[cfg(feature = "axum")]
+pub mod axum;
 pub mod form;
 pub mod preflight;
 #[cfg(feature = "rest")]

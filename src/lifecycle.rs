@@ -77,6 +77,33 @@ pub struct TransactionEvent {
 }
 
 impl TransactionEvent {
+    /// The key to record this event once: `TRANSACTION|trans_status|operation_type`, the
+    /// same as [`Notification::idempotency_key`] for the notification it came from, and
+    /// the same for the same event delivered again in either format (a REST answer's
+    /// transaction and its `vads_*` twin).
+    ///
+    /// ```
+    /// # #[cfg(feature = "testing")] {
+    /// use vads::lifecycle::TransactionEvent;
+    /// use vads::testing::NotificationBuilder;
+    /// let mut config = vads::ShopConfig::new("12345678", vads::Mode::Test);
+    /// config.test_key = Some(vads::SecretString::new("1122334455667788".into()));
+    /// let shop = vads::Shop::new(config).unwrap();
+    /// let body = NotificationBuilder::new(&shop).body().unwrap();
+    /// let n = shop.verify(body.as_bytes()).unwrap();
+    /// assert_eq!(TransactionEvent::from_notification(&n).idempotency_key(), n.idempotency_key());
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn idempotency_key(&self) -> String {
+        format!(
+            "{}|{}|{}",
+            self.transaction,
+            self.trans_status.as_deref().unwrap_or_default(),
+            self.operation_type.as_deref().unwrap_or_default()
+        )
+    }
+
     /// The event of a verified notification.
     #[must_use]
     pub fn from_notification(n: &Notification<'_>) -> TransactionEvent {

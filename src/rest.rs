@@ -197,6 +197,32 @@ impl<'a> RestNotification<'a> {
         }
     }
 
+    /// The same notification over an owned copy of its texts (the decoded `kr-answer` and
+    /// `kr-answer-type`): what an owned, verified notification gives back.
+    #[cfg(feature = "axum")]
+    pub(crate) fn from_texts(
+        answer: &'a str,
+        answer_type: Option<&'a str>,
+        endpoint: Endpoint,
+        mode: Mode,
+        site: SiteId,
+    ) -> Self {
+        RestNotification {
+            answer: RawField::validated(Field::plain("kr-answer", answer)),
+            answer_type: answer_type
+                .map(|t| RawField::validated(Field::plain("kr-answer-type", t))),
+            endpoint,
+            mode,
+            site,
+        }
+    }
+
+    /// The shop's site id, as a value.
+    #[cfg(feature = "axum")]
+    pub(crate) fn site(&self) -> SiteId {
+        self.site
+    }
+
     /// The endpoint it was verified for (which chose the key).
     #[must_use]
     pub fn endpoint(&self) -> Endpoint {

@@ -33,6 +33,15 @@ pub struct Shops {
     shops: Vec<(String, Shop)>,
 }
 
+impl From<Shop> for Shops {
+    /// One shop, named [`crate::DEFAULT_SHOP`].
+    fn from(shop: Shop) -> Shops {
+        Shops {
+            shops: vec![(crate::config::DEFAULT_SHOP.to_owned(), shop)],
+        }
+    }
+}
+
 impl Shops {
     /// Checks every shop's config, and that site ids are unique.
     ///

@@ -1,0 +1,111 @@
+//! A complete notification endpoint with actix-web: the raw body (at most
+//! `vads::MAX_BODY_LEN` bytes), verified in either format for one shop or several, each
+//! event recorded once, the order's state reconciled from all its events, and the answer
+//! the platform expects.
+//!
+//! ```sh
+//! cargo run --example actix_notify --features rest -- examples/data/shop.toml
+//! # in another terminal: a signed test notification, posted like the platform would
+//! cargo run -q --bin vads -- rehearse --config examples/data/shop.toml --url http://127.0.0.1:3001/payment/notify
+//! ```
+//!
+//! The store is in memory here; a real one is a database table whose primary key is the
+//! idempotency key, written in one transaction before answering.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, App, HttpResponse, HttpServer};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use vads::answer::{answer, Handled};
+use vads::lifecycle::{reconcile, TransactionEvent};
+use vads::{Endpoint, Shops, ShopsConfig};
+
+struct Store {
+    shops: Shops,
+    /// Events by idempotency key (a table with that primary key in a real shop).
+    events: Mutex<HashMap<String, TransactionEvent>>,
+}
+
+/// The answer `vads::answer` gives, as an actix response.
+fn respond(handled: &Handled) -> HttpResponse {
+    let a = answer(handled);
+    HttpResponse::build(StatusCode::from_u16(a.status).unwrap_or(StatusCode::BAD_REQUEST))
+        .body(a.body)
+}
+
+/// The IPN endpoint: verify the raw body (never a re-encoded form), record each event
+/// once, answer.
+#[post("/payment/notify")]
+async fn notify(store: web::Data<Store>, body: web::Bytes) -> HttpResponse {
+    let events = match store.shops.verify_any(&body, Endpoint::Ipn) {
+        // 400: the platform reports and retries a genuine notification refused by a
+        // configuration mistake; the body says nothing of why.
+        Err(e) => {
+            eprintln!("notification rejected: {}", e.code());
+            return respond(&Handled::Rejected(e));
+        }
+        Ok((_shop, n)) => match n.events() {
+            Ok(events) => events,
+            Err(_) => return respond(&Handled::StorageFailed),
+        },
+    };
+    let Ok(mut recorded) = store.events.lock() else {
+        return respond(&Handled::StorageFailed);
+    };
+    let mut new = false;
+    for event in events {
+        new |= recorded.insert(event.idempotency_key(), event).is_none();
+    }
+    respond(&if new {
+        Handled::Recorded
+    } else {
+        Handled::Duplicate
+    })
+}
+
+/// An order's state, derived from every event recorded for it (never from the latest).
+#[get("/orders/{id}")]
+async fn order(store: web::Data<Store>, id: web::Path<String>) -> HttpResponse {
+    let events: Vec<TransactionEvent> = store
+        .events
+        .lock()
+        .map(|s| {
+            s.values()
+                .filter(|e| e.order_id.as_deref() == Some(id.as_str()))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let state = reconcile(events, None);
+    HttpResponse::Ok().json(serde_json::json!({
+        "order_id": id.as_str(),
+        "outcome": state.outcome.as_str(),
+        "paid": state.paid,
+        "refunded": state.refunded,
+    }))
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "examples/data/shop.toml".into());
+    let config = ShopsConfig::from_toml_file(&path).map_err(std::io::Error::other)?;
+    let store = web::Data::new(Store {
+        shops: Shops::new(config).map_err(std::io::Error::other)?,
+        events: Mutex::default(),
+    });
+    println!("notification endpoint: http://127.0.0.1:3001/payment/notify");
+    HttpServer::new(move || {
+        App::new()
+            .app_data(store.clone())
+            // The library's limit: a larger body is refused before it is read (actix
+            // answers 413 itself: a failed delivery, like the 400 of other rejections).
+            .app_data(web::PayloadConfig::new(vads::MAX_BODY_LEN))
+            .service(notify)
+            .service(order)
+    })
+    .bind(("127.0.0.1", 3001))?
+    .run()
+    .await
+}
