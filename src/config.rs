@@ -6,6 +6,7 @@
 
 use crate::algorithm::Algorithm;
 use crate::error::{code_first_display, KeyError};
+#[cfg(feature = "toml")]
 use crate::file::{read_bounded, ReadError};
 use crate::key::{Key, SecretString};
 use crate::limits::MAX_CONFIG_FILE_LEN;
@@ -176,6 +177,7 @@ impl ShopConfig {
     /// [`ConfigError::Parse`], whose message never quotes the config's values (a key
     /// could be among them).
     #[cfg(feature = "toml")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
     pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
         Ok(from_toml(text)?)
     }
@@ -187,6 +189,7 @@ impl ShopConfig {
     /// [`ConfigError::FileUnreadable`] when the file cannot be read, [`ConfigError::InFile`]
     /// when it cannot be parsed.
     #[cfg(feature = "toml")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
     pub fn from_toml_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
         let path = path.as_ref();
         let mut config = read_toml_file(path, Self::from_toml_str)?;
@@ -505,6 +508,7 @@ impl ShopsConfig {
     /// # Errors
     /// [`ConfigError::Parse`], whose message never quotes a value.
     #[cfg(feature = "toml")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
     pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
         // Which of the two shapes, without copying any value (a copy of a key would be
         // left unwiped in freed memory).
@@ -522,6 +526,7 @@ impl ShopsConfig {
     /// # Errors
     /// As [`ShopConfig::from_toml_file`].
     #[cfg(feature = "toml")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
     pub fn from_toml_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
         let path = path.as_ref();
         let mut config = read_toml_file(path, Self::from_toml_str)?;

@@ -346,6 +346,7 @@ impl fmt::Display for AnswerError {
 
 impl std::error::Error for AnswerError {}
 
+#[cfg_attr(docsrs, doc(cfg(feature = "rest")))]
 impl RestNotification<'_> {
     /// The answer, typed (feature `rest`; allocates).
     ///
@@ -367,6 +368,7 @@ impl RestNotification<'_> {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "rest")))]
 impl AnyNotification<'_> {
     /// The reconciliation events of a notification in either format: one for a `vads_*`
     /// notification, one per transaction for a REST answer (feature `rest`).

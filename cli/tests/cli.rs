@@ -719,18 +719,23 @@ fn without_arguments_it_lists_its_commands_and_exit_statuses() {
     // --help tells the same story as the README: the exit statuses.
     let help = stdout(&run(&["--help"], b"", &[]));
     assert!(help.contains("Exit statuses:"), "{help}");
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    // This crate's README, and the repository's when the test runs in a checkout (the
+    // published crate has only its own).
+    let own = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let repository = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .unwrap_or_else(|_| own.clone());
     for line in ["0  success", "1  bad data", "2  bad usage"] {
-        assert!(help.contains(line) && readme.contains(line), "{line}");
+        assert!(help.contains(line), "{line}");
+        assert!(own.contains(line) && repository.contains(line), "{line}");
     }
 }
 
-/// The platform's two published REST answers (shared/vectors/rest-kr-hash.json).
+/// The platform's two published REST answers (tests/data/rest-kr-hash.json, copied from
+/// shared/vectors/rest-kr-hash.json like the library's).
 fn rest_vectors() -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../tests/data/rest-kr-hash.json"
+        "/tests/data/rest-kr-hash.json"
     ))
     .unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();

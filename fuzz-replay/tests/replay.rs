@@ -1,16 +1,14 @@
 //! Regression replay on stable: every file of the fuzz corpora (fuzz/corpus/<target>/) and
 //! every saved crash (fuzz/artifacts/<target>/) goes through the same checks as the fuzz
 //! targets (fuzz/src/checks.rs, included here), so a fixed crash stays fixed.
-#![cfg(feature = "toml")]
-
-#[path = "../fuzz/src/checks.rs"]
+#[path = "../../fuzz/src/checks.rs"]
 #[allow(dead_code)]
 mod checks;
 
 use std::path::Path;
 
 fn replay(target: &str, check: fn(&[u8])) -> usize {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
     let mut count = 0;
     for dir in [
         root.join("corpus").join(target),

@@ -1,0 +1,1 @@
+//! Nothing here: the replay is `tests/replay.rs`.
