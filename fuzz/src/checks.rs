@@ -1,5 +1,5 @@
 //! The checks behind the fuzz targets, shared with the stable regression replay
-//! (`tests/fuzz_replay.rs` in the root crate includes this file), so that every corpus
+//! (`fuzz-replay/tests/replay.rs` in the root workspace includes this file), so that every corpus
 //! input and saved crash goes through exactly the same assertions under `cargo test`.
 //!
 //! Each check takes raw bytes; the structured ones decode them with `arbitrary`.
