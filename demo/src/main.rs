@@ -2,6 +2,8 @@
 //! the URL to open.
 //!
 //! Settings (environment): `VADS_DEMO_CONFIG` (default: demo.toml beside this crate),
+//! `VADS_DEMO_LIVE_CONFIG` (the same shop's PRODUCTION deployment, served at
+//! `/notify/live`; default: demo-production.toml beside this crate; `none` for none),
 //! `VADS_DEMO_SHOP_ADDR` (127.0.0.1:8080), `VADS_DEMO_SIMULATOR_ADDR` (127.0.0.1:8081),
 //! `VADS_DEMO_DB` (a SQLite file in the temporary folder). When the config's
 //! `payment_url` is on 127.0.0.1 forms go to the simulator; otherwise to that URL (a real
@@ -43,16 +45,24 @@ async fn main() {
     if local {
         shop.payment_url = Some(format!("http://{sim_addr}/vads-payment/"));
     }
-    let database = std::env::var_os("VADS_DEMO_DB")
+    let database: std::path::PathBuf = std::env::var_os("VADS_DEMO_DB")
         .map(Into::into)
         .unwrap_or_else(|| std::env::temp_dir().join("vads-demo.sqlite"));
+    let live_path = env_or(
+        "VADS_DEMO_LIVE_CONFIG",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/demo-production.toml"),
+    );
+    let live_shop = (live_path != "none")
+        .then(|| ShopConfig::from_toml_file(&live_path).unwrap_or_else(|e| fail(&e.to_string())));
     let demo = vads_demo::start(vads_demo::DemoConfig {
         shop,
+        live_shop,
         platform_shop: load(),
         shop_listener,
         simulator_listener,
-        database,
+        database: database.clone(),
         retry_delay: Duration::from_secs(2),
+        limits: vads_demo::Limits::default(),
     })
     .unwrap_or_else(|e| fail(&e));
     println!("vads demo shop:      {}/   <- open this", demo.shop_url);
@@ -65,6 +75,9 @@ async fn main() {
             " (unused: the config posts to a real platform)"
         }
     );
-    println!("Press Ctrl-C to stop.");
+    println!("orders database:     {}", database.display());
+    println!(
+        "This command keeps running: use another terminal for anything else; Ctrl-C stops it."
+    );
     let _ = tokio::signal::ctrl_c().await;
 }

@@ -1,6 +1,10 @@
 //! End to end in a real browser: headless Chromium, driven over WebDriver (chromedriver),
-//! opens the shop, pays through the simulator and sees the order paid; the notification
-//! is replayed and nothing changes; a refused and an abandoned payment both end failed.
+//! walks the playground as a newcomer would: the shop, the payment page, the return, the
+//! order's page (signed form, notifications, reconciled state); then makes the platform
+//! send the notification again, as a retry, as a forgery, to the PRODUCTION deployment,
+//! with a duplicated field, and refunds; a refused and an abandoned payment get their own
+//! headings; an error page leads back. Every step is saved as a screenshot
+//! (`target/e2e-screenshots/`, or `$VADS_E2E_SCREENSHOTS`), which CI keeps.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (/usr/bin/chromium,
 //! /usr/bin/chromedriver): `.ci/run` installs them and runs this test with `--ignored`.
@@ -77,6 +81,7 @@ impl Driver {
             "binary": "/usr/bin/chromium",
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                      "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1280,1000", "--hide-scrollbars",
                      format!("--user-data-dir={}", profile.display())]}}}});
         let v = call("POST", &format!("{}/session", self.url), Some(caps));
         let id = v["value"]["sessionId"]
@@ -147,6 +152,49 @@ impl Session<'_> {
             Some(json!({})),
         );
     }
+    /// The text of every element matching `css`.
+    fn texts(&self, css: &str) -> Vec<String> {
+        let v = call(
+            "POST",
+            &format!("{}/elements", self.base),
+            Some(json!({"using": "css selector", "value": css})),
+        );
+        v["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| self.text(e[ELEMENT].as_str().unwrap()))
+            .collect()
+    }
+    /// Saves the whole page as `name`.png in the screenshots folder (the window is made
+    /// as tall as the page first: WebDriver captures the viewport).
+    fn screenshot(&self, name: &str) {
+        use base64::Engine;
+        call(
+            "POST",
+            &format!("{}/window/rect", self.base),
+            Some(json!({"width": 1280, "height": 900})),
+        );
+        let height = call(
+            "POST",
+            &format!("{}/execute/sync", self.base),
+            Some(json!({"script": "return document.documentElement.scrollHeight", "args": []})),
+        )["value"]
+            .as_u64()
+            .unwrap_or(1200);
+        call(
+            "POST",
+            &format!("{}/window/rect", self.base),
+            Some(json!({"width": 1280, "height": height.clamp(900, 6000) + 140})),
+        );
+        let v = call("GET", &format!("{}/screenshot", self.base), None);
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v["value"].as_str().unwrap())
+            .unwrap();
+        let dir = screenshots();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
     fn text(&self, element: &str) -> String {
         call(
             "GET",
@@ -159,22 +207,55 @@ impl Session<'_> {
     }
 }
 
-/// Shop → Pay → simulator → choice → back to the shop; returns (order id, shown state).
-fn buy(s: &Session<'_>, shop: &str, simulator: &str, choice: &str) -> (String, String) {
+/// Where screenshots go: `$VADS_E2E_SCREENSHOTS`, or `target/e2e-screenshots`.
+fn screenshots() -> std::path::PathBuf {
+    std::env::var_os("VADS_E2E_SCREENSHOTS").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots"),
+        Into::into,
+    )
+}
+
+/// Shop → Pay → payment page → choice → back to the shop; returns (order id, shown
+/// state, the return page's heading). `shots` names the screenshots of the payment page
+/// and of the return.
+fn buy(
+    s: &Session<'_>,
+    shop: &str,
+    simulator: &str,
+    choice: &str,
+    shots: Option<(&str, &str)>,
+) -> (String, String, String) {
     s.goto(&format!("{shop}/"));
     let pay = s.wait(shop, "#pay");
     s.click(&pay);
     // The shop's page posts the signed form to the simulator by itself.
     let button = s.wait(simulator, &format!("#{choice}"));
+    if let Some((payment, _)) = shots {
+        s.screenshot(payment);
+    }
     s.click(&button);
     let state = s.wait(&format!("{shop}/return"), "#state");
     let order = s.wait(&format!("{shop}/return"), "#order");
-    (s.text(&order), s.text(&state))
+    if let Some((_, back)) = shots {
+        s.screenshot(back);
+    }
+    let heading = s.texts("h1").join("");
+    (s.text(&order), s.text(&state), heading)
+}
+
+/// Clicks playground button `op` on the order page and waits for the page it leads back
+/// to; returns the last notification's row.
+fn send(s: &Session<'_>, shop: &str, op: &str, shot: &str) -> String {
+    let button = s.wait(&format!("{shop}/orders/"), &format!("#{op}"));
+    s.click(&button);
+    s.wait(&format!("{shop}/orders/"), "#sent");
+    s.screenshot(shot);
+    s.texts("tr.delivery").pop().unwrap_or_default()
 }
 
 #[test]
 #[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it with --ignored"]
-fn pay_refuse_cancel_in_a_real_browser() {
+fn the_playground_in_a_real_browser() {
     let running = start("e2e");
     let (shop, simulator) = (
         running.demo.shop_url.clone(),
@@ -182,25 +263,148 @@ fn pay_refuse_cancel_in_a_real_browser() {
     );
     let driver = Driver::start();
     let s = driver.session();
+    let _ = std::fs::remove_dir_all(screenshots());
 
-    let (order, state) = buy(&s, &shop, &simulator, "pay");
+    s.goto(&format!("{shop}/"));
+    s.wait(&shop, "#pay");
+    assert_eq!(s.texts("#price"), ["12.50 EUR"]);
+    assert!(!s.texts("#test-banner").is_empty(), "the TEST banner");
+    s.screenshot("01-shop");
+
+    let (order, state, heading) = buy(
+        &s,
+        &shop,
+        &simulator,
+        "pay",
+        Some(("02-payment-page", "03-return-paid")),
+    );
     assert_eq!(state, "paid");
+    assert_eq!(heading, "Thank you! Your payment is accepted");
     assert_eq!(order_state(&shop, &order)["deliveries"], 1);
-    // Replay the notification (back office): nothing changes, recorded once.
-    let r = agent()
-        .post(&format!("{simulator}/admin/replay?order_id={order}"))
+
+    // The order's page: the signed form, the notification accepted, the state.
+    let see = s.wait(&format!("{shop}/return"), "#see-order");
+    s.click(&see);
+    s.wait(&format!("{shop}/orders/"), "#notifications");
+    assert!(s.texts("#signing-string")[0].ends_with("+****************"));
+    assert!(s.texts("tr.delivery")[0].contains("accepted"));
+    assert_eq!(s.texts("#paid"), ["12.50 EUR"]);
+    s.screenshot("04-order-paid");
+
+    // What the platform (or someone else) may send, and what vads makes of it.
+    let row = send(&s, &shop, "replay", "05-delivered-again");
+    assert!(row.contains("duplicate") && row.contains("BO"), "{row}");
+    let row = send(&s, &shop, "retry", "06-retry");
+    assert!(row.contains("duplicate") && row.contains("RETRY"), "{row}");
+    let row = send(&s, &shop, "forgery", "07-forgery");
+    assert!(
+        row.contains("refused") && row.contains("bad_signature"),
+        "{row}"
+    );
+    let row = send(&s, &shop, "test_to_production", "08-test-to-production");
+    assert!(
+        row.contains("refused") && row.contains("mode_mismatch") && row.contains("PRODUCTION"),
+        "{row}"
+    );
+    let row = send(&s, &shop, "duplicate_field", "09-duplicated-field");
+    assert!(
+        row.contains("refused") && row.contains("duplicate_field"),
+        "{row}"
+    );
+    assert_eq!(
+        order_state(&shop, &order)["state"],
+        "paid",
+        "nothing of that changed the order"
+    );
+    let row = send(&s, &shop, "refund", "10-refunded");
+    assert!(
+        row.contains("accepted") && row.contains("MERCH_BO"),
+        "{row}"
+    );
+    assert_eq!(s.texts("#refunded"), ["12.50 EUR"]);
+    assert_eq!(order_state(&shop, &order)["state"], "refunded");
+
+    // Refused and abandoned payments: the order fails, each with its own heading.
+    let (order, state, heading) = buy(
+        &s,
+        &shop,
+        &simulator,
+        "refuse",
+        Some(("11-payment-page-refuse", "12-return-refused")),
+    );
+    assert_eq!(
+        (state.as_str(), heading.as_str()),
+        ("failed", "Payment refused")
+    );
+    assert_eq!(order_state(&shop, &order)["state"], "failed");
+    let (order, state, heading) = buy(&s, &shop, &simulator, "cancel", None);
+    assert_eq!(
+        (state.as_str(), heading.as_str()),
+        ("failed", "Payment not completed")
+    );
+    s.screenshot("13-return-abandoned");
+    assert_eq!(order_state(&shop, &order)["state"], "failed");
+
+    // A form changed after it was signed: the platform's error page (error 00), with the
+    // way back to the shop.
+    let page = agent()
+        .post(&format!("{shop}/order"))
         .send(b"".as_slice())
+        .unwrap()
+        .into_body()
+        .read_to_string()
         .unwrap();
-    assert_eq!(r.into_body().read_to_string().unwrap(), "shop answered 200");
-    assert_eq!(order_state(&shop, &order)["state"], "paid");
-    assert_eq!(order_state(&shop, &order)["deliveries"], 1);
+    let inputs: Vec<(String, String)> = page
+        .split("<input ")
+        .skip(1)
+        .filter_map(|tag| {
+            let attr = |a: &str| {
+                tag.split(&format!("{a}=\""))
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+                    .map(|v| {
+                        v.replace("&amp;", "&")
+                            .replace("&quot;", "\"")
+                            .replace("&#39;", "'")
+                    })
+            };
+            Some((attr("name")?, attr("value")?))
+        })
+        .map(|(n, v)| {
+            if n == "vads_amount" {
+                (n, "1".to_owned())
+            } else {
+                (n, v)
+            }
+        })
+        .collect();
+    s.goto(&format!("{simulator}/"));
+    call(
+        "POST",
+        &format!("{}/execute/sync", s.base),
+        Some(json!({
+            "script": "const f = document.createElement('form'); f.method = 'POST'; f.action = arguments[0];\
+                       for (const [n, v] of arguments[1]) { const i = document.createElement('input'); i.type = 'hidden'; i.name = n; i.value = v; f.appendChild(i); }\
+                       document.body.appendChild(f); f.submit();",
+            "args": [format!("{simulator}/vads-payment/"), inputs],
+        })),
+    );
+    s.wait(&format!("{simulator}/vads-payment/"), "#error");
+    assert_eq!(s.texts("h1"), ["Payment error 00"]);
+    assert!(s.texts("#error")[0].contains("bad_signature"));
+    s.screenshot("14-platform-error-00");
+    let back = s.wait(&simulator, "#back a");
+    s.click(&back);
+    s.wait(&shop, "#pay");
 
-    // Refused and abandoned payments both fail the order (protocol section 4).
-    let (order, state) = buy(&s, &shop, &simulator, "refuse");
-    assert_eq!(state, "failed");
-    assert_eq!(order_state(&shop, &order)["state"], "failed");
-
-    let (order, state) = buy(&s, &shop, &simulator, "cancel");
-    assert_eq!(state, "failed");
-    assert_eq!(order_state(&shop, &order)["state"], "failed");
+    // Every error page leads back.
+    s.goto(&format!("{shop}/orders/NO-SUCH-ORDER"));
+    let back = s.wait(&shop, "#back a");
+    s.screenshot("15-shop-error");
+    s.click(&back);
+    s.wait(&shop, "#pay");
+    s.goto(&format!("{shop}/orders"));
+    s.wait(&format!("{shop}/orders"), "table");
+    s.screenshot("16-orders");
+    eprintln!("screenshots: {}", screenshots().display());
 }

@@ -236,7 +236,9 @@ fn tampered_form_gets_the_platform_error_page() {
     let running = start("tamper");
     let (order, status, page) = checkout(&running.demo.shop_url, "pay", true);
     assert_eq!(status, 400);
-    assert!(page.contains("Error 00"), "{page}");
+    assert!(page.contains("<h1>Payment error 00</h1>"), "{page}");
+    // The way back to the shop.
+    assert!(page.contains("Back to the shop"), "{page}");
     assert_eq!(
         order_state(&running.demo.shop_url, &order)["state"],
         "pending"
@@ -407,9 +409,9 @@ fn post_return_mode_posts_the_signed_return_fields() {
     );
     assert_eq!(status, 200);
     assert!(
-        page.contains(&format!(
-            "<span id=\"order\">{order}</span>: <strong id=\"state\">paid</strong>"
-        )),
+        page.contains(&format!("<span id=\"order\">{order}</span>"))
+            && page.contains("<strong id=\"state\">paid</strong>")
+            && page.contains("<h1>Thank you! Your payment is accepted</h1>"),
         "{page}"
     );
 }
@@ -431,4 +433,199 @@ fn bodies_above_the_library_limit_are_refused_unread() {
     assert_eq!(at_limit.len(), vads::MAX_BODY_LEN);
     let (status, body, _) = post(&format!("{shop_url}/notify"), &at_limit);
     assert_eq!((status, body.as_str()), (400, "rejected"));
+}
+
+/// A playground operation from the order page: the simulator sends, then the browser goes
+/// back to the order page (the redirect), which says what was sent and how the shop
+/// answered.
+fn playground(shop: &str, simulator: &str, order: &str, op: &str) -> String {
+    let back = format!("{shop}/orders/{order}");
+    let (status, _, location) = post(
+        &format!("{simulator}/admin/operation"),
+        &vads::testing::urlencode_pairs(&[
+            ("order_id".to_owned(), order.to_owned()),
+            ("op".to_owned(), op.to_owned()),
+            ("back".to_owned(), back.clone()),
+        ]),
+    );
+    assert_eq!(status, 303, "{op}: back to the order page");
+    let location = location.unwrap();
+    assert!(
+        location.starts_with(&format!("{back}?sent={op}")),
+        "{location}"
+    );
+    agent()
+        .get(&location)
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap()
+}
+
+#[test]
+fn the_playground_shows_each_verdict() {
+    let running = start("playground");
+    let (shop, sim) = (&running.demo.shop_url, &running.demo.simulator_url);
+    let (order, _, _) = checkout(shop, "pay", false);
+    let verdicts = |expected: &[(&str, Option<&str>)]| {
+        let notifications = order_state(shop, &order)["notifications"].clone();
+        let got: Vec<(String, Option<String>)> = notifications
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                (
+                    n["verdict"].as_str().unwrap().to_owned(),
+                    n["code"].as_str().map(str::to_owned),
+                )
+            })
+            .collect();
+        let want: Vec<(String, Option<String>)> = expected
+            .iter()
+            .map(|(v, c)| ((*v).to_owned(), c.map(str::to_owned)))
+            .collect();
+        assert_eq!(got, want);
+    };
+    verdicts(&[("accepted", None)]);
+    let page = playground(shop, sim, &order, "replay");
+    assert!(
+        page.contains("the shop answered <strong>200</strong>"),
+        "{page}"
+    );
+    playground(shop, sim, &order, "retry");
+    let page = playground(shop, sim, &order, "forgery");
+    assert!(
+        page.contains("the shop answered <strong>400</strong>"),
+        "{page}"
+    );
+    playground(shop, sim, &order, "test_to_production");
+    playground(shop, sim, &order, "duplicate_field");
+    verdicts(&[
+        ("accepted", None),
+        ("duplicate", None),
+        ("duplicate", None),
+        ("refused", Some("bad_signature")),
+        ("refused", Some("mode_mismatch")),
+        ("refused", Some("duplicate_field")),
+    ]);
+    // Nothing of that changed the order; a refund does.
+    assert_eq!(order_state(shop, &order)["state"], "paid");
+    let page = playground(shop, sim, &order, "refund");
+    assert_eq!(order_state(shop, &order)["state"], "refunded");
+    // The order page shows the three parts, in order, and the amounts with their currency.
+    let form = page.find("id=\"form\"").unwrap();
+    let notifications = page.find("id=\"notifications\"").unwrap();
+    let state = page.find("id=\"state\"").unwrap();
+    assert!(form < notifications && notifications < state);
+    assert!(page.contains("<dd id=\"paid\">12.50 EUR</dd>"), "{page}");
+    assert!(
+        page.contains("<dd id=\"refunded\">12.50 EUR</dd>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("+****************</code>"),
+        "the masked signing string"
+    );
+    assert!(page.contains("<code>mode_mismatch</code>"));
+    assert!(page.contains("id=\"test-banner\""), "TEST banner");
+    // A redirect elsewhere than the shop is not followed.
+    let (status, page, _) = post(
+        &format!("{sim}/admin/operation"),
+        &format!("order_id={order}&op=replay&back=http%3A%2F%2Fevil.example%2F"),
+    );
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("replay sent; the shop answered <strong>200</strong>"),
+        "{page}"
+    );
+}
+
+#[test]
+fn errors_lead_back() {
+    let running = start("errors");
+    let shop = &running.demo.shop_url;
+    for path in ["/orders/NO-SUCH-ORDER", "/nowhere", "/return?vads_amount=1"] {
+        let r = agent().get(&format!("{shop}{path}")).call().unwrap();
+        let status = r.status().as_u16();
+        let page = r.into_body().read_to_string().unwrap();
+        assert!(status >= 400, "{path}: {status}");
+        assert!(
+            page.contains("href=\"/\"") && page.contains("Back to the shop"),
+            "{path}: {page}"
+        );
+    }
+}
+
+#[test]
+fn stalled_and_excess_connections_are_not_kept() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let limits = vads_demo::Limits {
+        header_timeout: Duration::from_millis(600),
+        request_timeout: Duration::from_secs(2),
+        max_connections: 4,
+        connection_lifetime: Duration::from_secs(30),
+    };
+    let running = common::start_with("stalled", limits);
+    let addr = running
+        .demo
+        .shop_url
+        .trim_start_matches("http://")
+        .to_owned();
+    // Clients that send a byte now and then, never a whole request: dropped after the
+    // header timeout, well before they finish.
+    let started = Instant::now();
+    let stalled: Vec<std::thread::JoinHandle<Duration>> = (0..4)
+        .map(|_| {
+            let addr = addr.clone();
+            std::thread::spawn(move || {
+                let mut c = std::net::TcpStream::connect(&addr).unwrap();
+                c.set_read_timeout(Some(Duration::from_millis(200)))
+                    .unwrap();
+                let t = Instant::now();
+                for b in b"POST /notify HTTP/1.1\r\nHost: x\r\n"
+                    .iter()
+                    .cycle()
+                    .take(200)
+                {
+                    if c.write_all(&[*b]).is_err() {
+                        break;
+                    }
+                    let mut buf = [0u8; 64];
+                    match c.read(&mut buf) {
+                        Ok(0) => break, // closed by the server
+                        Ok(_) => break, // answered (408 or 400) and closed
+                        Err(_) => {}    // nothing yet: keep trickling
+                    }
+                }
+                t.elapsed()
+            })
+        })
+        .collect();
+    for handle in stalled {
+        let lasted = handle.join().unwrap();
+        assert!(
+            lasted < Duration::from_secs(5),
+            "a stalled connection lasted {lasted:?}"
+        );
+    }
+    assert!(started.elapsed() < Duration::from_secs(6));
+    // Four connections held open (idle, before any byte): a fifth is not served until
+    // one of them goes.
+    let held: Vec<std::net::TcpStream> = (0..4)
+        .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let t = Instant::now();
+    let r = agent().get(&format!("http://{addr}/")).call().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let waited = t.elapsed();
+    drop(held);
+    // It was served once the held connections timed out (their header timeout).
+    assert!(
+        waited >= Duration::from_millis(300),
+        "served at once ({waited:?}): no bound"
+    );
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use vads::{Mode, SecretString, ShopConfig};
 
 pub const KEY: &str = "DemoTestKey4Vads2026";
+pub const PRODUCTION_KEY: &str = "DemoProdKey9Vads2026live";
 pub const PASSWORD: &str = "testpassword_DemoRest4Vads2026";
 
 pub struct Running {
@@ -20,7 +21,17 @@ fn config(payment_url: Option<String>) -> ShopConfig {
     c
 }
 
+fn live_config() -> ShopConfig {
+    let mut c = ShopConfig::new("12345678", Mode::Production);
+    c.production_key = Some(SecretString::new(PRODUCTION_KEY.into()));
+    c
+}
+
 pub fn start(name: &str) -> Running {
+    start_with(name, vads_demo::Limits::default())
+}
+
+pub fn start_with(name: &str, limits: vads_demo::Limits) -> Running {
     let shop_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let simulator_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let sim = simulator_listener.local_addr().unwrap();
@@ -35,11 +46,13 @@ pub fn start(name: &str) -> Running {
         .block_on(async {
             vads_demo::start(vads_demo::DemoConfig {
                 shop: config(Some(format!("http://{sim}/vads-payment/"))),
+                live_shop: Some(live_config()),
                 platform_shop: config(None),
                 shop_listener,
                 simulator_listener,
                 database: db,
                 retry_delay: Duration::from_millis(200),
+                limits,
             })
         })
         .unwrap();
@@ -57,7 +70,7 @@ pub fn agent() -> ureq::Agent {
 
 pub fn order_state(shop_url: &str, order_id: &str) -> serde_json::Value {
     let body = agent()
-        .get(&format!("{shop_url}/orders/{order_id}"))
+        .get(&format!("{shop_url}/api/orders/{order_id}"))
         .call()
         .unwrap()
         .into_body()
