@@ -23,6 +23,12 @@ fn fail(message: &str) -> ! {
 
 #[tokio::main]
 async fn main() {
+    // vads' events (one per verification: code, site id, mode, kind, source, key; never a
+    // body, a signature or a key) on standard error.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .init();
     let config_path = env_or(
         "VADS_DEMO_CONFIG",
         concat!(env!("CARGO_MANIFEST_DIR"), "/demo.toml"),
