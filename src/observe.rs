@@ -39,6 +39,27 @@ const fn kind_str(kind: Kind) -> &'static str {
     }
 }
 
+/// One accepted-notification event at `$level` (the fields every acceptance carries).
+#[cfg(feature = "tracing")]
+macro_rules! verified {
+    ($level:expr, $shop:expr, $format:expr, $kind:expr, $src:expr, $key:expr, $index:expr, $algorithm:expr, $($message:tt)+) => {
+        tracing::event!(
+            target: "vads",
+            $level,
+            code = "ok",
+            format = $format.as_str(),
+            site_id = $shop.site_id,
+            mode = $shop.mode.as_str(),
+            kind = kind_str($kind),
+            url_check_src = $src,
+            key = $key,
+            previous_index = $index,
+            algorithm = $algorithm,
+            $($message)+
+        )
+    };
+}
+
 /// A `vads_*` verification's result.
 #[inline]
 pub(crate) fn form(shop: ShopFacts<'_>, result: &Result<Notification<'_>, VerifyError>) {
@@ -49,40 +70,37 @@ pub(crate) fn form(shop: ShopFacts<'_>, result: &Result<Notification<'_>, Verify
                 KeyMatch::Current => ("current", None),
                 KeyMatch::Previous { index } => ("previous", Some(index)),
             };
-            let other_algorithm = n.algorithm() != shop.algorithm;
-            let src = n.url_check_src().map(|s| s.as_str());
-            if index.is_some() || other_algorithm {
-                tracing::warn!(
-                    target: "vads",
-                    code = "ok",
-                    format = Format::Form.as_str(),
-                    site_id = shop.site_id,
-                    mode = shop.mode.as_str(),
-                    kind = kind_str(n.kind()),
-                    url_check_src = src,
-                    key,
-                    previous_index = index,
-                    algorithm = n.algorithm().name(),
-                    "notification verified with {}",
-                    if index.is_some() {
-                        "a previous production key: the key rotation is not finished"
-                    } else {
-                        "the other algorithm: the algorithm-change window is still in use"
-                    }
-                );
+            let (src, algorithm) = (n.url_check_src().map(|s| s.as_str()), n.algorithm().name());
+            let why = if index.is_some() {
+                Some("a previous production key: the key rotation is not finished")
+            } else if n.algorithm() != shop.algorithm {
+                Some("the other algorithm: the algorithm-change window is still in use")
             } else {
-                tracing::info!(
-                    target: "vads",
-                    code = "ok",
-                    format = Format::Form.as_str(),
-                    site_id = shop.site_id,
-                    mode = shop.mode.as_str(),
-                    kind = kind_str(n.kind()),
-                    url_check_src = src,
+                None
+            };
+            match why {
+                Some(why) => verified!(
+                    tracing::Level::WARN,
+                    shop,
+                    Format::Form,
+                    n.kind(),
+                    src,
                     key,
-                    algorithm = n.algorithm().name(),
+                    index,
+                    algorithm,
+                    "notification verified with {why}"
+                ),
+                None => verified!(
+                    tracing::Level::INFO,
+                    shop,
+                    Format::Form,
+                    n.kind(),
+                    src,
+                    key,
+                    index,
+                    algorithm,
                     "notification verified"
-                );
+                ),
             }
         }
         Err(e) => rejected(Some(shop), Format::Form, e),
@@ -96,15 +114,15 @@ pub(crate) fn form(shop: ShopFacts<'_>, result: &Result<Notification<'_>, Verify
 pub(crate) fn rest(shop: ShopFacts<'_>, result: &Result<RestNotification<'_>, VerifyError>) {
     #[cfg(feature = "tracing")]
     match result {
-        Ok(n) => tracing::info!(
-            target: "vads",
-            code = "ok",
-            format = Format::Rest.as_str(),
-            site_id = shop.site_id,
-            mode = shop.mode.as_str(),
-            kind = kind_str(n.kind()),
-            key = "current",
-            algorithm = "sha256_hmac",
+        Ok(n) => verified!(
+            tracing::Level::INFO,
+            shop,
+            Format::Rest,
+            n.kind(),
+            None::<&str>,
+            "current",
+            None::<usize>,
+            "sha256_hmac",
             "notification verified"
         ),
         Err(e) => rejected(Some(shop), Format::Rest, e),

@@ -354,22 +354,8 @@ fn the_playground_in_a_real_browser() {
         .into_body()
         .read_to_string()
         .unwrap();
-    let inputs: Vec<(String, String)> = page
-        .split("<input ")
-        .skip(1)
-        .filter_map(|tag| {
-            let attr = |a: &str| {
-                tag.split(&format!("{a}=\""))
-                    .nth(1)
-                    .and_then(|r| r.split('"').next())
-                    .map(|v| {
-                        v.replace("&amp;", "&")
-                            .replace("&quot;", "\"")
-                            .replace("&#39;", "'")
-                    })
-            };
-            Some((attr("name")?, attr("value")?))
-        })
+    let inputs: Vec<(String, String)> = common::inputs(&page)
+        .into_iter()
         .map(|(n, v)| {
             if n == "vads_amount" {
                 (n, "1".to_owned())

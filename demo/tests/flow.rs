@@ -3,33 +3,9 @@
 
 mod common;
 
-use common::{agent, order_state, start};
+use common::{agent, inputs, order_state, start};
 use vads::testing::NotificationBuilder;
 use vads::{Mode, SecretString, Shop, ShopConfig, TransStatus, UrlCheckSource};
-
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// The hidden inputs of the first form of an HTML page.
-fn inputs(html: &str) -> Vec<(String, String)> {
-    html.split("<input ")
-        .skip(1)
-        .filter_map(|tag| {
-            let attr = |a: &str| {
-                tag.split(&format!("{a}=\""))
-                    .nth(1)
-                    .and_then(|r| r.split('"').next())
-                    .map(unescape)
-            };
-            Some((attr("name")?, attr("value")?))
-        })
-        .collect()
-}
 
 fn post(url: &str, body: &str) -> (u16, String, Option<String>) {
     let r = agent()

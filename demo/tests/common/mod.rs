@@ -78,3 +78,27 @@ pub fn order_state(shop_url: &str, order_id: &str) -> serde_json::Value {
         .unwrap();
     serde_json::from_str(&body).unwrap()
 }
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The hidden inputs of the forms of an HTML page, in order.
+pub fn inputs(html: &str) -> Vec<(String, String)> {
+    html.split("<input ")
+        .skip(1)
+        .filter_map(|tag| {
+            let attr = |a: &str| {
+                tag.split(&format!("{a}=\""))
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+                    .map(unescape)
+            };
+            Some((attr("name")?, attr("value")?))
+        })
+        .collect()
+}
