@@ -8,7 +8,6 @@
 //!
 //! Inputs: benches/data (scripts/gen_bench_data.py). Run: `cargo bench --bench core`.
 
-use base64::Engine;
 use criterion::{criterion_group, criterion_main, Criterion};
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Digest;
@@ -27,15 +26,9 @@ fn data(name: &str) -> String {
 
 use vads_reference::{decode_body as naive_decode, signing_string as naive_signing_string};
 
-fn hmac_b64(message: &[u8], key: &[u8]) -> [u8; 44] {
-    let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).unwrap();
-    m.update(message);
-    let mut out = [0u8; 44];
-    base64::engine::general_purpose::STANDARD
-        .encode_slice(m.finalize().into_bytes(), &mut out)
-        .unwrap();
-    out
-}
+#[path = "inputs.rs"]
+mod inputs;
+use inputs::hmac_b64;
 
 fn sha1_hex(message: &[u8]) -> [u8; 40] {
     const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -16,32 +16,17 @@
 //! Inputs: `benches/inputs.rs`, signed by the independent `vads-reference`.
 //! Run: `cargo bench --bench goals`, then `python3 scripts/bench_ratios.py` for the table.
 
-use base64::Engine;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use hmac::{Hmac, KeyInit, Mac};
 use std::hint::black_box;
 use vads::{sign, Algorithm, Key, Mode, SecretString, Shop, ShopConfig};
 use vads_reference::{decode_body, Algorithm as RefAlgorithm};
 
 #[path = "inputs.rs"]
 mod inputs;
-use inputs::{form13, form60, notification_fields, shuffled, signed_body, signing_string, KEY};
-
-fn hmac_b64(message: &[u8], key: &[u8]) -> [u8; 44] {
-    let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).unwrap();
-    m.update(message);
-    let mut out = [0u8; 44];
-    base64::engine::general_purpose::STANDARD
-        .encode_slice(m.finalize().into_bytes(), &mut out)
-        .unwrap();
-    out
-}
-
-fn hmac_raw(message: &[u8], key: &[u8]) -> [u8; 32] {
-    let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).unwrap();
-    m.update(message);
-    m.finalize().into_bytes().into()
-}
+use inputs::{
+    form13, form60, hmac_b64, hmac_raw, notification_fields, shuffled, signed_body, signing_string,
+    KEY,
+};
 
 fn shop() -> Shop {
     let mut config = ShopConfig::new("12345678", Mode::Test);

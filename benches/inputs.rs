@@ -10,6 +10,8 @@
 
 #![allow(dead_code)] // each user takes what it needs
 
+use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
 use vads_reference::{encode_body, Algorithm as RefAlgorithm};
 
 /// The key every input is signed with (made up, for benchmarks only).
@@ -160,4 +162,21 @@ pub fn signed_body(fields: &[(String, String)]) -> String {
 /// The signing string of `fields` (what the baselines hash).
 pub fn signing_string(fields: &[(String, String)]) -> String {
     vads_reference::signing_string(fields, KEY)
+}
+
+/// The baseline of signing: HMAC-SHA-256 of `message` (key set-up included), base64 into
+/// a stack buffer.
+pub fn hmac_b64(message: &[u8], key: &[u8]) -> [u8; 44] {
+    let mut out = [0u8; 44];
+    base64::engine::general_purpose::STANDARD
+        .encode_slice(hmac_raw(message, key), &mut out)
+        .expect("44 bytes hold 32 in base64");
+    out
+}
+
+/// The baseline of verifying: HMAC-SHA-256 of `message`, key set-up included.
+pub fn hmac_raw(message: &[u8], key: &[u8]) -> [u8; 32] {
+    let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).expect("any key length");
+    m.update(message);
+    m.finalize().into_bytes().into()
 }
