@@ -95,34 +95,31 @@ impl VerifiedNotification {
         body: Bytes,
         endpoint: Endpoint,
     ) -> Result<VerifiedNotification, VerifyError> {
+        // A REST view owns its texts; a `vads_*` view owns the body, which can move in
+        // only once the borrowed notification is gone: its facts are kept until then.
         let (shop, view) = match shops.verify_any(&body, endpoint)? {
-            (shop, AnyNotification::Form(n)) => {
-                (shop.to_owned(), (n.mode(), n.matched_key(), n.algorithm()))
-            }
-            (shop, AnyNotification::Rest(n)) => {
-                let view = View::Rest {
+            (shop, AnyNotification::Form(n)) => (
+                shop.to_owned(),
+                Err((n.mode(), n.matched_key(), n.algorithm())),
+            ),
+            (shop, AnyNotification::Rest(n)) => (
+                shop.to_owned(),
+                Ok(View::Rest {
                     answer: n.answer_text().into_owned(),
                     answer_type: n.answer_type().map(|t| t.into_owned()),
                     endpoint: n.endpoint(),
                     mode: n.mode(),
                     site: n.site(),
-                };
-                return Ok(VerifiedNotification {
-                    shop: shop.to_owned(),
-                    view,
-                });
-            }
+                }),
+            ),
         };
-        let (mode, key, algorithm) = view;
-        Ok(VerifiedNotification {
-            shop,
-            view: View::Form {
-                body,
-                mode,
-                key,
-                algorithm,
-            },
-        })
+        let view = view.unwrap_or_else(|(mode, key, algorithm)| View::Form {
+            body,
+            mode,
+            key,
+            algorithm,
+        });
+        Ok(VerifiedNotification { shop, view })
     }
 
     /// The notification, borrowed from this value.

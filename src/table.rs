@@ -130,18 +130,21 @@ fn in_order(fields: &[Field<'_>], order: &mut [SortKey]) -> Result<bool, Duplica
             }
         }
     }
+    identity(order);
+    Ok(true)
+}
+
+/// The order of the fields as they are: key `i` indexes field `i`.
+fn identity(order: &mut [SortKey]) {
     for (i, key) in order.iter_mut().enumerate() {
         *key = i as SortKey & INDEX_MASK;
     }
-    Ok(true)
 }
 
 /// Orders fields by whole-name comparisons (decoding escaped names), then refuses
 /// duplicates.
 fn general_order(fields: &[Field<'_>], order: &mut [SortKey]) -> Result<(), Duplicate> {
-    for (i, key) in order.iter_mut().enumerate() {
-        *key = i as SortKey & INDEX_MASK;
-    }
+    identity(order);
     let cmp = |a: &SortKey, b: &SortKey| field_at(fields, *a).cmp_names(field_at(fields, *b));
     order.sort_unstable_by(cmp);
     if order
