@@ -134,8 +134,14 @@ impl<'s, S: Sink> Buffered<'s, S> {
 }
 
 /// Whether `received` (32 bytes) is the HMAC-SHA-256, keyed with `key`, of the decoded
-/// value of `answer` (a REST answer's `kr-answer`, hashed exactly as received after URL
-/// decoding). Compared in constant time; no heap.
+/// value of `answer` (a REST answer's `kr-answer`, after URL decoding). Compared in
+/// constant time; no heap.
+///
+/// The text is hashed exactly as received first. Only when that does not match and the
+/// text holds a JSON `\/` escape is it hashed again with each such escape written as `/`
+/// (protocol section 7, "Escaped slashes": the platform signs plain slashes, some servers
+/// escape them on the way). The second pass is JSON-aware ([`SlashUnescaper`]): in `\\/`
+/// the backslash pair is an escaped backslash and the slash after it stays as it is.
 ///
 /// # Errors
 /// [`VerifyError::MalformedBody`] when the value was left unchecked and is malformed.
@@ -148,7 +154,96 @@ pub(crate) fn rest_hash_matches(
     let mut out = Buffered::new(&mut mac);
     answer.decode_value_to(&mut out)?;
     out.flush();
+    if mac.verify_slice(received).is_ok() {
+        return Ok(true);
+    }
+    let mut mac = key.mac();
+    let mut unescaper = SlashUnescaper::new(&mut mac);
+    let mut out = Buffered::new(&mut unescaper);
+    answer.decode_value_to(&mut out)?;
+    out.flush();
+    if !unescaper.finish() {
+        // No `\/` escape: the second text is the first, already refused.
+        return Ok(false);
+    }
     Ok(mac.verify_slice(received).is_ok())
+}
+
+/// A [`Sink`] that passes JSON text on with each `\/` escape written as `/`, and every
+/// other byte (other escapes included) unchanged. Streamed: a backslash is held until the
+/// byte after it is known, so a `\/` split across two `feed` calls is still seen.
+///
+/// JSON-aware at the level that matters: a backslash starts an escape of exactly one more
+/// byte (`\\`, `\"`, `\/`, `\n`, ... or the `u` of `\uXXXX`, whose hex digits are
+/// plain bytes), so the `/` of `\\/` follows a completed escape and is kept with the
+/// escaped backslash before it.
+pub(crate) struct SlashUnescaper<'s, S: Sink> {
+    sink: &'s mut S,
+    /// A backslash was read and not yet passed on: the previous byte opened an escape.
+    pending_backslash: bool,
+    /// At least one `\/` escape was written as `/`.
+    unescaped: bool,
+}
+
+impl<'s, S: Sink> SlashUnescaper<'s, S> {
+    pub(crate) fn new(sink: &'s mut S) -> Self {
+        SlashUnescaper {
+            sink,
+            pending_backslash: false,
+            unescaped: false,
+        }
+    }
+
+    /// Passes on a backslash still held (a text ending in a lone backslash is not JSON,
+    /// but it is passed on as received); returns whether any `\/` was unescaped.
+    pub(crate) fn finish(&mut self) -> bool {
+        if self.pending_backslash {
+            self.pending_backslash = false;
+            self.sink.feed(b"\\");
+        }
+        self.unescaped
+    }
+}
+
+impl<S: Sink> Sink for SlashUnescaper<'_, S> {
+    fn feed(&mut self, bytes: &[u8]) {
+        let mut rest = bytes;
+        if self.pending_backslash {
+            let Some((&first, tail)) = rest.split_first() else {
+                return;
+            };
+            self.pending_backslash = false;
+            if first == b'/' {
+                self.unescaped = true;
+                self.sink.feed(b"/");
+            } else {
+                self.sink.feed(&[b'\\', first]);
+            }
+            rest = tail;
+        }
+        // Runs between backslashes go on whole; each escape is looked at once.
+        while let Some(at) = rest.iter().position(|&b| b == b'\\') {
+            let (run, escape) = rest.split_at(at);
+            if !run.is_empty() {
+                self.sink.feed(run);
+            }
+            match escape.get(1) {
+                Some(b'/') => {
+                    self.unescaped = true;
+                    self.sink.feed(b"/");
+                }
+                Some(&next) => self.sink.feed(&[b'\\', next]),
+                None => {
+                    self.pending_backslash = true;
+                    return;
+                }
+            }
+            rest = escape.get(2..).unwrap_or_default();
+        }
+        if !rest.is_empty() {
+            self.sink.feed(rest);
+        }
+    }
 }
 
 /// The HMAC-SHA-256 of `text` keyed with `key`: a REST answer's `kr-hash` before hex.
@@ -387,6 +482,79 @@ pub(crate) fn verify_with_key(
             write_signing_string(fields, key.expose(), &mut h)?;
             let got: [u8; 20] = h.finalize().into();
             Ok(shape_ok && bool::from(got.ct_eq(&want)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Sink, SlashUnescaper};
+
+    /// The naive JSON-aware rule, character by character: `\/` becomes `/`, any other
+    /// escape (`\\` included) is kept with the byte it escapes.
+    fn naive(text: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < text.len() {
+            if text[i] == b'\\' && i + 1 < text.len() {
+                if text[i + 1] != b'/' {
+                    out.push(b'\\');
+                }
+                out.push(text[i + 1]);
+                i += 2;
+            } else {
+                out.push(text[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    fn streamed(chunks: &[&[u8]]) -> (Vec<u8>, bool) {
+        let mut out = Vec::new();
+        let mut u = SlashUnescaper::new(&mut out);
+        for chunk in chunks {
+            u.feed(chunk);
+        }
+        let unescaped = u.finish();
+        (out, unescaped)
+    }
+
+    #[test]
+    fn escaped_slashes_become_plain_and_nothing_else_changes() {
+        for (text, want, unescaped) in [
+            (&br#""V4\/Payment""#[..], &br#""V4/Payment""#[..], true),
+            (br#""a\\/b""#, br#""a\\/b""#, false),
+            (br#""a\\\/b""#, br#""a\\/b""#, true),
+            (br#""\u002F\"\n\\""#, br#""\u002F\"\n\\""#, false),
+            (br#"\/\/"#, b"//", true),
+            (b"no escape at all", b"no escape at all", false),
+            (b"ends in \\", b"ends in \\", false),
+            (b"", b"", false),
+        ] {
+            assert_eq!(streamed(&[text]), (want.to_vec(), unescaped), "{text:?}");
+            assert_eq!(naive(text), want, "{text:?}");
+        }
+    }
+
+    /// Every way of cutting a text into two or three feeds gives what the naive rule does.
+    #[test]
+    fn any_split_gives_the_naive_result() {
+        let texts: [&[u8]; 4] = [
+            br#"{"a":"x\/y\\/z\\\/w","b":"\\\\/"}"#,
+            br#"\\\\\/\/\\"#,
+            br#"{"_type":"V4\/Customer\/BillingDetails"}"#,
+            br#"\"\/\u005C/"#,
+        ];
+        for text in texts {
+            let want = naive(text);
+            for i in 0..=text.len() {
+                for j in i..=text.len() {
+                    let (out, unescaped) = streamed(&[&text[..i], &text[i..j], &text[j..]]);
+                    assert_eq!(out, want, "{text:?} cut at {i}, {j}");
+                    assert_eq!(unescaped, want != text, "{text:?}");
+                }
+            }
         }
     }
 }

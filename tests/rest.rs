@@ -105,6 +105,93 @@ fn the_published_answers_verify_byte_for_byte() {
     }
 }
 
+/// A published answer re-sent as some servers send it, each `/` written `\/`: the
+/// platform signed the plain text, so the hash of what arrives does not match, and the
+/// official SDKs (and `vads`) verify the text with the escapes written as `/`.
+fn with_escaped_slashes(v: &Vector) -> (String, String) {
+    let escaped = v.kr_answer.replace('/', "\\/");
+    assert!(escaped.contains("V4\\/Payment"));
+    let body = encode_body(&[
+        ("kr-hash", v.kr_hash.as_str()),
+        ("kr-hash-algorithm", "sha256_hmac"),
+        ("kr-hash-key", endpoint(&v.endpoint).hash_key_name()),
+        ("kr-answer-type", "V4/Payment"),
+        ("kr-answer", escaped.as_str()),
+    ]);
+    (escaped, body)
+}
+
+#[test]
+fn published_answers_with_escaped_slashes_verify_as_the_official_sdks_verify_them() {
+    let shop = demo_shop(Mode::Test);
+    for v in vectors() {
+        let at = endpoint(&v.endpoint);
+        let (escaped, body) = with_escaped_slashes(&v);
+        // The hash over the text as received is not the platform's...
+        assert_ne!(rest_hash(&escaped, &v.key), v.kr_hash);
+        // ...the one over the text with its escapes written plain is.
+        assert_eq!(
+            rest_hash(&vads_reference::unescape_slashes(&escaped), &v.key),
+            v.kr_hash
+        );
+        let n = shop.verify_rest(body.as_bytes(), at).unwrap();
+        // What the shop reads is what arrived: the same JSON as what was signed.
+        assert_eq!(n.answer_text(), escaped);
+        let read: serde_json::Value = serde_json::from_str(&n.answer_text()).unwrap();
+        let signed: serde_json::Value = serde_json::from_str(&v.kr_answer).unwrap();
+        assert_eq!(read, signed);
+        assert!(shop.verify_any(body.as_bytes(), at).is_ok());
+        // Tampered after escaping: refused.
+        let tampered = body.replacen("%22PAID%22", "%22PAIF%22", 1);
+        assert_ne!(tampered, body);
+        assert_eq!(
+            shop.verify_rest(tampered.as_bytes(), at).unwrap_err(),
+            VerifyError::BadSignature
+        );
+        // A backslash added before an escaped slash makes it `\\/` + `/`: another text.
+        let doubled = body.replacen("%5C%2F", "%5C%5C%2F", 1);
+        assert_ne!(doubled, body);
+        assert_eq!(
+            shop.verify_rest(doubled.as_bytes(), at).unwrap_err(),
+            VerifyError::BadSignature
+        );
+    }
+}
+
+#[test]
+fn an_escaped_backslash_before_a_slash_is_not_an_escaped_slash() {
+    let shop = demo_shop(Mode::Test);
+    // Sent: the value `a\\/b\/c` (JSON for `a\/b/c`).
+    let sent = r#"{"shopId":"69876357","orderDetails":{"mode":"TEST"},"x":"a\\/b\/c"}"#;
+    let json_aware = vads_reference::unescape_slashes(sent);
+    assert_eq!(
+        json_aware,
+        r#"{"shopId":"69876357","orderDetails":{"mode":"TEST"},"x":"a\\/b/c"}"#
+    );
+    // A naive text replacement turns `\\/` into `\/`: the value `a\/b/c` becomes `a/b/c`.
+    let naive = sent.replace("\\/", "/");
+    assert_ne!(naive, json_aware);
+    let signed_over = |text: &str| {
+        encode_body(&[
+            ("kr-hash", rest_hash(text, PASSWORD).as_str()),
+            ("kr-hash-algorithm", "sha256_hmac"),
+            ("kr-hash-key", "password"),
+            ("kr-answer", sent),
+        ])
+    };
+    assert!(shop
+        .verify_rest(signed_over(&json_aware).as_bytes(), Endpoint::Ipn)
+        .is_ok());
+    assert!(shop
+        .verify_rest(signed_over(sent).as_bytes(), Endpoint::Ipn)
+        .is_ok());
+    assert_eq!(
+        shop.verify_rest(signed_over(&naive).as_bytes(), Endpoint::Ipn)
+            .unwrap_err(),
+        VerifyError::BadSignature
+    );
+}
+
 #[test]
 fn the_key_is_chosen_by_the_endpoint_never_by_the_body() {
     let shop = demo_shop(Mode::Test);

@@ -66,6 +66,11 @@ fn rest_oracle_corpus() {
 }
 
 #[test]
+fn rest_slashes_corpus() {
+    assert!(replay("rest_slashes", checks::rest_slashes) > 0);
+}
+
+#[test]
 fn verify_paths_corpus() {
     assert!(replay("verify_paths", checks::verify_paths) > 0);
 }

@@ -57,7 +57,7 @@ fn reference_rest_accepts(fields: &[(String, String)], key: &str, endpoint: Endp
     };
     if get("kr-hash-algorithm") != Some("sha256_hmac")
         || get("kr-hash-key") != Some(endpoint.hash_key_name())
-        || hash != vads_reference::rest_hash(answer, key)
+        || !vads_reference::rest_hash_accepts(answer, key, hash)
     {
         return false;
     }
@@ -642,6 +642,80 @@ pub fn rest_oracle(data: &[u8]) {
                 "an edited body was accepted that the reference refuses"
             );
         }
+    }
+}
+
+/// What `rest_slashes` builds a JSON string value from: escaped slashes, escaped
+/// backslashes (alone and before a slash), plain slashes, other escapes, and text.
+const SLASH_PIECES: [&str; 10] = [
+    "\\/", "\\\\", "/", "\\\\/", "a", "\\\"", "\\u002F", "\\u005C", "\\n", "\u{e9}",
+];
+
+#[derive(Arbitrary, Debug)]
+struct SlashesInput {
+    pieces: Vec<u8>,
+    key: String,
+    ipn: bool,
+}
+
+/// A REST body whose `kr-answer` is `answer` and whose `kr-hash` is the reference hash of
+/// `signed` (which may differ from what is sent).
+fn rest_body_signing(answer: &str, signed: &str, key: &str, endpoint: Endpoint) -> String {
+    vads_reference::encode_body(&[
+        ("kr-hash", vads_reference::rest_hash(signed, key).as_str()),
+        ("kr-hash-algorithm", "sha256_hmac"),
+        ("kr-hash-key", endpoint.hash_key_name()),
+        ("kr-answer-type", "V4/Payment"),
+        ("kr-answer", answer),
+    ])
+}
+
+/// `rest_slashes`: the library's streamed, JSON-aware unescaping of `\/` against the
+/// naive one of `vads-reference` (character by character). An answer signed over its
+/// JSON-aware unescaped text and sent with its escapes is accepted, and read as sent; one
+/// signed over a naive text replacement of `\/` (which turns `\\/` into `\/`, another
+/// value) is refused whenever the two texts differ; one signed as sent is accepted.
+pub fn rest_slashes(data: &[u8]) {
+    let Ok(input) = SlashesInput::arbitrary(&mut Unstructured::new(data)) else {
+        return;
+    };
+    let key = input.key.trim().to_owned();
+    let Some(shop) = rest_shop(&key) else { return };
+    let endpoint = if input.ipn {
+        Endpoint::Ipn
+    } else {
+        Endpoint::Return
+    };
+    let value: String = input
+        .pieces
+        .iter()
+        .take(300)
+        .map(|&p| SLASH_PIECES[usize::from(p) % SLASH_PIECES.len()])
+        .collect();
+    let sent = format!(
+        r#"{{"shopId":"{SITE}","orderDetails":{{"mode":"TEST","_type":"V4\/OrderDetails"}},"x":"{value}"}}"#
+    );
+    let plain = vads_reference::unescape_slashes(&sent);
+    assert_ne!(plain, sent, "the answer always holds one escaped slash");
+    let verify = |signed: &str| {
+        let body = rest_body_signing(&sent, signed, &key, endpoint);
+        shop.verify_rest(body.as_bytes(), endpoint)
+            .map(|n| n.answer_text().into_owned())
+            .map_err(|e| e.code())
+    };
+    assert_eq!(
+        verify(&plain),
+        Ok(sent.clone()),
+        "signed plain, sent escaped"
+    );
+    assert_eq!(verify(&sent), Ok(sent.clone()), "signed as sent");
+    let naive = sent.replace("\\/", "/");
+    if naive != plain {
+        assert_eq!(
+            verify(&naive),
+            Err("bad_signature"),
+            "naive replacement: {sent}"
+        );
     }
 }
 

@@ -144,6 +144,39 @@ pub fn rest_hash(answer: &str, key: &str) -> String {
         .collect()
 }
 
+/// `answer` with each JSON escape `\/` written as `/` (protocol section 7, "Escaped
+/// slashes"), read naively character by character: a backslash and the character after it
+/// are one escape, so in `\\/` the backslash pair stays and so does the slash after it.
+pub fn unescape_slashes(answer: &str) -> String {
+    let mut out = String::new();
+    let mut chars = answer.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('/') => out.push('/'),
+            Some(next) => {
+                out.push('\\');
+                out.push(next);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// Whether `hash` is the `kr-hash` of `answer` as the official SDKs check it: over the
+/// text as given, or, when it holds a `\/` escape, over [`unescape_slashes`] of it.
+pub fn rest_hash_accepts(answer: &str, key: &str, hash: &str) -> bool {
+    if hash == rest_hash(answer, key) {
+        return true;
+    }
+    let plain = unescape_slashes(answer);
+    plain != answer && hash == rest_hash(&plain, key)
+}
+
 /// A REST body as the platform posts it: `kr-hash`, `kr-hash-algorithm`, `kr-hash-key`
 /// (`password` for the IPN, `sha256_hmac` for the browser return), `kr-answer-type`,
 /// `kr-answer`, urlencoded.
@@ -172,7 +205,7 @@ pub fn rest_verify(body: &str, key: &str, hash_key: &str) -> Option<String> {
     if get("kr-hash-algorithm")? != "sha256_hmac" || get("kr-hash-key")? != hash_key {
         return None;
     }
-    (get("kr-hash")? == rest_hash(&answer, key)).then_some(answer)
+    rest_hash_accepts(&answer, key, &get("kr-hash")?).then_some(answer)
 }
 
 #[cfg(test)]
