@@ -314,6 +314,14 @@ impl Transaction {
                 self.id
             ));
         }
+        let unknown = || {
+            self.status
+                .unknown
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match self.status.merged() {
             Merged::Conflict => Some(format!(
                 "transaction {}: conflicting final statuses {}",
@@ -325,19 +333,49 @@ impl Transaction {
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
-            Merged::None => Some(format!("transaction {}: no status", self.id)),
+            Merged::None if self.status.unknown.is_empty() => {
+                Some(format!("transaction {}: no status", self.id))
+            }
+            Merged::None => Some(format!(
+                "transaction {}: unknown status {}",
+                self.id,
+                unknown()
+            )),
             Merged::Status(s) if !s.is_final() && !self.status.unknown.is_empty() => Some(format!(
                 "transaction {}: unknown status {}",
                 self.id,
-                self.status
-                    .unknown
-                    .iter()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                unknown()
             )),
-            Merged::Status(_) => None,
+            Merged::Status(s) => self.status_attention(s),
         }
+    }
+
+    /// Why a status that stands needs a human (protocol section 4): a failed capture, a
+    /// partial authorisation, an operation type this version does not know, or a status
+    /// that makes no sense for the operation (an `ACCEPTED` refund).
+    fn status_attention(&self, status: TransStatus) -> Option<String> {
+        let operation = self.operation();
+        if Outcome::of_operation(operation, status) != Outcome::NeedsAttention {
+            return None;
+        }
+        let id = &self.id;
+        Some(match (status, operation) {
+            (TransStatus::CaptureFailed, _) => {
+                format!("transaction {id}: capture failed (CAPTURE_FAILED): contact support")
+            }
+            (TransStatus::PartiallyAuthorised, _) => format!(
+                "transaction {id}: only part of the amount was authorised (PARTIALLY_AUTHORISED)"
+            ),
+            (_, Some(OperationType::Unknown)) => match self.operation_type.value() {
+                Some(op) => format!("transaction {id}: unknown operation type {op}"),
+                None => format!("transaction {id}: notifications disagree on vads_operation_type"),
+            },
+            (s, op) => format!(
+                "transaction {id}: status {} on a {} transaction",
+                s.as_str(),
+                op.map_or("DEBIT", OperationType::as_str)
+            ),
+        })
     }
 
     /// The operation, parsed; `None` when absent.

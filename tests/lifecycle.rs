@@ -212,6 +212,52 @@ fn retries_verifications_and_attention() {
 }
 
 #[test]
+fn a_transaction_that_needs_attention_makes_its_order_need_attention() {
+    for (op, status, reason) in [
+        (
+            Some("DEBIT"),
+            "CAPTURE_FAILED",
+            "transaction tx1: capture failed (CAPTURE_FAILED): contact support",
+        ),
+        (
+            None,
+            "PARTIALLY_AUTHORISED",
+            "transaction tx1: only part of the amount was authorised (PARTIALLY_AUTHORISED)",
+        ),
+        (
+            Some("INSTALMENT"),
+            "CAPTURED",
+            "transaction tx1: unknown operation type INSTALMENT",
+        ),
+        (
+            Some("CREDIT"),
+            "ACCEPTED",
+            "transaction tx1: status ACCEPTED on a CREDIT transaction",
+        ),
+        (
+            Some("DEBIT"),
+            "SOMETHING_NEW",
+            "transaction tx1: unknown status SOMETHING_NEW",
+        ),
+    ] {
+        let state = reconcile([event("tx1", "A", op, status, 1000)], None);
+        assert_eq!(state.outcome, OrderOutcome::NeedsAttention, "{status}");
+        assert_eq!(state.attention, vec![reason.to_owned()], "{status}");
+        assert_eq!(state.paid, 0, "{status}");
+        // Beside a successful payment, the order still needs attention.
+        let state = reconcile(
+            [
+                event("tx1", "A", op, status, 1000),
+                event("tx2", "A", Some("DEBIT"), "CAPTURED", 1000),
+            ],
+            None,
+        );
+        assert_eq!(state.outcome, OrderOutcome::NeedsAttention, "{status}");
+        assert!(state.attention.contains(&reason.to_owned()), "{status}");
+    }
+}
+
+#[test]
 fn orders_are_grouped_and_sorted() {
     let events = vec![
         event("b1", "B", Some("DEBIT"), "CAPTURED", 100),
@@ -247,6 +293,7 @@ fn events() -> impl Strategy<Value = Vec<TransactionEvent>> {
             Some("DEBIT"),
             Some("CREDIT"),
             Some("VERIFICATION"),
+            Some("SOMETHING_ELSE"),
             None,
         ]),
         status(),
@@ -300,6 +347,21 @@ proptest! {
                 t.outcome() == Outcome::Paid && t.operation() == Some(OperationType::Credit)
             });
             prop_assert!(!paid_by_credit);
+            // A transaction that needs attention makes its order need attention, with
+            // the transaction's reason among the order's.
+            for t in &order.transactions {
+                if t.outcome() == Outcome::NeedsAttention {
+                    prop_assert_eq!(order.outcome, OrderOutcome::NeedsAttention);
+                    let reason = t.attention();
+                    prop_assert!(reason.is_some(), "no reason for {:?}", t);
+                    prop_assert!(order.attention.contains(&reason.unwrap()));
+                }
+            }
+            // An order needs attention exactly when it gives a reason.
+            prop_assert_eq!(
+                order.outcome == OrderOutcome::NeedsAttention,
+                !order.attention.is_empty()
+            );
         }
     }
 
