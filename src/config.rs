@@ -595,19 +595,19 @@ fn read_toml_file<T>(
 ) -> Result<T, ConfigError> {
     let raw = read_bounded(path, MAX_CONFIG_FILE_LEN).map_err(|e| match e {
         ReadError::TooLarge => ConfigError::FileTooLarge {
-            path: path.display().to_string(),
+            path: crate::shown::shown_path(path),
         },
         other => ConfigError::FileUnreadable {
-            path: path.display().to_string(),
+            path: crate::shown::shown_path(path),
             reason: other.reason(MAX_CONFIG_FILE_LEN),
         },
     })?;
     let text = core::str::from_utf8(&raw).map_err(|_| ConfigError::FileUnreadable {
-        path: path.display().to_string(),
+        path: crate::shown::shown_path(path),
         reason: "not valid UTF-8 text".into(),
     })?;
     parse(text).map_err(|e| ConfigError::InFile {
-        path: path.display().to_string(),
+        path: crate::shown::shown_path(path),
         source: Box::new(e),
     })
 }

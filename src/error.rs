@@ -489,23 +489,17 @@ impl KeyError {
 
 code_first_display!(SignError, VerifyError, KeyError);
 
-/// An environment variable's name as printed in errors: shown when it reads like one
-/// (`[A-Z_][A-Z0-9_]*`), withheld otherwise, since a key pasted where the variable's name
-/// goes (`test_key_env = "<the key>"`) is a classic mistake.
+/// An environment variable's name as printed in errors: by the rule of
+/// [`crate::shown`], since a key pasted where the variable's name goes
+/// (`test_key_env = "<the key>"`) is a classic mistake.
 struct EnvName<'a>(&'a str);
 
 impl fmt::Display for EnvName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = self.0;
-        let reads_like_a_name = (1..=64).contains(&name.len())
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-            && !name.as_bytes()[0].is_ascii_digit();
-        if reads_like_a_name {
-            f.write_str(name)
+        if self.0 == crate::shown::NAME_WITHHELD || crate::shown::reads_like_a_name(self.0) {
+            f.write_str(self.0)
         } else {
-            f.write_str("(name withheld: it does not read like a variable name; is a key written where its variable's name goes?)")
+            f.write_str(crate::shown::NAME_WITHHELD)
         }
     }
 }
@@ -671,7 +665,7 @@ pub(crate) mod tests {
             shown.to_string(),
             "key_env_missing: environment variable VADS_TEST_KEY is not set"
         );
-        for var in ["1122334455667788", "MySecretKey", "vads_key", ""] {
+        for var in ["1122334455667788", "MySecretKey", "K7X9QZ2M4HVT8R1D", ""] {
             let e = KeyError::EnvMissing { var: var.into() }.to_string();
             assert!(e.contains("(name withheld"), "{e}");
             assert!(var.is_empty() || !e.contains(var), "{e}");

@@ -94,13 +94,13 @@ impl Key {
         match std::env::var(var) {
             Ok(value) => Key::new(&Zeroizing::new(value)),
             Err(std::env::VarError::NotPresent) => Err(KeyError::EnvMissing {
-                var: var.to_owned(),
+                var: crate::shown::shown_name(var, &[]),
             }),
             Err(std::env::VarError::NotUnicode(raw)) => {
                 let mut bytes = raw.into_encoded_bytes();
                 bytes.zeroize();
                 Err(KeyError::EnvNotUnicode {
-                    var: var.to_owned(),
+                    var: crate::shown::shown_name(var, &[]),
                 })
             }
         }
@@ -121,15 +121,15 @@ impl Key {
         let path = path.as_ref();
         let raw = read_bounded(path, MAX_KEY_FILE_LEN).map_err(|e| match e {
             ReadError::TooLarge => KeyError::FileTooLarge {
-                path: path.display().to_string(),
+                path: crate::shown::shown_path(path),
             },
             other => KeyError::File {
-                path: path.display().to_string(),
+                path: crate::shown::shown_path(path),
                 reason: other.reason(MAX_KEY_FILE_LEN),
             },
         })?;
         let text = core::str::from_utf8(&raw).map_err(|_| KeyError::FileNotUtf8 {
-            path: path.display().to_string(),
+            path: crate::shown::shown_path(path),
         })?;
         Key::new(text)
     }

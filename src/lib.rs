@@ -25,6 +25,7 @@ mod limits;
 mod mode;
 mod notification;
 mod rest;
+pub mod shown;
 mod signature;
 mod signing;
 mod table;

@@ -39,7 +39,8 @@ pub struct Finding {
     pub code: &'static str,
     /// Error or warning.
     pub severity: Severity,
-    /// The shop it concerns (`None` for the whole config).
+    /// The shop it concerns (`None` for the whole config), its name as [`crate::shown`]
+    /// lets it be printed.
     pub shop: Option<String>,
     /// What is wrong.
     pub message: String,
@@ -64,8 +65,12 @@ pub fn preflight(config: &ShopsConfig) -> Vec<Finding> {
             out.push(Finding {
                 code: "duplicate_site_id",
                 severity: Severity::Error,
-                shop: Some(name.clone()),
-                message: format!("shops {other} and {name} have the same site_id"),
+                shop: Some(crate::shown::shown_name(name, &[])),
+                message: format!(
+                    "shops {} and {} have the same site_id",
+                    crate::shown::shown_name(other, &[]),
+                    crate::shown::shown_name(name, &[])
+                ),
                 fix: "give each shop its own site id: notifications are dispatched by vads_site_id",
             });
         }
@@ -115,7 +120,7 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
         out.push(Finding {
             code,
             severity,
-            shop: Some(name.to_owned()),
+            shop: Some(crate::shown::shown_name(name, &[])),
             message,
             fix,
         });
@@ -276,7 +281,7 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
                         format!(
                             "the {} file {} is readable by group or others (mode {perm:o})",
                             sources.label,
-                            path.display()
+                            crate::shown::shown_path(path)
                         ),
                         "chmod 600 the key file (owner only)",
                     );

@@ -55,13 +55,13 @@ impl Shops {
         let mut shops: Vec<(String, Shop)> = Vec::with_capacity(config.shops.len());
         for (name, c) in config.shops {
             let shop = Shop::new(c).map_err(|source| ConfigError::InShop {
-                shop: name.clone(),
+                shop: crate::shown::shown_name(&name, &[]),
                 source: Box::new(source),
             })?;
             if let Some((other, _)) = shops.iter().find(|(_, s)| s.site_id() == shop.site_id()) {
                 return Err(ConfigError::DuplicateSiteId {
-                    first: other.clone(),
-                    second: name,
+                    first: crate::shown::shown_name(other, &[]),
+                    second: crate::shown::shown_name(&name, &[]),
                 });
             }
             shops.push((name, shop));

@@ -73,26 +73,11 @@ fn expected_of(name: &str) -> Option<&'static str> {
     SETTINGS.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)
 }
 
-/// Whether `name` reads like a setting name (lowercase words and underscores), so that
-/// printing it cannot print a key someone pasted as a name by mistake: keys are mixed-case
-/// or long runs of digits.
+/// Whether `name` reads like a setting name, so that printing it cannot print a key
+/// someone pasted as a name by mistake: the rule of [`crate::shown`], in lowercase (as
+/// every setting is).
 fn reads_like_a_name(name: &str) -> bool {
-    let mut digits = 0usize;
-    let mut longest = 0usize;
-    for b in name.bytes() {
-        if b.is_ascii_digit() {
-            digits += 1;
-            longest = longest.max(digits);
-        } else {
-            digits = 0;
-        }
-    }
-    (1..=48).contains(&name.len())
-        && name.as_bytes()[0].is_ascii_lowercase()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-        && longest < 4
+    crate::shown::reads_like_a_name(name) && !name.bytes().any(|b| b.is_ascii_uppercase())
 }
 
 /// The known setting closest to `name` (at most two edits away), for "did you mean".

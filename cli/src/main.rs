@@ -213,6 +213,7 @@ fn main() -> ExitCode {
                 .collect();
             let line = summary.join(" ");
             let line = line.strip_prefix("error: ").unwrap_or(&line);
+            let line = withhold_quoted(line);
             let _ = writeln!(std::io::stderr(), "vads: usage: {line}");
             return ExitCode::from(2);
         }
@@ -234,6 +235,32 @@ fn main() -> ExitCode {
             ExitCode::from(f.status)
         }
     }
+}
+
+/// clap's message with each quoted piece of the user's command line (`'...'`) kept only
+/// when it is an option (`--config`, `<PATH>`) or reads like a name
+/// ([`vads::shown`]): a key pasted as a stray argument is not printed back.
+fn withhold_quoted(line: &str) -> String {
+    let mut out = String::new();
+    let mut parts = line.split('\'');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for (i, part) in parts.enumerate() {
+        out.push('\'');
+        // Odd pieces (0, 2, ... here) are inside quotes.
+        let inside = i % 2 == 0;
+        if inside
+            && !part.starts_with('-')
+            && !part.contains('<')
+            && !vads::shown::reads_like_a_name(part)
+        {
+            out.push_str(vads::shown::NAME_WITHHELD);
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 /// An I/O error as the operating system words it ("No such file or directory"), without
@@ -413,11 +440,17 @@ fn load_shops(path: &PathBuf) -> Result<Shops, Failure> {
 /// The shop named `name`, or the only one.
 fn pick<'s>(shops: &'s Shops, name: Option<&str>) -> Result<&'s Shop, Failure> {
     match name {
-        Some(n) => shops
-            .get(n)
-            .ok_or_else(|| usage_error(format!("usage: no shop named {n:?} in the config"))),
+        Some(n) => shops.get(n).ok_or_else(|| {
+            usage_error(format!(
+                "usage: no shop named {} in the config",
+                vads::shown::shown_name(n, &[])
+            ))
+        }),
         None => shops.only().ok_or_else(|| {
-            let names: Vec<&str> = shops.names().collect();
+            let names: Vec<String> = shops
+                .names()
+                .map(|n| vads::shown::shown_name(n, &[]))
+                .collect();
             usage_error(format!(
                 "usage: the config has several shops; choose one with --shop ({})",
                 names.join(", ")
@@ -448,7 +481,7 @@ fn verify(args: &VerifyArgs) -> Result<(), Failure> {
         })?;
     let json = match n {
         vads::AnyNotification::Form(n) => serde_json::json!({
-            "shop": name,
+            "shop": vads::shown::shown_name(name, &[]),
             "format": "form",
             "kind": kind_name(n.kind()),
             "mode": n.mode().as_str(),
@@ -510,7 +543,7 @@ fn rest_json(shop: &str, n: &vads::RestNotification<'_>) -> Result<serde_json::V
     let first = transactions.first().cloned().unwrap_or_default();
     let field = |name: &str| first.get(name).cloned().unwrap_or_default();
     Ok(serde_json::json!({
-        "shop": shop,
+        "shop": vads::shown::shown_name(shop, &[]),
         "format": "rest",
         "kind": kind_name(n.kind()),
         "mode": n.mode().as_str(),
@@ -556,9 +589,9 @@ fn form(args: &FormArgs) -> Result<(), Failure> {
         .currency(&args.currency)
         .order_id(args.order_id.as_str());
     for f in &args.fields {
-        let (name, value) = f
-            .split_once('=')
-            .ok_or_else(|| usage_error(format!("usage: --field takes NAME=VALUE, got {f:?}")))?;
+        let (name, value) = f.split_once('=').ok_or_else(|| {
+            usage_error("usage: --field takes NAME=VALUE, and this one has no '='")
+        })?;
         builder = builder.field(name, value);
     }
     let signed = builder.sign().map_err(data_error)?;

@@ -742,6 +742,56 @@ fn rest_vectors() -> Vec<serde_json::Value> {
     v["vectors"].as_array().unwrap().clone()
 }
 
+/// Each published answer re-sent with its slashes escaped (`\/`, as some servers send
+/// them) verifies at its endpoint, as the official SDKs verify it; one more backslash
+/// before an escaped slash (`\\/`: an escaped backslash, then a plain slash) does not.
+#[test]
+fn verify_accepts_escaped_slashes_as_the_official_sdks_do() {
+    let config = tmp(
+        "rest-slashes.toml",
+        "site_id = \"69876357\"\nctx_mode = \"TEST\"\ntest_password = \"testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M\"\ntest_hmac_key = \"38453613e7f44dc58732bad3dca2bca3\"\n",
+    );
+    let config = config.to_str().unwrap();
+    for v in rest_vectors() {
+        let endpoint = v["endpoint"].as_str().unwrap();
+        let escaped = v["kr_answer"].as_str().unwrap().replace('/', "\\/");
+        let key_name = if endpoint == "ipn" {
+            "password"
+        } else {
+            "sha256_hmac"
+        };
+        let body = |answer: &str| {
+            vads_reference::encode_body(&[
+                ("kr-hash", v["kr_hash"].as_str().unwrap()),
+                ("kr-hash-algorithm", "sha256_hmac"),
+                ("kr-hash-key", key_name),
+                ("kr-answer-type", "V4/Payment"),
+                ("kr-answer", answer),
+            ])
+        };
+        let o = run(
+            &["verify", "--config", config, "--endpoint", endpoint],
+            body(&escaped).as_bytes(),
+            &[],
+        );
+        assert!(o.status.success(), "{endpoint}: {}", stderr(&o));
+        let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(j["outcome"], "paid");
+        let doubled = escaped.replacen("\\/", "\\\\/", 1);
+        let o = run(
+            &["verify", "--config", config, "--endpoint", endpoint],
+            body(&doubled).as_bytes(),
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            stderr(&o).starts_with("vads: bad_signature: "),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
 #[test]
 fn verify_takes_both_formats_and_the_endpoint_chooses_the_rest_key() {
     let config = tmp(
@@ -879,4 +929,140 @@ fn reconcile_accepts_rest_lines_beside_vads_lines() {
         (Some(990), Some(300))
     );
     assert_eq!(j["attention"], serde_json::json!([]));
+}
+
+/// Keys of every shape the platforms use (digits, mixed case, capitals, with `_`, hex),
+/// written where a path, a variable's name, a setting's name, a shop's name or an
+/// argument goes: no output of `vads` (standard output or error) holds one.
+#[test]
+fn a_key_written_in_the_wrong_place_is_never_printed() {
+    const PLANTED: &[&str] = &[
+        "1122334455667788",
+        "MyOldProdKey123456",
+        "K7X9QZ2M4HVT8R1D",
+        "QWERTYUIOPASDFGH",
+        "38453613e7f44dc58732bad3dca2bca3",
+        "testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M",
+        "TESTPASSWORD_DEMOPRIVATEKEY23G4475ZXZQ2UA5X7M",
+        "SECRET_KEY_7F3A9B2C1D",
+        "a1b2c3d4e5f6a7b8",
+    ];
+    let good_key = tmp("planted-good.key", "1234567890abcdefXYZ\n");
+    let good_key = good_key.to_str().unwrap();
+    for key in PLANTED {
+        let configs = [
+            format!("site_id = \"12345678\"\nctx_mode = \"TEST\"\ntest_key_file = \"{key}\"\n"),
+            format!("site_id = \"12345678\"\nctx_mode = \"TEST\"\ntest_key_env = \"{key}\"\n"),
+            format!("site_id = \"12345678\"\nctx_mode = \"TEST\"\ntest_password_file = \"{key}\"\ntest_key_file = \"{good_key}\"\n"),
+            format!("site_id = \"12345678\"\nctx_mode = \"TEST\"\ntest_hmac_key_env = \"{key}\"\ntest_key_file = \"{good_key}\"\n"),
+            format!("site_id = \"12345678\"\nctx_mode = \"TEST\"\ntest_key_file = \"{good_key}\"\n{key} = \"x\"\n"),
+            format!("site_id = \"12345678\"\nctx_mode = \"TEST\"\ntest_key_file = \"{good_key}\"\n\"{key}\" = \"x\"\n"),
+            format!("[shops.{key}]\nsite_id = \"12345678\"\nctx_mode = \"TEST\"\ntest_key_file = \"{key}\"\n"),
+            format!("[shops.\"{key}\"]\nsite_id = \"1234567\"\nctx_mode = \"TEST\"\ntest_key_file = \"{good_key}\"\n"),
+            format!("[shops.\"{key}\"]\nsite_id = \"12345678\"\nctx_mode = \"TEST\"\ntest_key_file = \"{good_key}\"\n[shops.b]\nsite_id = \"12345678\"\nctx_mode = \"TEST\"\ntest_key_file = \"{good_key}\"\n"),
+            format!("[shops.\"{key}\"]\nsite_id = \"12345678\"\nctx_mode = \"TEST\"\ntest_key_file = \"{good_key}\"\nproduction_key_file = \"{key}\"\n"),
+        ];
+        let mut outputs = Vec::new();
+        for (i, text) in configs.iter().enumerate() {
+            let config = tmp(&format!("planted-{i}.toml"), text);
+            let config = config.to_str().unwrap();
+            for args in [
+                vec!["verify", "--config", config],
+                vec!["preflight", "--config", config],
+                vec!["preflight", "--config", config, "--format", "json"],
+                vec![
+                    "form",
+                    "--config",
+                    config,
+                    "--amount",
+                    "100",
+                    "--currency",
+                    "EUR",
+                    "--order-id",
+                    "A",
+                ],
+                vec![
+                    "form",
+                    "--config",
+                    config,
+                    "--amount",
+                    "100",
+                    "--currency",
+                    "EUR",
+                    "--order-id",
+                    "A",
+                    "--shop",
+                    key,
+                ],
+                vec!["reconcile", "--config", config],
+            ] {
+                outputs.push(run(&args, DOC_FORM.as_bytes(), &[]));
+            }
+        }
+        let loaded = tmp(
+            "planted-ok.toml",
+            &format!(
+                "site_id = \"12345678\"\nctx_mode = \"TEST\"\ntest_key_file = \"{good_key}\"\n"
+            ),
+        );
+        let loaded = loaded.to_str().unwrap();
+        for args in [
+            vec!["sign", "--key-env", key],
+            vec!["sign", "--key-file", key],
+            vec!["sign", "--key-file", good_key, key],
+            vec!["sign", key],
+            vec![key],
+            vec!["verify", "--config", loaded, key],
+            vec!["verify", "--config", key],
+            vec![
+                "form",
+                "--config",
+                loaded,
+                "--amount",
+                "1",
+                "--currency",
+                "EUR",
+                "--order-id",
+                "A",
+                "--field",
+                key,
+            ],
+            vec![
+                "form",
+                "--config",
+                loaded,
+                "--amount",
+                "1",
+                "--currency",
+                "EUR",
+                "--order-id",
+                "A",
+                "--shop",
+                key,
+            ],
+            vec!["sign", "--key-file", good_key, "--algorithm", key],
+            vec!["verify", "--config", loaded, "--endpoint", key],
+        ] {
+            outputs.push(run(&args, DOC_FORM.as_bytes(), &[]));
+        }
+        for o in &outputs {
+            let (out, err) = (stdout(o), stderr(o));
+            assert!(
+                !out.contains(key) && !err.contains(key),
+                "{key} printed: {}",
+                out.lines()
+                    .chain(err.lines())
+                    .filter(|l| l.contains(key))
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            );
+            let lower = key.to_ascii_lowercase();
+            assert!(!err.to_ascii_lowercase().contains(&lower), "{key}: {err}");
+        }
+        // The errors still say what is wrong.
+        assert!(outputs
+            .iter()
+            .any(|o| stderr(o).contains("(file name withheld)")));
+        assert!(outputs.iter().any(|o| stderr(o).contains("(name withheld")));
+    }
 }
