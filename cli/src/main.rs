@@ -302,31 +302,159 @@ fn read_stdin() -> Result<Vec<u8>, Failure> {
     Ok(body)
 }
 
+/// How far past [`vads::MAX_BODY_LEN`] a line without a line break is skipped, when the
+/// input is not a regular file (a pipe, a device), before reading stops: an input that
+/// never ends, like `/dev/zero`, is not read forever. A regular file ends: its long lines
+/// are skipped to their end.
+const MAX_SKIPPED: usize = 16 << 20;
+
+/// One line of a log, read with a bound.
+enum Line<'b> {
+    /// A line of at most [`vads::MAX_BODY_LEN`] bytes (without its line break).
+    Body(&'b [u8]),
+    /// A longer line, skipped without being held.
+    TooLong,
+    /// No line break within [`MAX_SKIPPED`] bytes past the limit: reading stops.
+    Unended,
+    /// The end of the input.
+    End,
+}
+
+/// Lines of at most [`vads::MAX_BODY_LEN`] bytes from a reader, in one buffer that never
+/// grows past that: memory stays flat whatever the input.
+struct BoundedLines<R> {
+    input: R,
+    line: Vec<u8>,
+    /// [`MAX_SKIPPED`] for an input that may never end; `None` for a regular file.
+    skip_limit: Option<usize>,
+}
+
+impl<R: std::io::BufRead> BoundedLines<R> {
+    fn new(input: R, regular_file: bool) -> Self {
+        BoundedLines {
+            input,
+            line: Vec::with_capacity(vads::MAX_BODY_LEN + 1),
+            skip_limit: (!regular_file).then_some(MAX_SKIPPED),
+        }
+    }
+
+    fn next_line(&mut self) -> std::io::Result<Line<'_>> {
+        self.line.clear();
+        let mut skipped: Option<usize> = None;
+        loop {
+            let chunk = match self.input.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                return Ok(match skipped {
+                    Some(_) => Line::TooLong,
+                    None if self.line.is_empty() => Line::End,
+                    None => Line::Body(&self.line),
+                });
+            }
+            let (part, ended) = match chunk.iter().position(|&b| b == b'\n') {
+                Some(at) => (&chunk[..at], true),
+                None => (chunk, false),
+            };
+            let used = part.len() + usize::from(ended);
+            match skipped.as_mut() {
+                Some(n) => *n += part.len(),
+                None if self.line.len() + part.len() <= vads::MAX_BODY_LEN => {
+                    self.line.extend_from_slice(part);
+                }
+                None => {
+                    skipped = Some(self.line.len() + part.len());
+                    self.line.clear();
+                }
+            }
+            self.input.consume(used);
+            if ended {
+                return Ok(if skipped.is_some() {
+                    Line::TooLong
+                } else {
+                    Line::Body(&self.line)
+                });
+            }
+            if skipped.is_some_and(|n| self.skip_limit.is_some_and(|limit| n > limit)) {
+                return Ok(Line::Unended);
+            }
+        }
+    }
+}
+
+/// Whether standard input is a regular file (`< log`), which ends, rather than a pipe or a
+/// device, which may not.
+fn stdin_is_a_regular_file() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        std::io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(std::fs::File::from)
+            .and_then(|f| f.metadata())
+            .is_ok_and(|m| m.is_file())
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
 fn reconcile(args: &ReconcileArgs) -> Result<(), Failure> {
     use std::io::BufRead;
     let shops = load_shops(&args.config)?;
-    let input: Box<dyn BufRead> = match &args.file {
-        Some(path) => Box::new(std::io::BufReader::new(std::fs::File::open(path).map_err(
-            |e| {
+    let (input, regular): (Box<dyn BufRead>, bool) = match &args.file {
+        Some(path) => {
+            let file = std::fs::File::open(path).map_err(|e| {
                 data_error(format!(
                     "read_error: cannot read {}: {}",
-                    path.display(),
+                    vads::shown::shown_path(path),
                     os_reason(&e)
                 ))
-            },
-        )?)),
-        None => Box::new(std::io::stdin().lock()),
+            })?;
+            let regular = file.metadata().is_ok_and(|m| m.is_file());
+            (Box::new(std::io::BufReader::new(file)), regular)
+        }
+        None => (Box::new(std::io::stdin().lock()), stdin_is_a_regular_file()),
     };
     let mut events = Vec::new();
     let mut refused = 0usize;
-    for (index, line) in input.split(b'\n').enumerate() {
-        let line = line.map_err(|e| {
-            data_error(format!(
-                "read_error: cannot read the input: {}",
-                os_reason(&e)
-            ))
-        })?;
-        let body = line.strip_suffix(b"\r").unwrap_or(&line);
+    let mut lines = BoundedLines::new(input, regular);
+    let mut index = 0usize;
+    loop {
+        index += 1;
+        let line = match lines.next_line() {
+            Ok(Line::End) => break,
+            Ok(Line::Body(line)) => line,
+            Ok(Line::TooLong) => {
+                refused += 1;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "vads: body_too_large: line {index}: longer than {} bytes (MAX_BODY_LEN), not read",
+                    vads::MAX_BODY_LEN
+                );
+                continue;
+            }
+            Ok(Line::Unended) => {
+                refused += 1;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "vads: body_too_large: line {index}: no line break in the next {} MiB; the rest of the input is not read",
+                    MAX_SKIPPED >> 20
+                );
+                break;
+            }
+            Err(e) => {
+                return Err(data_error(format!(
+                    "read_error: cannot read the input: {}",
+                    os_reason(&e)
+                )))
+            }
+        };
+        let body = line.strip_suffix(b"\r").unwrap_or(line);
         if body.iter().all(u8::is_ascii_whitespace) {
             continue;
         }

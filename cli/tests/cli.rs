@@ -1066,3 +1066,94 @@ fn a_key_written_in_the_wrong_place_is_never_printed() {
         assert!(outputs.iter().any(|o| stderr(o).contains("(name withheld")));
     }
 }
+
+/// Runs `vads` with `args` and `stdin` from a file (or nothing), and returns its output
+/// and its peak resident memory in KiB (from `wait4`).
+#[cfg(target_os = "linux")]
+#[allow(clippy::zombie_processes)] // reaped by wait4, which std's Child does not know of
+fn run_measured(args: &[&str], stdin: Option<&std::path::Path>) -> (Output, i64) {
+    use std::io::Read;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vads"));
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    match stdin {
+        Some(p) => cmd.stdin(std::fs::File::open(p).unwrap()),
+        None => cmd.stdin(Stdio::null()),
+    };
+    let mut child = cmd.spawn().unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    child.stderr.take().unwrap().read_to_end(&mut err).unwrap();
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid);
+    use std::os::unix::process::ExitStatusExt;
+    let output = Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: out,
+        stderr: err,
+    };
+    (output, usage.ru_maxrss)
+}
+
+/// A line longer than MAX_BODY_LEN is refused (`body_too_large: line N`) without being
+/// held, the lines around it still count, and an input that never ends (`/dev/zero`) is
+/// not read forever: memory stays under 10 MB whatever the input.
+#[cfg(target_os = "linux")]
+#[test]
+fn reconcile_reads_lines_with_a_bound() {
+    let config = shop_config("TEST");
+    let config = config.to_str().unwrap();
+    let paid = event(&"a".repeat(32), "A-1", "DEBIT", "CAPTURED", "5000", "PAY");
+    let other = event(&"b".repeat(32), "B-2", "DEBIT", "CAPTURED", "100", "PAY");
+    let log = std::env::temp_dir().join(format!("vads-long-line-{}.log", std::process::id()));
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&log).unwrap());
+        writeln!(f, "{paid}").unwrap();
+        // 200 MB of one line, then a line of exactly MAX_BODY_LEN + 1 bytes.
+        let block = vec![b'x'; 1 << 20];
+        for _ in 0..200 {
+            f.write_all(&block).unwrap();
+        }
+        writeln!(f).unwrap();
+        f.write_all(&vec![b'y'; 64 * 1024 + 1]).unwrap();
+        writeln!(f, "\n{other}").unwrap();
+    }
+    for stdin in [false, true] {
+        let (o, peak_kib) = if stdin {
+            run_measured(&["reconcile", "--config", config], Some(&log))
+        } else {
+            run_measured(
+                &["reconcile", "--config", config, log.to_str().unwrap()],
+                None,
+            )
+        };
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("vads: body_too_large: line 2: longer than 65536 bytes"),
+            "{err}"
+        );
+        assert!(err.contains("vads: body_too_large: line 3: "), "{err}");
+        let orders: Vec<serde_json::Value> = stdout(&o)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(orders.len(), 2, "the lines around the long ones count");
+        assert!(peak_kib < 10 * 1024, "peak memory {peak_kib} KiB");
+    }
+    std::fs::remove_file(&log).unwrap();
+    let (o, peak_kib) = run_measured(&["reconcile", "--config", config, "/dev/zero"], None);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("vads: body_too_large: line 1: no line break"),
+        "{err}"
+    );
+    assert!(peak_kib < 10 * 1024, "peak memory {peak_kib} KiB");
+    let zero = std::path::Path::new("/dev/zero");
+    let (o, peak_kib) = run_measured(&["reconcile", "--config", config], Some(zero));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(peak_kib < 10 * 1024, "peak memory {peak_kib} KiB");
+}
