@@ -9,6 +9,11 @@
 //!   **duplicate** of a delivery already recorded: `200`. Never answer success before the
 //!   notification is durably recorded: it would be lost.
 //! - **Storage failed** transiently: `503`, so that the platform retries later.
+//! - **Kept for review**: verified (so genuine), but its content cannot be read as an
+//!   event (a REST answer whose signed JSON repeats a key the typed view reads, a value of
+//!   the wrong type): `200` once the raw body is durably kept and flagged for a human. A
+//!   retry would bring the same signed bytes and fail the same way, four more times, for
+//!   nothing; the body kept is what a human (or a later version of the shop) reads.
 //! - **Rejected** (bad signature, wrong mode or site, malformed body): `400`. The platforms'
 //!   plugins answer 200 to a bad signature "so that a forgery is not retried", but a forgery
 //!   does not come from the platform, so nothing is retried either way; what a 200 would
@@ -17,14 +22,17 @@
 //!   deployment). Answering 400 keeps it: the platform reports the failed delivery to the
 //!   merchant and retries, and it can be replayed from the back office once the
 //!   configuration is fixed. Nothing is lost, and the body of the answer never says why
-//!   (no oracle for a forger).
+//!   (no oracle for a forger). A body above [`crate::MAX_BODY_LEN`] is `413` (refused
+//!   unread: no notification is that large), a failure the platform retries as well.
 //!
 //! ```
 //! use vads::answer::{answer, Handled};
 //! assert_eq!(answer(&Handled::Recorded).status, 200);
 //! assert_eq!(answer(&Handled::Duplicate).status, 200);
 //! assert_eq!(answer(&Handled::StorageFailed).status, 503);
+//! assert_eq!(answer(&Handled::KeptForReview).status, 200);
 //! assert_eq!(answer(&Handled::Rejected(vads::VerifyError::BadSignature)).status, 400);
+//! assert_eq!(answer(&Handled::Rejected(vads::VerifyError::BodyTooLarge)).status, 413);
 //! ```
 
 use crate::error::VerifyError;
@@ -38,6 +46,9 @@ pub enum Handled {
     Duplicate,
     /// Verified, but recording failed transiently (database unavailable, ...).
     StorageFailed,
+    /// Verified, but its content could not be read as events; the raw body was durably
+    /// kept and flagged as needing attention (a retry would bring the same bytes).
+    KeptForReview,
     /// Not verified.
     Rejected(VerifyError),
 }
@@ -55,13 +66,17 @@ pub struct Answer {
 #[must_use]
 pub fn answer(handled: &Handled) -> Answer {
     match handled {
-        Handled::Recorded | Handled::Duplicate => Answer {
+        Handled::Recorded | Handled::Duplicate | Handled::KeptForReview => Answer {
             status: 200,
             body: "OK",
         },
         Handled::StorageFailed => Answer {
             status: 503,
             body: "retry later",
+        },
+        Handled::Rejected(VerifyError::BodyTooLarge) => Answer {
+            status: 413,
+            body: "too large",
         },
         Handled::Rejected(_) => Answer {
             status: 400,

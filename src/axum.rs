@@ -3,8 +3,8 @@
 //! [`crate::answer`] already right.
 //!
 //! - [`Ipn`] reads the body of the platform's POST (at most [`MAX_BODY_LEN`] bytes: a
-//!   longer body is refused by its `Content-Length` before it is read, or as soon as it
-//!   passes the limit) and verifies it with the shop whose site id it carries
+//!   longer body is refused by its `Content-Length` at once, before it is read or waited
+//!   for, or as soon as it passes the limit: `413`) and verifies it with the shop whose site id it carries
 //!   ([`Shops::verify_any`] for [`Endpoint::Ipn`]: `vads_*` fields or a REST answer).
 //! - [`BrowserReturn`] does the same for the buyer's return, from the query string of a
 //!   GET or the body of a POST ([`Endpoint::Return`]).
@@ -218,10 +218,45 @@ impl IntoResponse for Answer {
     }
 }
 
+/// Whether a request declares, in its `Content-Length`, a body longer than
+/// [`MAX_BODY_LEN`]: such a request is answered at once, before a byte of its body is
+/// waited for.
+#[must_use]
+pub fn declares_too_large(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > MAX_BODY_LEN as u64)
+}
+
+/// A middleware for the other routes of a shop (`axum::middleware::from_fn`): a request
+/// whose `Content-Length` declares more than [`MAX_BODY_LEN`] bytes is answered `413` at
+/// once, without waiting for its body (axum's `DefaultBodyLimit` only refuses it once a
+/// handler reads it, after the client has sent it, or after a request timeout when it
+/// never does). The extractors of this module make the same check themselves.
+///
+/// ```
+/// use axum::{middleware, routing::post, Router};
+/// let app: Router = Router::new()
+///     .route("/payment/return", post(|| async { "ok" }))
+///     .layer(middleware::from_fn(vads::axum::refuse_declared_too_large));
+/// ```
+pub async fn refuse_declared_too_large(req: Request, next: axum::middleware::Next) -> Response {
+    if declares_too_large(req.headers()) {
+        return answer(&Handled::Rejected(VerifyError::BodyTooLarge)).into_response();
+    }
+    next.run(req).await
+}
+
 /// The body, at most [`MAX_BODY_LEN`] bytes: refused by its `Content-Length` before it is
-/// read, or as soon as it passes the limit.
+/// read (answered at once, whether or not the client sends it), or as soon as it passes
+/// the limit.
 async fn limited_body(req: Request) -> Result<Bytes, Rejection> {
     use http_body_util::BodyExt;
+    if declares_too_large(req.headers()) {
+        return Err(Rejection::Invalid(VerifyError::BodyTooLarge));
+    }
     match http_body_util::Limited::new(req.into_body(), MAX_BODY_LEN)
         .collect()
         .await

@@ -146,7 +146,7 @@ async fn no_more_than_the_library_limit_is_read() {
         .body(endless)
         .unwrap();
     let (status, _) = send(&app, req).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     // Without a Content-Length: refused as soon as it passes the limit.
     let big = vec![b'a'; vads::MAX_BODY_LEN + 10];
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
@@ -155,7 +155,7 @@ async fn no_more_than_the_library_limit_is_read() {
         .body(Body::from_stream(tokio_stream(chunks)))
         .unwrap();
     let (status, _) = send(&app, req).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 #[tokio::test]
@@ -246,5 +246,50 @@ mod futures_core_stream {
         fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
             Poll::Ready(self.0.next().map(|r| r.map(Bytes::from)))
         }
+    }
+}
+
+/// Under plain `axum::serve` (no timeout of any kind), a request that declares a body
+/// longer than MAX_BODY_LEN and holds it back is answered 413 at once by the extractors,
+/// and by `refuse_declared_too_large` on any other route: nothing waits for the body.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_declared_oversized_body_is_answered_at_once_under_plain_axum_serve() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (shops, _, _) = shops();
+    let app = app(shops).route(
+        "/other",
+        post(|body: axum::body::Bytes| async move { body.len().to_string() }).layer(
+            axum::middleware::from_fn(vads::axum::refuse_declared_too_large),
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    for (path, declared, want) in [
+        ("/notify", 100_000, "413"),
+        ("/return", 100_000, "413"),
+        ("/other", 100_000, "413"),
+        ("/notify", vads::MAX_BODY_LEN + 1, "413"),
+    ] {
+        let started = Instant::now();
+        let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {declared}\r\n\r\n");
+        c.write_all(head.as_bytes()).await.unwrap();
+        let mut buf = [0u8; 64];
+        let n = tokio::time::timeout(Duration::from_secs(1), c.read(&mut buf))
+            .await
+            .expect("answered within a second")
+            .unwrap();
+        let line = String::from_utf8_lossy(&buf[..n])
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            line.starts_with(&format!("HTTP/1.1 {want}")),
+            "{path}: {line}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1), "{path}");
     }
 }
