@@ -318,12 +318,14 @@ fn utc_date(text: &str) -> Option<TransDate> {
     }
 }
 
-/// A verified answer's JSON does not have the `V4/Payment` shape (a field of the wrong
-/// type). It says where, never what: the answer holds personal data.
+/// A verified answer's JSON does not have the `V4/Payment` shape: a field of the wrong
+/// type, or a key the typed view reads given twice. It says where and which kind, never
+/// what: the answer holds personal data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AnswerError {
     line: usize,
     column: usize,
+    repeated_key: bool,
 }
 
 impl AnswerError {
@@ -338,8 +340,14 @@ impl fmt::Display for AnswerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "invalid_answer: the answer does not have the V4/Payment shape (a value of the wrong type at line {}, column {})",
-            self.line, self.column
+            "invalid_answer: the answer does not have the V4/Payment shape ({} at line {}, column {})",
+            if self.repeated_key {
+                "a key given twice in one object"
+            } else {
+                "a value of the wrong type"
+            },
+            self.line,
+            self.column
         )
     }
 }
@@ -356,6 +364,9 @@ impl RestNotification<'_> {
         serde_json::from_str(&self.answer_text()).map_err(|e| AnswerError {
             line: e.line(),
             column: e.column(),
+            // serde's own wording for a repeated field of a struct (its message is never
+            // passed on: it may quote a value).
+            repeated_key: e.to_string().starts_with("duplicate field"),
         })
     }
 

@@ -64,10 +64,11 @@ pub(crate) fn open_db(path: &std::path::Path) -> Result<rusqlite::Connection, St
     let version: i64 = db
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(|e| format!("database: {e}"))?;
-    if version != 2 {
+    if version != 3 {
         db.execute_batch(
             "DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS events;
-             DROP TABLE IF EXISTS deliveries; DROP TABLE IF EXISTS order_seq;",
+             DROP TABLE IF EXISTS deliveries; DROP TABLE IF EXISTS order_seq;
+             DROP TABLE IF EXISTS reviews;",
         )
         .map_err(|e| format!("database: {e}"))?;
     }
@@ -86,7 +87,11 @@ pub(crate) fn open_db(path: &std::path::Path) -> Result<rusqlite::Connection, St
              format TEXT NOT NULL, source TEXT, status TEXT, verdict TEXT NOT NULL,
              code TEXT, answer INTEGER NOT NULL,
              received_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
-         PRAGMA user_version = 2;",
+         CREATE TABLE IF NOT EXISTS reviews (
+             n INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL, code TEXT NOT NULL,
+             answer TEXT NOT NULL, received_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
+         CREATE TABLE IF NOT EXISTS order_seq (n INTEGER PRIMARY KEY AUTOINCREMENT);
+         PRAGMA user_version = 3;",
     )
     .map_err(|e| format!("database: {e}"))?;
     Ok(db)
@@ -106,6 +111,9 @@ pub(crate) fn router(state: Arc<ShopState>) -> Router {
         // The library refuses bodies above MAX_BODY_LEN: reading more would only cost
         // memory. Larger bodies get 413 before they are read.
         .layer(axum::extract::DefaultBodyLimit::max(vads::MAX_BODY_LEN))
+        .layer(axum::middleware::from_fn(
+            vads::axum::refuse_declared_too_large,
+        ))
         .with_state(state)
 }
 
@@ -210,15 +218,25 @@ async fn create_order(State(s): State<Arc<ShopState>>) -> Response {
                 "the database is busy",
             );
         };
-        let n: i64 = db
-            .query_row("SELECT COUNT(*) FROM orders", [], |r| r.get(0))
-            .unwrap_or(0);
+        // One row of the sequence per order, inserted under the database's lock: two
+        // concurrent orders never get the same number.
+        let n = match db.execute("INSERT INTO order_seq DEFAULT VALUES", []) {
+            Ok(_) => db.last_insert_rowid(),
+            Err(e) => {
+                eprintln!("vads-demo: cannot allocate an order id: {e}");
+                return s.fail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Please try again",
+                    "the order could not be created",
+                );
+            }
+        };
         format!(
             "ORD-{}-{}",
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
-            n + 1
+            n
         )
     };
     let form = shop
@@ -268,10 +286,12 @@ async fn create_order(State(s): State<Arc<ShopState>>) -> Response {
         )
     };
     if let Err(e) = stored {
+        // The database's words go to the operator's terminal, never to the buyer's page.
+        eprintln!("vads-demo: cannot save order {order_id}: {e}");
         return s.fail(
             StatusCode::SERVICE_UNAVAILABLE,
             "The order could not be saved",
-            &e.to_string(),
+            "please try again in a moment",
         );
     }
     ui::page(
@@ -358,8 +378,11 @@ fn claimed(body: &[u8]) -> Claimed {
 /// Records the transaction events of a verified notification (one for `vads_*`, one per
 /// transaction for REST), each once, under its idempotency key: the same event delivered
 /// again, in either format, is a duplicate. `Ok(false)` when nothing was new.
-fn record(s: &ShopState, n: &AnyNotification<'_>) -> Result<bool, rusqlite::Error> {
-    let events = n.events().map_err(|_| rusqlite::Error::InvalidQuery)?;
+fn record(
+    s: &ShopState,
+    n: &AnyNotification<'_>,
+    events: Vec<TransactionEvent>,
+) -> Result<bool, rusqlite::Error> {
     let src = match n {
         AnyNotification::Form(n) => n.get("vads_url_check_src").unwrap_or_default().into_owned(),
         AnyNotification::Rest(_) => "REST".to_owned(),
@@ -377,6 +400,26 @@ fn record(s: &ShopState, n: &AnyNotification<'_>) -> Result<bool, rusqlite::Erro
     Ok(new)
 }
 
+/// Keeps a verified notification whose content cannot be read as events: its answer text
+/// and why, for the order's page ("needs attention").
+fn keep_for_review(
+    s: &ShopState,
+    order_id: Option<&str>,
+    code: &str,
+    n: &AnyNotification<'_>,
+) -> Result<(), rusqlite::Error> {
+    let text = match n {
+        AnyNotification::Form(_) => String::new(),
+        AnyNotification::Rest(r) => r.answer_text().into_owned(),
+    };
+    let db = s.db.lock().map_err(|_| rusqlite::Error::InvalidQuery)?;
+    db.execute(
+        "INSERT INTO reviews (order_id, code, answer) VALUES (?1, ?2, ?3)",
+        rusqlite::params![order_id.unwrap_or_default(), code, text],
+    )?;
+    Ok(())
+}
+
 /// Verifies, records, logs the delivery with its verdict, and answers as `vads::answer`
 /// decides.
 fn handle(s: &ShopState, shops: &Shops, endpoint: &str, body: Bytes) -> Answer {
@@ -390,10 +433,18 @@ fn handle(s: &ShopState, shops: &Shops, endpoint: &str, body: Bytes) -> Answer {
                     AnyNotification::Form(f) => f.order_id().map(|o| o.into_owned()),
                     AnyNotification::Rest(_) => claim.order_id.clone(),
                 };
-                match record(s, &n) {
-                    Ok(true) => (Handled::Recorded, "accepted", order_id),
-                    Ok(false) => (Handled::Duplicate, "duplicate", order_id),
-                    Err(_) => (Handled::StorageFailed, "storage_failed", order_id),
+                match n.events() {
+                    // Genuine, but its content cannot be read as events: kept for a human,
+                    // answered 200 (a retry would bring the same signed bytes).
+                    Err(e) => match keep_for_review(s, order_id.as_deref(), e.code(), &n) {
+                        Ok(()) => (Handled::KeptForReview, "kept_for_review", order_id),
+                        Err(_) => (Handled::StorageFailed, "storage_failed", order_id),
+                    },
+                    Ok(events) => match record(s, &n, events) {
+                        Ok(true) => (Handled::Recorded, "accepted", order_id),
+                        Ok(false) => (Handled::Duplicate, "duplicate", order_id),
+                        Err(_) => (Handled::StorageFailed, "storage_failed", order_id),
+                    },
                 }
             }
         };
@@ -456,6 +507,23 @@ fn order_state(s: &ShopState, id: &str) -> Option<(OrderState, usize)> {
     let count = events.len();
     let mut state = reconcile(events, Some(&expected));
     state.order_id = Some(id.to_owned());
+    // Verified notifications kept for review make the order need a human.
+    let mut reviews = db
+        .prepare("SELECT code FROM reviews WHERE order_id = ?1")
+        .ok()?;
+    let kept: Vec<String> = reviews
+        .query_map([id], |r| r.get::<_, String>(0))
+        .ok()?
+        .filter_map(Result::ok)
+        .collect();
+    for code in kept {
+        state.attention.push(format!(
+            "a verified notification could not be read ({code}): kept for review"
+        ));
+        state.outcome = vads::lifecycle::OrderOutcome::NeedsAttention;
+    }
+    state.attention.sort();
+    state.attention.dedup();
     Some((state, count))
 }
 
@@ -628,6 +696,7 @@ async fn order_page(
             let verdict = match d.verdict.as_str() {
                 "accepted" => "<span class=\"badge ok\">accepted</span> recorded".to_owned(),
                 "duplicate" => "<span class=\"badge info\">duplicate</span> already recorded, nothing changes".to_owned(),
+                "kept_for_review" => "<span class=\"badge warn\">kept for review</span> verified, but its content could not be read".to_owned(),
                 "refused" => format!(
                     "<span class=\"badge bad\">refused</span> <code>{}</code>",
                     escape_html(d.code.as_deref().unwrap_or_default())

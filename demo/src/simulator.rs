@@ -57,6 +57,9 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
             )
         })
         .layer(axum::extract::DefaultBodyLimit::max(vads::MAX_BODY_LEN))
+        .layer(axum::middleware::from_fn(
+            vads::axum::refuse_declared_too_large,
+        ))
         .with_state(state)
 }
 

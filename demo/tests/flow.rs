@@ -191,6 +191,42 @@ fn one_notification_endpoint_takes_both_formats() {
     assert_eq!(order_state(shop, &order)["refunded"].as_u64(), Some(300));
 }
 
+/// A genuine REST IPN whose signed answer repeats a key the typed view reads
+/// (`detailedStatus`): verified, but its content cannot be read. Answered 200 (a retry
+/// would bring the same bytes), kept for review, and the order needs attention.
+#[test]
+fn a_verified_answer_that_cannot_be_read_is_kept_and_not_retried_forever() {
+    let running = start("unreadable");
+    let shop = &running.demo.shop_url;
+    let (order, _, _) = checkout(shop, "pay", false);
+    let answer = format!(
+        r#"{{"shopId":"12345678","orderStatus":"PAID","orderDetails":{{"orderTotalAmount":1250,"orderCurrency":"EUR","mode":"TEST","orderId":"{order}"}},"transactions":[{{"uuid":"fedcba9876543210fedcba9876543210","amount":1250,"currency":"EUR","status":"PAID","detailedStatus":"CAPTURED","detailedStatus":"AUTHORISED","operationType":"DEBIT"}}]}}"#
+    );
+    let body = vads_reference::rest_body(&answer, common::PASSWORD, "password");
+    let (status, _, _) = post(&format!("{shop}/notify"), &body);
+    assert_eq!(
+        status,
+        200,
+        "not retried for nothing: {}",
+        order_state(shop, &order)
+    );
+    let state = order_state(shop, &order);
+    assert_eq!(state["state"], "needs_attention", "{state}");
+    assert!(
+        state["attention"].to_string().contains("kept for review"),
+        "{state}"
+    );
+    let page = agent()
+        .get(&format!("{shop}/orders/{order}"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert!(page.contains("kept for review"), "{page}");
+    assert!(!page.contains("storage_failed"));
+}
+
 /// A REST refund of `order` hashed with a password that is not the shop's.
 fn vads_reference_body(order: &str) -> String {
     let mut c = vads::ShopConfig::new("12345678", vads::Mode::Test);
@@ -411,6 +447,47 @@ fn bodies_above_the_library_limit_are_refused_unread() {
     assert_eq!((status, body.as_str()), (400, "rejected"));
 }
 
+/// Sends request headers that declare `declared` bytes of body, sends no body, and
+/// returns the status line the server answered with and how long it took.
+fn held_back_body(addr: &str, path: &str, declared: usize) -> (String, std::time::Duration) {
+    use std::io::{Read, Write};
+    let started = std::time::Instant::now();
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        c,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {declared}\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = [0u8; 64];
+    let n = c.read(&mut answer).unwrap_or(0);
+    let text = String::from_utf8_lossy(&answer[..n]).into_owned();
+    (
+        text.lines().next().unwrap_or_default().to_owned(),
+        started.elapsed(),
+    )
+}
+
+#[test]
+fn a_declared_oversized_body_is_answered_at_once_without_waiting_for_it() {
+    let running = start("held-back");
+    for url in [&running.demo.shop_url, &running.demo.simulator_url] {
+        let addr = url.trim_start_matches("http://");
+        for path in ["/notify", "/return", "/order", "/notify/live"] {
+            let (status, took) = held_back_body(addr, path, 100_000);
+            assert!(
+                status.starts_with("HTTP/1.1 413"),
+                "{url}{path}: {status:?}"
+            );
+            assert!(
+                took < std::time::Duration::from_secs(1),
+                "{url}{path}: {took:?}"
+            );
+        }
+    }
+}
+
 /// A playground operation from the order page: the simulator sends, then the browser goes
 /// back to the order page (the redirect), which says what was sent and how the shop
 /// answered.
@@ -604,4 +681,39 @@ fn stalled_and_excess_connections_are_not_kept() {
         "served at once ({waited:?}): no bound"
     );
     assert!(waited < Duration::from_secs(5), "{waited:?}");
+}
+
+/// Sixty buyers press "Pay" at once: sixty orders, each with its own id, and no database
+/// error text on any page.
+#[test]
+fn concurrent_orders_get_distinct_ids() {
+    let running = start("concurrent-orders");
+    let url = format!("{}/order", running.demo.shop_url);
+    let answers: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..60)
+            .map(|_| {
+                let url = url.clone();
+                scope.spawn(move || {
+                    let (status, page, _) = post(&url, "");
+                    (status, page)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut ids = std::collections::BTreeSet::new();
+    for (status, page) in &answers {
+        assert_eq!(*status, 200, "{page}");
+        assert!(
+            !page.contains("UNIQUE") && !page.contains("constraint"),
+            "{page}"
+        );
+        let id = inputs(page)
+            .into_iter()
+            .find(|(n, _)| n == "vads_order_id")
+            .unwrap()
+            .1;
+        ids.insert(id);
+    }
+    assert_eq!(ids.len(), 60);
 }
