@@ -131,6 +131,10 @@ pub enum VerifyError {
         /// the malformed part is a name (or a name that [`FieldName`] does not quote).
         field: Option<FieldName>,
     },
+    /// A REST answer's `kr-answer`, its signature verified, is not one valid JSON object
+    /// (a syntax error, trailing text, nesting deeper than 127, or a repeated `shopId`,
+    /// `orderDetails` or `mode`, the keys the shop checks).
+    MalformedAnswer,
     /// More fields than [`crate::MAX_FIELDS`].
     TooManyFields,
     /// A field name appears twice (a forged copy before or after the real one).
@@ -191,6 +195,7 @@ impl VerifyError {
         match self {
             VerifyError::BodyTooLarge => "body_too_large",
             VerifyError::MalformedBody { .. } => "malformed_body",
+            VerifyError::MalformedAnswer => "malformed_answer",
             VerifyError::TooManyFields => "too_many_fields",
             VerifyError::DuplicateField => "duplicate_field",
             VerifyError::MissingSignature => "missing_signature",
@@ -213,6 +218,9 @@ impl VerifyError {
             ),
             VerifyError::MalformedBody { field: None } => f.write_str(
                 "the body is not valid urlencoded UTF-8 (bad percent-escape, control character or invalid UTF-8 in a field name)",
+            ),
+            VerifyError::MalformedAnswer => f.write_str(
+                "kr-answer is not one valid JSON object (a syntax error, text after it, nesting deeper than 127, or shopId, orderDetails or mode given twice)",
             ),
             VerifyError::TooManyFields => write!(f, "the body has more than {MAX_FIELDS} fields"),
             VerifyError::DuplicateField => f.write_str("a field name appears more than once"),
@@ -560,6 +568,7 @@ pub(crate) mod tests {
             VerifyError::MalformedBody {
                 field: FieldName::quote(b"vads_cust_name"),
             },
+            VerifyError::MalformedAnswer,
             VerifyError::TooManyFields,
             VerifyError::DuplicateField,
             VerifyError::MissingSignature,
@@ -596,6 +605,7 @@ pub(crate) mod tests {
             match e {
                 VerifyError::BodyTooLarge
                 | VerifyError::MalformedBody { .. }
+                | VerifyError::MalformedAnswer
                 | VerifyError::TooManyFields
                 | VerifyError::DuplicateField
                 | VerifyError::MissingSignature
@@ -687,6 +697,6 @@ pub(crate) mod tests {
         }
         assert_eq!(sign.len(), 6);
         assert_eq!(key.len(), 9);
-        assert_eq!(verify.len(), 12);
+        assert_eq!(verify.len(), 13);
     }
 }

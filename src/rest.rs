@@ -11,7 +11,7 @@
 
 use crate::body::{self, Field, RawField};
 use crate::endpoint::Endpoint;
-use crate::error::{FieldName, SiteId, VerifyError};
+use crate::error::{SiteId, VerifyError};
 use crate::json::{self, AnswerFacts};
 use crate::mode::Mode;
 use crate::notification::{KeyMatch, Kind, Notification};
@@ -141,9 +141,7 @@ fn lower_hex_32(hex: &[u8]) -> Option<[u8; 32]> {
 /// # Errors
 /// `malformed_body` (naming `kr-answer`) when the answer is not one strict JSON object.
 pub(crate) fn answer_facts(answer: &Field<'_>) -> Result<AnswerFacts, VerifyError> {
-    json::answer_facts(answer.decoded_value()).map_err(|_| VerifyError::MalformedBody {
-        field: FieldName::quote(b"kr-answer"),
-    })
+    json::answer_facts(answer.decoded_value()).map_err(|_| VerifyError::MalformedAnswer)
 }
 
 /// The site id a REST body's answer claims (`shopId`), unverified: only to choose which

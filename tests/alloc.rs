@@ -222,6 +222,6 @@ fn sign_and_verify_do_not_allocate() {
             .verify_rest(not_json.as_bytes(), Endpoint::Ipn)
             .map(|n| n.mode())
     });
-    assert_eq!(r.unwrap_err().code(), "malformed_body");
+    assert_eq!(r.unwrap_err().code(), "malformed_answer");
     assert_eq!(n, 0);
 }

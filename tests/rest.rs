@@ -360,7 +360,7 @@ fn mode_and_site_are_checked_after_the_signature_in_the_signed_json() {
                 r#""shopId":"69876357","shopId":"12345678","#,
                 1,
             ),
-            "malformed_body",
+            "malformed_answer",
         ),
         (
             a.replacen(
@@ -368,11 +368,11 @@ fn mode_and_site_are_checked_after_the_signature_in_the_signed_json() {
                 r#""mode":"TEST","mode":"PRODUCTION","#,
                 1,
             ),
-            "malformed_body",
+            "malformed_answer",
         ),
-        (format!("{a},"), "malformed_body"),
-        (a.replacen('}', ",}", 1), "malformed_body"),
-        ("[]".to_owned(), "malformed_body"),
+        (format!("{a},"), "malformed_answer"),
+        (a.replacen('}', ",}", 1), "malformed_answer"),
+        ("[]".to_owned(), "malformed_answer"),
     ];
     for (answer, code) in &cases {
         assert_eq!(signed(answer).unwrap_err().code(), *code, "{answer:.200}");

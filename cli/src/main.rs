@@ -474,7 +474,7 @@ fn reconcile(args: &ReconcileArgs) -> Result<(), Failure> {
                 let _ = writeln!(
                     std::io::stderr(),
                     "vads: {code}: line {}: {sentence}",
-                    index + 1
+                    index
                 );
             }
         }
