@@ -443,6 +443,10 @@ pub enum KeyError {
     LineBreak,
     /// The key contains a control character (a tab, an escape, a NUL, ...).
     ControlCharacter,
+    /// The key holds a character outside printable ASCII (an invisible or Unicode space,
+    /// a line separator, a zero-width space, an accented letter): the platforms' keys are
+    /// printable ASCII, so every signature would be wrong.
+    NotPrintableAscii,
 }
 
 impl KeyError {
@@ -459,6 +463,7 @@ impl KeyError {
             KeyError::Bom => "key_has_bom",
             KeyError::LineBreak => "key_has_line_break",
             KeyError::ControlCharacter => "key_has_control_character",
+            KeyError::NotPrintableAscii => "key_not_printable_ascii",
         }
     }
 
@@ -487,6 +492,9 @@ impl KeyError {
             ),
             KeyError::LineBreak => f.write_str(
                 "the key spans more than one line; a key is one line (a final line break is fine)",
+            ),
+            KeyError::NotPrintableAscii => f.write_str(
+                "the key contains a character outside printable ASCII (a Unicode or zero-width space, a line separator, an accented letter); the platform's keys are printable ASCII: copy it again from the back office",
             ),
             KeyError::ControlCharacter => f.write_str(
                 "the key contains a control character; a key is printable text as shown in the back office",
@@ -636,6 +644,7 @@ pub(crate) mod tests {
             KeyError::Bom,
             KeyError::LineBreak,
             KeyError::ControlCharacter,
+            KeyError::NotPrintableAscii,
         ];
         for e in &all {
             match e {
@@ -647,7 +656,8 @@ pub(crate) mod tests {
                 | KeyError::FileNotUtf8 { .. }
                 | KeyError::Bom
                 | KeyError::LineBreak
-                | KeyError::ControlCharacter => {}
+                | KeyError::ControlCharacter
+                | KeyError::NotPrintableAscii => {}
             }
         }
         all
@@ -696,7 +706,7 @@ pub(crate) mod tests {
             assert!(codes.len() >= n - 4, "{codes:?}");
         }
         assert_eq!(sign.len(), 6);
-        assert_eq!(key.len(), 9);
+        assert_eq!(key.len(), 10);
         assert_eq!(verify.len(), 13);
     }
 }

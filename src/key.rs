@@ -54,22 +54,30 @@ pub struct Key {
 }
 
 impl Key {
-    /// Builds a key from its text, trimming surrounding spaces and line breaks. The key's
-    /// bytes are copied once, into a buffer of their exact size.
+    /// Builds a key from its text, trimming surrounding ASCII spaces and line breaks. The
+    /// key's bytes are copied once, into a buffer of their exact size. A key is printable
+    /// ASCII, as the platforms' are.
     ///
     /// # Errors
-    /// [`KeyError::Bom`], [`KeyError::LineBreak`], [`KeyError::ControlCharacter`], and
-    /// [`KeyError::Empty`] when nothing is left after trimming.
+    /// [`KeyError::Bom`], [`KeyError::LineBreak`], [`KeyError::ControlCharacter`],
+    /// [`KeyError::NotPrintableAscii`] (a Unicode space around or in it, a zero-width space,
+    /// a line separator, any non-ASCII character), and [`KeyError::Empty`] when nothing is
+    /// left after trimming.
     pub fn new(text: &str) -> Result<Key, KeyError> {
         if text.contains('\u{feff}') {
             return Err(KeyError::Bom);
         }
-        let trimmed = text.trim();
+        // Only ASCII white space is trimmed: a Unicode space around a key (NBSP, U+0085,
+        // an em space) is as wrong as one inside it, and is refused below.
+        let trimmed = text.trim_matches(|c: char| c.is_ascii_whitespace());
         if trimmed.contains(['\n', '\r']) {
             return Err(KeyError::LineBreak);
         }
-        if trimmed.chars().any(char::is_control) {
+        if trimmed.chars().any(|c| c.is_ascii_control()) {
             return Err(KeyError::ControlCharacter);
+        }
+        if !trimmed.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+            return Err(KeyError::NotPrintableAscii);
         }
         if trimmed.is_empty() {
             return Err(KeyError::Empty);

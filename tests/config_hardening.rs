@@ -281,3 +281,58 @@ fn the_readme_configuration_is_the_example_file_and_works_as_copied() {
         .unwrap();
     assert!(signed.to_html().contains("vads_site_id"));
 }
+
+/// A key is printable ASCII, as the platforms' are: a Unicode space around it (NBSP,
+/// U+0085, an em space) is not trimmed silently, and a zero-width space or a line
+/// separator inside it is not accepted; each is `key_not_printable_ascii`, from every
+/// loader (text, file, environment, a config's literal, file and variable).
+#[test]
+fn keys_with_invisible_characters_are_refused_by_every_loader() {
+    let bad = [
+        "\u{a0}1122334455667788",
+        "1122334455667788\u{85}",
+        "\u{2003}1122334455667788\u{2003}",
+        "11223344\u{200b}55667788",
+        "11223344\u{2028}55667788",
+        "1122334455667788é",
+    ];
+    for (i, key) in bad.iter().enumerate() {
+        let code = |e: vads::KeyError| e.code();
+        assert_eq!(
+            Key::new(key).map(drop).map_err(code),
+            Err("key_not_printable_ascii"),
+            "{key:?}"
+        );
+        let path = temp(&format!("invisible-{i}.key"), key.as_bytes());
+        assert_eq!(
+            Key::from_file(&path).map(drop).map_err(code),
+            Err("key_not_printable_ascii"),
+            "{key:?}"
+        );
+        let var = format!("VADS_INVISIBLE_KEY_{i}");
+        std::env::set_var(&var, key);
+        assert_eq!(
+            Key::from_env(&var).map(drop).map_err(code),
+            Err("key_not_printable_ascii"),
+            "{key:?}"
+        );
+        let escaped: String = key
+            .chars()
+            .map(|c| format!("\\u{:04X}", c as u32))
+            .collect();
+        for setting in [
+            format!("test_key = \"{escaped}\""),
+            format!("test_key_file = \"{}\"", path.display()),
+            format!("test_key_env = \"{var}\""),
+            format!("test_key = \"1234567890abcdefXYZ\"\ntest_password = \"{escaped}\""),
+        ] {
+            let text = format!("site_id = \"12345678\"\nctx_mode = \"TEST\"\n{setting}\n");
+            let config = ShopConfig::from_toml_str(&text).unwrap();
+            let e = Shop::new(config).unwrap_err();
+            assert_eq!(e.code(), "key_not_printable_ascii", "{setting}: {e}");
+            assert!(!e.to_string().contains("1122334455667788"), "{e}");
+        }
+    }
+    // ASCII spaces and a final line break around a key are still trimmed.
+    assert!(Key::new(" \t1122334455667788 \r\n").is_ok());
+}
