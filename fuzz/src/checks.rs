@@ -292,17 +292,17 @@ pub fn sign_differential(data: &[u8]) {
     let Ok(input) = SignInput::arbitrary(&mut Unstructured::new(data)) else {
         return;
     };
-    // A key is one line of printable text once its surrounding whitespace is trimmed,
-    // without a byte order mark.
-    let trimmed = input.key.trim();
+    // A key is one line of printable ASCII once its surrounding ASCII white space is
+    // trimmed (as the platforms' keys are), without a byte order mark.
+    let trimmed = input.key.trim_matches(|c: char| c.is_ascii_whitespace());
     let acceptable = !trimmed.is_empty()
         && !input.key.contains('\u{feff}')
-        && !trimmed.chars().any(char::is_control);
+        && trimmed.bytes().all(|b| (0x20..=0x7e).contains(&b));
     let key = match Key::new(&input.key) {
         Ok(k) => {
             assert!(
                 acceptable,
-                "a key with a BOM or a control character was accepted"
+                "a key with a BOM, a control or a non-ASCII character was accepted"
             );
             k
         }
