@@ -513,10 +513,20 @@ impl ShopsConfig {
         // Which of the two shapes, without copying any value (a copy of a key would be
         // left unwiped in freed memory).
         let probe: HasShops = from_toml(text)?;
-        if probe.0 {
-            Ok(from_toml(text)?)
-        } else {
-            ShopConfig::from_toml_str(text).map(ShopsConfig::single)
+        match probe {
+            HasShops::Table => Ok(from_toml(text)?),
+            // `shops = "..."`: say so, rather than call the single shop's settings unknown
+            // to a config of several shops.
+            HasShops::NotTable => {
+                #[derive(serde::Deserialize)]
+                struct OnlyShops {
+                    #[serde(rename = "shops")]
+                    _shops: IndexMap<String, serde::de::IgnoredAny>,
+                }
+                from_toml::<OnlyShops>(text)?;
+                Ok(from_toml(text)?)
+            }
+            HasShops::No => ShopConfig::from_toml_str(text).map(ShopsConfig::single),
         }
     }
 
@@ -538,10 +548,14 @@ impl ShopsConfig {
     }
 }
 
-/// Whether a TOML document has a top-level `shops` table; reads nothing else (every
-/// other value is skipped without being copied).
+/// Whether a TOML document has a top-level `shops` table (or a `shops` of another type);
+/// reads nothing else (every other value is skipped without being copied).
 #[cfg(feature = "toml")]
-struct HasShops(bool);
+enum HasShops {
+    No,
+    Table,
+    NotTable,
+}
 
 #[cfg(feature = "toml")]
 impl<'de> serde::Deserialize<'de> for HasShops {
@@ -556,12 +570,65 @@ impl<'de> serde::Deserialize<'de> for HasShops {
                 self,
                 mut map: A,
             ) -> Result<HasShops, A::Error> {
-                let mut found = false;
+                let mut found = HasShops::No;
                 while let Some(name) = map.next_key::<Name>()? {
-                    found |= name.0;
-                    map.next_value::<serde::de::IgnoredAny>()?;
+                    if name.0 {
+                        found = if map.next_value::<IsTable>()?.0 {
+                            HasShops::Table
+                        } else {
+                            HasShops::NotTable
+                        };
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
                 }
-                Ok(HasShops(found))
+                Ok(found)
+            }
+        }
+        /// A value, reduced to "is it a table" (its contents skipped, never copied).
+        struct IsTable(bool);
+        impl<'de> serde::Deserialize<'de> for IsTable {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = IsTable;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a value")
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<IsTable, A::Error> {
+                        while map
+                            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                            .is_some()
+                        {}
+                        Ok(IsTable(true))
+                    }
+                    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                        self,
+                        mut seq: A,
+                    ) -> Result<IsTable, A::Error> {
+                        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                        Ok(IsTable(false))
+                    }
+                    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<IsTable, E> {
+                        Ok(IsTable(false))
+                    }
+                    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<IsTable, E> {
+                        Ok(IsTable(false))
+                    }
+                    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<IsTable, E> {
+                        Ok(IsTable(false))
+                    }
+                    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<IsTable, E> {
+                        Ok(IsTable(false))
+                    }
+                    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<IsTable, E> {
+                        Ok(IsTable(false))
+                    }
+                }
+                d.deserialize_any(V)
             }
         }
         /// A table key, reduced to "is it `shops`".

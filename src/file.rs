@@ -18,6 +18,9 @@ pub(crate) enum ReadError {
     NotRegular,
     /// The file is larger than the limit.
     TooLarge,
+    /// The file held more than its size said, but within the limit: it changed while
+    /// being read.
+    Changed,
 }
 
 impl ReadError {
@@ -27,6 +30,7 @@ impl ReadError {
             ReadError::Os(reason) => reason.clone(),
             ReadError::NotRegular => "not a regular file".to_owned(),
             ReadError::TooLarge => format!("larger than the limit of {limit} bytes"),
+            ReadError::Changed => "it changed size while being read; try again".to_owned(),
         }
     }
 }
@@ -67,9 +71,11 @@ pub(crate) fn read_bounded(path: &Path, limit: usize) -> Result<Zeroizing<Vec<u8
     if len > limit as u64 {
         return Err(ReadError::TooLarge);
     }
-    // One more byte than the file announced: a file that grew since shows as too large
-    // rather than silently truncated.
-    let capacity = usize::try_from(len).unwrap_or(limit).min(limit) + 1;
+    // One more byte than the file announced: a file that grew since is refused rather
+    // than silently truncated. A file that announces nothing (a pseudo-file of /proc or
+    // /sys) gets the whole limit, then is read like any other.
+    let announced = usize::try_from(len).unwrap_or(limit).min(limit);
+    let capacity = if announced == 0 { limit } else { announced } + 1;
     let mut buffer = Zeroizing::new(vec![0u8; capacity]);
     let mut filled = 0;
     while filled < buffer.len() {
@@ -81,7 +87,11 @@ pub(crate) fn read_bounded(path: &Path, limit: usize) -> Result<Zeroizing<Vec<u8
         }
     }
     if filled == buffer.len() {
-        return Err(ReadError::TooLarge);
+        return Err(if filled > limit {
+            ReadError::TooLarge
+        } else {
+            ReadError::Changed
+        });
     }
     buffer.truncate(filled);
     Ok(buffer)
@@ -103,6 +113,19 @@ mod tests {
         std::fs::write(&path, b"abc\n").unwrap();
         assert_eq!(&read_bounded(&path, 4).unwrap()[..], b"abc\n");
         assert_eq!(read_bounded(&path, 3), Err(ReadError::TooLarge));
+    }
+
+    /// A pseudo-file announces a size of 0 and holds more: it is read (bounded by the
+    /// limit), not called "larger than the limit".
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_pseudo_file_is_read_within_the_limit() {
+        let environ = read_bounded(Path::new("/proc/self/environ"), 1 << 20).unwrap();
+        assert!(!environ.is_empty());
+        assert_eq!(
+            read_bounded(Path::new("/proc/self/environ"), 4),
+            Err(ReadError::TooLarge)
+        );
     }
 
     #[test]

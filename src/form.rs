@@ -569,8 +569,11 @@ fn validate(name: &str, value: &str) -> Result<(), FormError> {
     }
     let rule: Option<&'static str> = match name {
         "vads_site_id" if !is_site_id(value) => Some("must be 8 digits"),
-        "vads_amount" if !digits(value) || value.len() > 18 => {
+        "vads_amount" if !digits(value) => {
             Some("must be digits only: an integer amount in minor units (5124 = 51.24 EUR)")
+        }
+        "vads_amount" if value.len() > 18 => {
+            Some("is too large: at most 18 digits (999999999999999999 minor units)")
         }
         "vads_currency" if Currency::find(value).is_none() || !digits(value) => {
             Some("must be a known ISO 4217 numeric code (978 for EUR)")

@@ -336,3 +336,24 @@ fn keys_with_invisible_characters_are_refused_by_every_loader() {
     // ASCII spaces and a final line break around a key are still trimmed.
     assert!(Key::new(" \t1122334455667788 \r\n").is_ok());
 }
+
+/// Each error names what is actually wrong (issue 21, item 8).
+#[test]
+fn errors_name_what_is_actually_wrong() {
+    // `shops` given as a string beside a single shop's settings: the shops setting is
+    // named, not the single shop's settings as "unknown".
+    let e = error_of(
+        "site_id = \"12345678\"\nctx_mode = \"TEST\"\ntest_key = \"1122334455667788\"\nshops = \"web\"\n",
+    );
+    assert!(
+        e.contains("line 4: shops: expected tables [shops.NAME], one per shop, found a string"),
+        "{e}"
+    );
+    // A pseudo-file announces no size: read within the limit, then judged as TOML.
+    #[cfg(target_os = "linux")]
+    {
+        let e = ShopsConfig::from_toml_file("/proc/self/environ").unwrap_err();
+        assert!(!e.to_string().contains("larger than"), "{e}");
+        assert!(e.to_string().contains("not valid TOML"), "{e}");
+    }
+}

@@ -184,6 +184,7 @@ fn each_validation_rule_has_a_failing_case() {
     let cases: Vec<Case> = vec![
         (|b| b.field("vads_amount", "10.50"), "invalid_field: vads_amount: must be digits only: an integer amount in minor units (5124 = 51.24 EUR)"),
         (|b| b.field("vads_amount", "-5"), "invalid_field: vads_amount: must be digits only"),
+        (|b| b.field("vads_amount", "18446744073709551615"), "invalid_field: vads_amount: is too large: at most 18 digits"),
         (|b| b.currency("EURO"), "invalid_field: vads_currency: must be a known ISO 4217 code (EUR or 978)"),
         (|b| b.field("vads_currency", "999"), "invalid_field: vads_currency: must be a known ISO 4217 numeric code"),
         (|b| b.field("vads_trans_id", "12345"), "invalid_field: vads_trans_id: must be 6 characters of [0-9a-zA-Z]"),
