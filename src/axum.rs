@@ -27,8 +27,9 @@
 //! use vads::{Mode, SecretString, Shop, ShopConfig, Shops};
 //!
 //! async fn notify(Ipn(verified): Ipn) -> Answer {
-//!     // Record it once, keyed by its idempotency key, then:
-//!     let _events = verified.notification().events();
+//!     // Record it once (with feature `rest`, `verified.notification().events()` gives
+//!     // the events and their idempotency keys), then:
+//!     let _format = verified.notification().format();
 //!     answer(&Handled::Recorded)
 //! }
 //!
