@@ -9,65 +9,58 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-// The library has three layers; a module imports only from its own layer or the ones
-// below it (ARCHITECTURE.md draws the map).
+// The library has three layers, one folder each (ARCHITECTURE.md draws the map); a
+// module imports only from its own layer or the ones below it. This file is the one
+// place that re-exports: the public paths are `vads::<item>` and the public modules below.
 
-// -- Protocol core: no configuration, no forms; no heap on sign and verify. --
-mod algorithm;
-pub mod body;
-mod endpoint;
-mod error;
-mod file;
-mod json;
-mod key;
-pub mod lifecycle;
-mod limits;
-mod mode;
-mod notification;
-mod rest;
-pub mod shown;
-mod signature;
-mod signing;
-mod table;
-mod time;
-
+// -- Protocol: no configuration, no forms; no heap on sign and verify. --
+mod protocol;
 // -- Policy: brands, configuration, the validated Shop and several Shops. --
-mod brand;
-mod config;
-mod observe;
-mod shop;
-mod shops;
-#[cfg(feature = "toml")]
-mod toml_errors;
-
+mod policy;
 // -- Application (may allocate): forms, go-live checks, answers, test helpers, glue. --
-pub mod answer;
+mod app;
+
+#[doc(inline)]
+pub use app::answer;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub mod axum;
-pub mod form;
-pub mod preflight;
+#[doc(inline)]
+pub use app::axum;
+#[doc(inline)]
+pub use app::form;
+#[doc(inline)]
+pub use app::preflight;
 #[cfg(feature = "rest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rest")))]
-pub mod rest_answer;
+#[doc(inline)]
+pub use app::rest_answer;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
-pub mod testing;
+#[doc(inline)]
+pub use app::testing;
+#[doc(inline)]
+pub use protocol::body;
+#[doc(inline)]
+pub use protocol::lifecycle;
+#[doc(inline)]
+pub use protocol::shown;
 
-pub use algorithm::{Algorithm, UnknownAlgorithm};
-pub use brand::Brand;
-pub use config::{ConfigError, ShopConfig, ShopsConfig, DEFAULT_SHOP};
-pub use endpoint::{Endpoint, UnknownEndpoint};
-pub use error::{FieldName, KeyError, SignError, SiteId, VerifyError};
-pub use key::{Key, SecretString};
-pub use limits::{MAX_BODY_LEN, MAX_CONFIG_FILE_LEN, MAX_FIELDS, MAX_KEY_FILE_LEN};
-pub use mode::{InvalidMode, Mode};
-pub use notification::{
+pub use policy::brand::Brand;
+pub use policy::config::{ConfigError, ShopConfig, ShopsConfig, DEFAULT_SHOP};
+#[doc(hidden)]
+pub use policy::shop::verify_general;
+pub use policy::shop::Shop;
+pub use policy::shops::Shops;
+pub use protocol::algorithm::{Algorithm, UnknownAlgorithm};
+pub use protocol::endpoint::{Endpoint, UnknownEndpoint};
+pub use protocol::error::{FieldName, KeyError, SignError, SiteId, VerifyError};
+pub use protocol::key::{Key, SecretString};
+pub use protocol::limits::{MAX_BODY_LEN, MAX_CONFIG_FILE_LEN, MAX_FIELDS, MAX_KEY_FILE_LEN};
+pub use protocol::mode::{InvalidMode, Mode};
+pub use protocol::notification::{
     FieldError, KeyMatch, Kind, Notification, OperationType, Outcome, TransStatus, UrlCheckSource,
 };
-pub use rest::{AnyNotification, Format, RestNotification};
-pub use shop::Shop;
-pub use shops::Shops;
-pub use signature::Signature;
-pub use signing::{sign, signing_string_masked, KEY_MASK};
-pub use time::TransDate;
+pub use protocol::rest::{AnyNotification, Format, RestNotification};
+pub use protocol::signature::Signature;
+pub use protocol::signing::{sign, signing_string_masked, KEY_MASK};
+pub use protocol::time::TransDate;

@@ -764,7 +764,7 @@ struct PathsInput {
 }
 
 /// `verify_paths`: `Shop::verify` (its fast path for the common case, its general path
-/// for the rest) and `Shop::verify_general` (the general path alone) give the same result
+/// for the rest) and `vads::verify_general` (the general path alone) give the same result
 /// for every body: accepted alike, with the same fields, key and algorithm, or refused
 /// with the same error. Bodies are arbitrary bytes and built ones: the protocol's names
 /// in any order (with duplicates, escaped names, segments without `=`, empty segments),
@@ -847,7 +847,7 @@ pub fn verify_paths(data: &[u8]) {
 
 /// `verify` and `verify_general` agree on `body`.
 fn same_verdict(shop: &Shop, body: &[u8]) {
-    match (shop.verify(body), shop.verify_general(body)) {
+    match (shop.verify(body), vads::verify_general(shop, body)) {
         (Ok(a), Ok(b)) => {
             assert_eq!(a.matched_key(), b.matched_key());
             assert_eq!(a.algorithm(), b.algorithm());

@@ -4,18 +4,18 @@
 //! `kr-answer` exactly as received after URL decoding).
 //!
 //! This module reads such a body with the same strict parser as `vads_*` bodies
-//! ([`crate::body`]), checks its framing fields, and holds what a verification hands back:
+//! ([`crate::protocol::body`]), checks its framing fields, and holds what a verification hands back:
 //! [`RestNotification`] (and [`AnyNotification`], either format). The key is chosen by
 //! [`crate::Shop`] from the [`Endpoint`] the body arrived at, never from the body. No heap:
 //! the answer is hashed and its JSON validated while it is URL-decoded, without a copy.
 
-use crate::body::{self, Field, RawField};
-use crate::endpoint::Endpoint;
-use crate::error::{SiteId, VerifyError};
-use crate::json::{self, AnswerFacts};
-use crate::mode::Mode;
-use crate::notification::{KeyMatch, Kind, Notification};
-use crate::table::SortedFields;
+use crate::protocol::body::{self, Field, RawField};
+use crate::protocol::endpoint::Endpoint;
+use crate::protocol::error::{SiteId, VerifyError};
+use crate::protocol::json::{self, AnswerFacts};
+use crate::protocol::mode::Mode;
+use crate::protocol::notification::{KeyMatch, Kind, Notification};
+use crate::protocol::table::SortedFields;
 use std::borrow::Cow;
 
 /// The two notification formats of the platforms.
@@ -39,7 +39,9 @@ impl Format {
     /// about trust: the verification of that format does.
     #[must_use]
     pub fn of(body: &[u8]) -> Format {
-        let limited = body.get(..crate::limits::MAX_BODY_LEN).unwrap_or(body);
+        let limited = body
+            .get(..crate::protocol::limits::MAX_BODY_LEN)
+            .unwrap_or(body);
         if body::segments(limited).any(|f| f.name_is("kr-hash") || f.name_is("kr-answer")) {
             Format::Rest
         } else {
@@ -67,14 +69,14 @@ pub(crate) struct RestParts<'a> {
 }
 
 /// Parses a REST body and checks its framing for `endpoint`, in this order: the body
-/// (size, encoding, count, duplicates: the rules of [`crate::body`]), `kr-hash`
+/// (size, encoding, count, duplicates: the rules of [`crate::protocol::body`]), `kr-hash`
 /// (`missing_signature`), `kr-answer`, `kr-hash-algorithm` (`sha256_hmac`), `kr-hash-key`
 /// (the endpoint's key name). `keys` holds the fields' order (one per field of `storage`).
 pub(crate) fn parse<'a>(
     body: &'a [u8],
     endpoint: Endpoint,
     storage: &mut [Field<'a>],
-    keys: &mut [crate::table::SortKey],
+    keys: &mut [crate::protocol::table::SortKey],
 ) -> Result<RestParts<'a>, VerifyError> {
     let fields = body::parse_fields(body, storage)?;
     let sorted = SortedFields::sort(fields, keys).map_err(|_| VerifyError::DuplicateField)?;
@@ -147,7 +149,7 @@ pub(crate) fn answer_facts(answer: &Field<'_>) -> Result<AnswerFacts, VerifyErro
 /// The site id a REST body's answer claims (`shopId`), unverified: only to choose which
 /// shop verifies it. `None` when there is no readable answer or no 8-digit `shopId`.
 pub(crate) fn claimed_site(body: &[u8]) -> Option<SiteId> {
-    if body.len() > crate::limits::MAX_BODY_LEN {
+    if body.len() > crate::protocol::limits::MAX_BODY_LEN {
         return None;
     }
     let answer = body::segments(body).find(|f| f.name_is("kr-answer"))?;

@@ -5,14 +5,14 @@
 //! There is exactly one definition of the signing string, [`write_signing_string`], used by
 //! signing, by verification and by the diagnostic, so they cannot drift apart.
 
-use crate::algorithm::Algorithm;
-use crate::body::DecodedSink as _;
-use crate::body::{hex_pair, Field};
-use crate::error::{SignError, VerifyError};
-use crate::key::{HmacSha256, Key};
-use crate::limits::MAX_FIELDS;
-use crate::signature::{RawDigest, Signature};
-use crate::table::{SignedFields, SortedFields};
+use crate::protocol::algorithm::Algorithm;
+use crate::protocol::body::DecodedSink as _;
+use crate::protocol::body::{hex_pair, Field};
+use crate::protocol::error::{SignError, VerifyError};
+use crate::protocol::key::{HmacSha256, Key};
+use crate::protocol::limits::MAX_FIELDS;
+use crate::protocol::signature::{RawDigest, Signature};
+use crate::protocol::table::{SignedFields, SortedFields};
 use hmac::Mac;
 use sha1::Digest;
 use subtle::ConstantTimeEq;
@@ -72,7 +72,7 @@ pub(crate) fn write_signing_string<S: Sink>(
     Ok(())
 }
 
-impl<S: Sink> crate::body::DecodedSink for Buffered<'_, S> {
+impl<S: Sink> crate::protocol::body::DecodedSink for Buffered<'_, S> {
     #[inline]
     fn run(&mut self, bytes: &[u8]) {
         self.feed(bytes);
@@ -363,7 +363,7 @@ fn fill<'a>(
 fn sorted_then<T>(
     table: &[Field<'_>],
     n: usize,
-    keys: &mut [crate::table::SortKey],
+    keys: &mut [crate::protocol::table::SortKey],
     f: impl FnOnce(SignedFields<'_, '_>) -> T,
 ) -> Result<T, SignError> {
     let table = table.get(..n).ok_or(SignError::TooManyFields)?;
@@ -376,7 +376,7 @@ fn sorted_then<T>(
 /// `fields` are `(name, value)` pairs in any order, with the values as the form sends them
 /// (not URL-encoded). Only names starting with `vads_` (case-sensitive) are signed; the
 /// others, `signature` included, are ignored. Values are signed exactly as given: empty
-/// values count, nothing is trimmed (see [`crate::form`] for a builder that normalises).
+/// values count, nothing is trimmed (see [`crate::app::form`] for a builder that normalises).
 ///
 /// No heap allocation: the fields are ordered in a fixed-size array on the stack and
 /// their values streamed into the hash.

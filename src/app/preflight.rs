@@ -14,12 +14,12 @@
 //! This layer allocates and reads key files and the environment (to compare keys and
 //! check file permissions); it never puts a key in a finding.
 
-use crate::algorithm::Algorithm;
-use crate::brand::{is_http_url, Brand};
-use crate::config::{is_site_id, KeyRole, ShopConfig, ShopsConfig};
-use crate::key::Key;
-use crate::mode::Mode;
-use crate::time::{parse_utc, unix_now};
+use crate::policy::brand::{is_http_url, Brand};
+use crate::policy::config::{is_site_id, KeyRole, ShopConfig, ShopsConfig};
+use crate::protocol::algorithm::Algorithm;
+use crate::protocol::key::Key;
+use crate::protocol::mode::Mode;
+use crate::protocol::time::{parse_utc, unix_now};
 use std::path::Path;
 
 /// How serious a finding is.
@@ -39,7 +39,7 @@ pub struct Finding {
     pub code: &'static str,
     /// Error or warning.
     pub severity: Severity,
-    /// The shop it concerns (`None` for the whole config), its name as [`crate::shown`]
+    /// The shop it concerns (`None` for the whole config), its name as [`crate::protocol::shown`]
     /// lets it be printed.
     pub shop: Option<String>,
     /// What is wrong.
@@ -65,11 +65,11 @@ pub fn preflight(config: &ShopsConfig) -> Vec<Finding> {
             out.push(Finding {
                 code: "duplicate_site_id",
                 severity: Severity::Error,
-                shop: Some(crate::shown::shown_name(name, &[])),
+                shop: Some(crate::protocol::shown::shown_name(name, &[])),
                 message: format!(
                     "shops {} and {} have the same site_id",
-                    crate::shown::shown_name(other, &[]),
-                    crate::shown::shown_name(name, &[])
+                    crate::protocol::shown::shown_name(other, &[]),
+                    crate::protocol::shown::shown_name(name, &[])
                 ),
                 fix: "give each shop its own site id: notifications are dispatched by vads_site_id",
             });
@@ -120,7 +120,7 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
         out.push(Finding {
             code,
             severity,
-            shop: Some(crate::shown::shown_name(name, &[])),
+            shop: Some(crate::protocol::shown::shown_name(name, &[])),
             message,
             fix,
         });
@@ -281,7 +281,7 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
                         format!(
                             "the {} file {} is readable by group or others (mode {perm:o})",
                             sources.label,
-                            crate::shown::shown_path(path)
+                            crate::protocol::shown::shown_path(path)
                         ),
                         "chmod 600 the key file (owner only)",
                     );

@@ -1,8 +1,8 @@
 //! Shop keys ("certificates"): secret bytes, zeroed on drop, never printed.
 
-use crate::error::KeyError;
-use crate::file::{read_bounded, ReadError};
-use crate::limits::MAX_KEY_FILE_LEN;
+use crate::protocol::error::KeyError;
+use crate::protocol::file::{read_bounded, ReadError};
+use crate::protocol::limits::MAX_KEY_FILE_LEN;
 use core::fmt;
 use core::str::FromStr;
 use hmac::{Hmac, KeyInit};
@@ -102,13 +102,13 @@ impl Key {
         match std::env::var(var) {
             Ok(value) => Key::new(&Zeroizing::new(value)),
             Err(std::env::VarError::NotPresent) => Err(KeyError::EnvMissing {
-                var: crate::shown::shown_name(var, &[]),
+                var: crate::protocol::shown::shown_name(var, &[]),
             }),
             Err(std::env::VarError::NotUnicode(raw)) => {
                 let mut bytes = raw.into_encoded_bytes();
                 bytes.zeroize();
                 Err(KeyError::EnvNotUnicode {
-                    var: crate::shown::shown_name(var, &[]),
+                    var: crate::protocol::shown::shown_name(var, &[]),
                 })
             }
         }
@@ -129,15 +129,15 @@ impl Key {
         let path = path.as_ref();
         let raw = read_bounded(path, MAX_KEY_FILE_LEN).map_err(|e| match e {
             ReadError::TooLarge => KeyError::FileTooLarge {
-                path: crate::shown::shown_path(path),
+                path: crate::protocol::shown::shown_path(path),
             },
             other => KeyError::File {
-                path: crate::shown::shown_path(path),
+                path: crate::protocol::shown::shown_path(path),
                 reason: other.reason(MAX_KEY_FILE_LEN),
             },
         })?;
         let text = core::str::from_utf8(&raw).map_err(|_| KeyError::FileNotUtf8 {
-            path: crate::shown::shown_path(path),
+            path: crate::protocol::shown::shown_path(path),
         })?;
         Key::new(text)
     }

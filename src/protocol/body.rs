@@ -26,8 +26,8 @@
 //! # Ok::<(), vads::VerifyError>(())
 //! ```
 
-use crate::error::VerifyError;
-pub use crate::limits::{MAX_BODY_LEN, MAX_FIELDS};
+use crate::protocol::error::VerifyError;
+pub use crate::protocol::limits::{MAX_BODY_LEN, MAX_FIELDS};
 use alloc_free::Utf8Validator;
 use core::cmp::Ordering;
 use std::borrow::Cow;
@@ -105,8 +105,8 @@ impl<'a> Field<'a> {
 
     /// The value as a site id, when it is 8 plain digits as received (for errors; digits
     /// need no escape, whatever the flags say).
-    pub(crate) fn site_id(&self) -> Option<crate::error::SiteId> {
-        crate::error::SiteId::parse(self.value)
+    pub(crate) fn site_id(&self) -> Option<crate::protocol::error::SiteId> {
+        crate::protocol::error::SiteId::parse(self.value)
     }
 
     /// [`Field::value_is`] for bytes.

@@ -74,10 +74,10 @@ fn expected_of(name: &str) -> Option<&'static str> {
 }
 
 /// Whether `name` reads like a setting name, so that printing it cannot print a key
-/// someone pasted as a name by mistake: the rule of [`crate::shown`], in lowercase (as
+/// someone pasted as a name by mistake: the rule of [`crate::protocol::shown`], in lowercase (as
 /// every setting is).
 fn reads_like_a_name(name: &str) -> bool {
-    crate::shown::reads_like_a_name(name) && !name.bytes().any(|b| b.is_ascii_uppercase())
+    crate::protocol::shown::reads_like_a_name(name) && !name.bytes().any(|b| b.is_ascii_uppercase())
 }
 
 /// The known setting closest to `name` (at most two edits away), for "did you mean".

@@ -25,14 +25,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::algorithm::Algorithm;
-use crate::endpoint::Endpoint;
-use crate::error::SignError;
-use crate::key::Key;
-use crate::mode::Mode;
-use crate::notification::{OperationType, Outcome, TransStatus, UrlCheckSource};
-use crate::shop::Shop;
-use crate::time::{since_epoch, TransDate};
+use crate::policy::shop::Shop;
+use crate::protocol::algorithm::Algorithm;
+use crate::protocol::endpoint::Endpoint;
+use crate::protocol::error::SignError;
+use crate::protocol::key::Key;
+use crate::protocol::mode::Mode;
+use crate::protocol::notification::{OperationType, Outcome, TransStatus, UrlCheckSource};
+use crate::protocol::time::{since_epoch, TransDate};
 use indexmap::IndexMap;
 
 /// Builds a notification body (`application/x-www-form-urlencoded`) signed like the
@@ -71,7 +71,7 @@ impl<'s> NotificationBuilder<'s> {
             ("vads_trans_date", TransDate::now().to_string()),
             (
                 "vads_trans_id",
-                crate::form::TransId::generate().as_str().to_owned(),
+                crate::app::form::TransId::generate().as_str().to_owned(),
             ),
             ("vads_trans_status", "AUTHORISED".to_owned()),
             ("vads_trans_uuid", uuid),
@@ -213,7 +213,7 @@ impl<'s> NotificationBuilder<'s> {
         algorithm: Algorithm,
     ) -> Result<Vec<(String, String)>, SignError> {
         let pairs = self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str()));
-        let signature = crate::signing::sign(pairs, key, algorithm)?;
+        let signature = crate::protocol::signing::sign(pairs, key, algorithm)?;
         let mut fields = self.fields();
         fields.push(("signature".to_owned(), signature.as_str().to_owned()));
         Ok(fields)
@@ -431,7 +431,7 @@ impl<'s> RestAnswerBuilder<'s> {
     #[must_use]
     pub fn body_signed_with(self, key: &Key) -> String {
         let answer = self.answer_text();
-        let hash = crate::signing::rest_hash(key, answer.as_bytes());
+        let hash = crate::protocol::signing::rest_hash(key, answer.as_bytes());
         let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
         urlencode_pairs(&[
             ("kr-hash".to_owned(), hex),

@@ -29,11 +29,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::form::Currency;
-use crate::lifecycle::TransactionEvent;
-use crate::notification::{OperationType, Outcome, TransStatus};
-use crate::rest::{AnyNotification, RestNotification};
-use crate::time::TransDate;
+use crate::app::form::Currency;
+use crate::protocol::lifecycle::TransactionEvent;
+use crate::protocol::notification::{OperationType, Outcome, TransStatus};
+use crate::protocol::rest::{AnyNotification, RestNotification};
+use crate::protocol::time::TransDate;
 use core::fmt;
 
 /// A `V4/Payment` answer: the order and its transactions.
@@ -229,7 +229,7 @@ impl OrderStatus {
 
 impl RestAnswer {
     /// `orderStatus`, typed. The platform's summary of the order; the order's state for
-    /// the shop is [`crate::lifecycle::reconcile`] over [`RestAnswer::events`].
+    /// the shop is [`crate::protocol::lifecycle::reconcile`] over [`RestAnswer::events`].
     #[must_use]
     pub fn order_status(&self) -> OrderStatus {
         self.order_status_text

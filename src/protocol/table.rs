@@ -10,7 +10,7 @@
 //! sorted views read the fields through it. Nothing here allocates: tables live in
 //! storage the caller provides.
 
-use crate::body::Field;
+use crate::protocol::body::Field;
 use core::cmp::Ordering;
 
 /// A duplicate field name was found while sorting.

@@ -3,7 +3,7 @@
 //! They are plain constants so that the parser, the signer, the error sentences and the
 //! key loader agree on one number each.
 
-/// The largest body [`crate::body::parse`] and [`crate::Shop::verify`] accept: 64 KiB. A
+/// The largest body [`crate::protocol::body::parse`] and [`crate::Shop::verify`] accept: 64 KiB. A
 /// real notification is 1–3 KB.
 pub const MAX_BODY_LEN: usize = 64 * 1024;
 

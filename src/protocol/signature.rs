@@ -1,7 +1,7 @@
 //! [`Signature`], the value: a signature held on the stack, its text, and the
 //! constant-time comparison with a received one.
 
-use crate::algorithm::Algorithm;
+use crate::protocol::algorithm::Algorithm;
 use core::fmt;
 use subtle::ConstantTimeEq;
 

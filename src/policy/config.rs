@@ -4,15 +4,15 @@
 //! This layer allocates. It never puts a value read from a file or the environment into
 //! an error: names, paths and line numbers yes, values never (a key could be among them).
 
-use crate::algorithm::Algorithm;
-use crate::error::{code_first_display, KeyError};
 #[cfg(feature = "toml")]
-use crate::file::{read_bounded, ReadError};
-use crate::key::{Key, SecretString};
-use crate::limits::MAX_CONFIG_FILE_LEN;
-use crate::mode::Mode;
+use crate::policy::toml_errors::from_toml;
+use crate::protocol::algorithm::Algorithm;
+use crate::protocol::error::{code_first_display, KeyError};
 #[cfg(feature = "toml")]
-use crate::toml_errors::from_toml;
+use crate::protocol::file::{read_bounded, ReadError};
+use crate::protocol::key::{Key, SecretString};
+use crate::protocol::limits::MAX_CONFIG_FILE_LEN;
+use crate::protocol::mode::Mode;
 use core::fmt;
 use indexmap::IndexMap;
 use std::path::{Path, PathBuf};
@@ -68,7 +68,7 @@ pub struct ShopConfig {
     pub production_key_env: Option<String>,
     /// Production keys replaced by a regenerated one, accepted to verify only (never to
     /// sign) while notifications signed with them may still arrive.
-    #[serde(default, deserialize_with = "crate::key::secret_list")]
+    #[serde(default, deserialize_with = "crate::protocol::key::secret_list")]
     pub previous_production_keys: Vec<SecretString>,
     /// The test REST **password** (`testpassword_...`): the key of REST IPNs (`kr-hash-key=password`), literally (prefer `test_password_file` or `test_password_env`).
     #[serde(default)]
@@ -662,26 +662,26 @@ fn read_toml_file<T>(
 ) -> Result<T, ConfigError> {
     let raw = read_bounded(path, MAX_CONFIG_FILE_LEN).map_err(|e| match e {
         ReadError::TooLarge => ConfigError::FileTooLarge {
-            path: crate::shown::shown_path(path),
+            path: crate::protocol::shown::shown_path(path),
         },
         other => ConfigError::FileUnreadable {
-            path: crate::shown::shown_path(path),
+            path: crate::protocol::shown::shown_path(path),
             reason: other.reason(MAX_CONFIG_FILE_LEN),
         },
     })?;
     let text = core::str::from_utf8(&raw).map_err(|_| ConfigError::FileUnreadable {
-        path: crate::shown::shown_path(path),
+        path: crate::protocol::shown::shown_path(path),
         reason: "not valid UTF-8 text".into(),
     })?;
     parse(text).map_err(|e| ConfigError::InFile {
-        path: crate::shown::shown_path(path),
+        path: crate::protocol::shown::shown_path(path),
         source: Box::new(e),
     })
 }
 
 /// Whether `s` is a site id: exactly 8 ASCII digits.
 pub(crate) fn is_site_id(s: &str) -> bool {
-    crate::error::SiteId::parse(s.as_bytes()).is_some()
+    crate::protocol::error::SiteId::parse(s.as_bytes()).is_some()
 }
 
 /// Why a configuration is not a valid [`crate::Shop`] or [`crate::Shops`]. Messages name
@@ -898,7 +898,7 @@ impl ConfigError {
             ConfigError::UnknownBrand => write!(
                 f,
                 "unknown brand; expected one of: {}",
-                crate::brand::Brand::NAMES.join(", ")
+                crate::policy::brand::Brand::NAMES.join(", ")
             ),
             ConfigError::InvalidPaymentUrl => {
                 f.write_str("payment_url must be an absolute http(s) URL")
@@ -917,8 +917,8 @@ impl ConfigError {
 code_first_display!(ConfigError);
 
 #[cfg(feature = "toml")]
-impl From<crate::toml_errors::ParseFailure> for ConfigError {
-    fn from(f: crate::toml_errors::ParseFailure) -> Self {
+impl From<crate::policy::toml_errors::ParseFailure> for ConfigError {
+    fn from(f: crate::policy::toml_errors::ParseFailure) -> Self {
         ConfigError::Parse {
             line: f.line,
             field: f.field,
@@ -930,7 +930,7 @@ impl From<crate::toml_errors::ParseFailure> for ConfigError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::tests::{assert_code_first, every_key_error};
+    use crate::protocol::error::tests::{assert_code_first, every_key_error};
 
     fn every_config_error() -> Vec<ConfigError> {
         let key = every_key_error()

@@ -47,7 +47,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::notification::{Notification, OperationType, Outcome, TransStatus};
+use crate::protocol::notification::{Notification, OperationType, Outcome, TransStatus};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One verified notification, reduced to the facts reconciliation needs: owned, serde,

@@ -31,18 +31,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::brand::is_http_url;
-pub use crate::brand::Brand;
-use crate::config::is_site_id;
-use crate::error::SignError;
-use crate::shop::Shop;
-use crate::time::{since_epoch, TransDate};
+use crate::policy::brand::is_http_url;
+pub use crate::policy::brand::Brand;
+use crate::policy::config::is_site_id;
+use crate::policy::shop::Shop;
+use crate::protocol::error::SignError;
+use crate::protocol::time::{since_epoch, TransDate};
 use indexmap::IndexMap;
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 impl Shop {
-    /// Starts a payment form for this shop (see [`crate::form`]).
+    /// Starts a payment form for this shop (see [`crate::app::form`]).
     #[must_use]
     pub fn form(&self) -> FormBuilder<'_> {
         FormBuilder::new(self)

@@ -8,9 +8,9 @@
 //! valid MAC) or a dependency's error type. The only data they carry are modes, field
 //! names chosen by the library, file paths and environment variable names.
 
-use crate::endpoint::Endpoint;
-use crate::limits::{MAX_BODY_LEN, MAX_FIELDS, MAX_KEY_FILE_LEN};
-use crate::mode::Mode;
+use crate::protocol::endpoint::Endpoint;
+use crate::protocol::limits::{MAX_BODY_LEN, MAX_FIELDS, MAX_KEY_FILE_LEN};
+use crate::protocol::mode::Mode;
 use core::fmt;
 
 /// Implements `Display` as `code: sentence` and `std::error::Error` for an error type
@@ -506,16 +506,18 @@ impl KeyError {
 code_first_display!(SignError, VerifyError, KeyError);
 
 /// An environment variable's name as printed in errors: by the rule of
-/// [`crate::shown`], since a key pasted where the variable's name goes
+/// [`crate::protocol::shown`], since a key pasted where the variable's name goes
 /// (`test_key_env = "<the key>"`) is a classic mistake.
 struct EnvName<'a>(&'a str);
 
 impl fmt::Display for EnvName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 == crate::shown::NAME_WITHHELD || crate::shown::reads_like_a_name(self.0) {
+        if self.0 == crate::protocol::shown::NAME_WITHHELD
+            || crate::protocol::shown::reads_like_a_name(self.0)
+        {
             f.write_str(self.0)
         } else {
-            f.write_str(crate::shown::NAME_WITHHELD)
+            f.write_str(crate::protocol::shown::NAME_WITHHELD)
         }
     }
 }

@@ -35,7 +35,7 @@
 //! assert_eq!(answer(&Handled::Rejected(vads::VerifyError::BodyTooLarge)).status, 413);
 //! ```
 
-use crate::error::VerifyError;
+use crate::protocol::error::VerifyError;
 
 /// What the shop did with a notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! [axum](https://docs.rs/axum) glue (feature `axum`): extractors that hand a handler a
 //! verified notification, in either format, with the body limit and the answers of
-//! [`crate::answer`] already right.
+//! [`crate::app::answer`] already right.
 //!
 //! - [`Ipn`] reads the body of the platform's POST (at most [`MAX_BODY_LEN`] bytes: a
 //!   longer body is refused by its `Content-Length` at once, before it is read or waited
@@ -9,7 +9,7 @@
 //! - [`BrowserReturn`] does the same for the buyer's return, from the query string of a
 //!   GET or the body of a POST ([`Endpoint::Return`]).
 //! - A notification that fails is answered for the handler: [`Rejection`] responds as
-//!   [`crate::answer`] decides for [`Handled::Rejected`] (400, a body that says nothing
+//!   [`crate::app::answer`] decides for [`Handled::Rejected`] (400, a body that says nothing
 //!   of why), so a genuine notification refused by a configuration mistake is reported
 //!   and retried by the platform instead of lost.
 //! - [`Answer`] is a response: a handler records the notification, then returns
@@ -42,15 +42,15 @@
 //!
 //! `examples/axum_notify.rs` is a complete endpoint with idempotent recording.
 
-use crate::algorithm::Algorithm;
-use crate::answer::{answer, Answer, Handled};
-use crate::endpoint::Endpoint;
-use crate::error::{SiteId, VerifyError};
-use crate::limits::MAX_BODY_LEN;
-use crate::mode::Mode;
-use crate::notification::{KeyMatch, Notification};
-use crate::rest::{AnyNotification, RestNotification};
-use crate::shops::Shops;
+use crate::app::answer::{answer, Answer, Handled};
+use crate::policy::shops::Shops;
+use crate::protocol::algorithm::Algorithm;
+use crate::protocol::endpoint::Endpoint;
+use crate::protocol::error::{SiteId, VerifyError};
+use crate::protocol::limits::MAX_BODY_LEN;
+use crate::protocol::mode::Mode;
+use crate::protocol::notification::{KeyMatch, Notification};
+use crate::protocol::rest::{AnyNotification, RestNotification};
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::{Method, StatusCode};
@@ -167,7 +167,7 @@ pub struct Ipn(pub VerifiedNotification);
 #[derive(Debug, Clone)]
 pub struct BrowserReturn(pub VerifiedNotification);
 
-/// Why an extractor refused a request. As a response: what [`crate::answer`] gives for
+/// Why an extractor refused a request. As a response: what [`crate::app::answer`] gives for
 /// [`Handled::Rejected`] (400 and a body that does not say why).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

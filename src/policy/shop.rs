@@ -4,22 +4,23 @@
 //! A shop allocates when it is built (keys are read from files or the environment);
 //! [`Shop::sign`] and [`Shop::verify`] do not.
 
-use crate::algorithm::Algorithm;
-use crate::body::{self, Field};
-use crate::brand::{is_http_url, Brand};
-use crate::config::{ConfigError, KeyRole, ShopConfig};
-use crate::endpoint::Endpoint;
-use crate::error::{SignError, SiteId, VerifyError};
-use crate::key::Key;
-use crate::limits::MAX_FIELDS;
-use crate::mode::Mode;
-use crate::notification::{KeyMatch, Notification};
-use crate::observe;
-use crate::rest::{self, AnyNotification, Format, RestNotification};
-use crate::signature::Signature;
-use crate::signing;
-use crate::table::{SignedFields, SortKey, SortedFields};
-use crate::time::{parse_utc, unix_now};
+use crate::policy::brand::{is_http_url, Brand};
+use crate::policy::config::{ConfigError, KeyRole, ShopConfig};
+use crate::policy::observe;
+use crate::protocol::algorithm::Algorithm;
+use crate::protocol::body::{self, Field};
+use crate::protocol::endpoint::Endpoint;
+use crate::protocol::error::{SignError, SiteId, VerifyError};
+use crate::protocol::key::Key;
+use crate::protocol::limits::MAX_FIELDS;
+use crate::protocol::mode::Mode;
+use crate::protocol::notification::Notification;
+use crate::protocol::rest::{AnyNotification, Format, RestNotification};
+use crate::protocol::signature::Signature;
+use crate::protocol::signing;
+use crate::protocol::table::SortedFields;
+use crate::protocol::time::{parse_utc, unix_now};
+use crate::protocol::verifier::{self, FormKeys, RestKey};
 
 /// A validated shop: its site id, mode, algorithm and keys. It cannot be inconsistent:
 /// it holds at least one key of its mode (the form key for `vads_*` forms and
@@ -69,33 +70,13 @@ pub struct Shop {
 /// The longest algorithm-change window accepted: 48 hours.
 const MAX_ALGORITHM_WINDOW: u64 = 48 * 3600;
 
-/// Fields a verification holds in its first stack table (a notification has 40–90).
-const SMALL_TABLE: usize = 128;
-
-/// What the fast path of [`Shop::verify`] made of a body.
-enum Plain<'b> {
-    /// Verified.
-    Accepted(Notification<'b>),
-    /// More fields than its table holds: a larger table may do.
-    TableFull,
-    /// For the general path to decide (not the common case, or refused).
-    General,
-}
-
-/// Fields other than `vads_` ones the fast path of verification holds (a notification
-/// has one, `signature`; a browser return may add a few of the shop's own).
-const OTHER_FIELDS: usize = 8;
-
-/// Fields a REST verification holds in its first stack table (a REST body has 5).
-const REST_TABLE: usize = 16;
-
 impl Shop {
     /// Checks `config` and builds the shop.
     ///
     /// Only the keys of the shop's mode are read: the test key in TEST; the production key
     /// and the previous production keys in PRODUCTION. A TEST shop starts without a
     /// production key (file, variable) in reach; whether the other mode's key is ready, or
-    /// equal to this one, is for [`crate::preflight`] to say.
+    /// equal to this one, is for [`crate::app::preflight`] to say.
     ///
     /// # Errors
     /// [`ConfigError::InvalidSiteId`], [`ConfigError::MissingKey`] (no key for the active
@@ -308,7 +289,7 @@ impl Shop {
     /// `body`.
     ///
     /// In order: the body must be at most [`crate::MAX_BODY_LEN`] bytes, well encoded
-    /// (strict decoder, see [`crate::body`]), have at most [`MAX_FIELDS`] fields, no field
+    /// (strict decoder, see [`crate::protocol::body`]), have at most [`MAX_FIELDS`] fields, no field
     /// name twice, a `signature`; its `vads_ctx_mode` must be the shop's mode and its
     /// `vads_site_id` the shop's; then the signature must match, compared in constant time,
     /// with the key of the shop's mode (in PRODUCTION, or else one of the previous
@@ -322,12 +303,25 @@ impl Shop {
     /// # Errors
     /// A [`VerifyError`], by the first rule broken.
     pub fn verify<'b>(&self, body: &'b [u8]) -> Result<Notification<'b>, VerifyError> {
-        let result = self.verify_unobserved(body);
+        let result = verifier::verify_form(body, &self.form_keys());
         observe::form(self.facts(), &result);
         result
     }
 
-    /// What [`crate::observe`]'s events say about this shop.
+    /// What a `vads_*` body must match for this shop: its mode and site, its form key and
+    /// previous production keys, its algorithm (and the other one while a window is open).
+    fn form_keys(&self) -> FormKeys<'_> {
+        FormKeys {
+            mode: self.mode,
+            site: self.site,
+            key: self.key.as_ref().ok_or(KeyRole::Form.label(self.mode)),
+            previous: &self.previous_keys,
+            algorithm: self.algorithm,
+            either_algorithm: self.algorithm_window_open(),
+        }
+    }
+
+    /// What [`crate::policy::observe`]'s events say about this shop.
     fn facts(&self) -> observe::ShopFacts<'_> {
         observe::ShopFacts {
             site_id: self.site.as_str(),
@@ -336,177 +330,11 @@ impl Shop {
         }
     }
 
-    /// [`Shop::verify`] without its event.
-    fn verify_unobserved<'b>(&self, body: &'b [u8]) -> Result<Notification<'b>, VerifyError> {
-        // The common case first (plain names, every segment `name=value`), with tables
-        // sized to the body; anything it does not accept goes to the general path, which
-        // decides, so codes and their precedence are the general path's.
-        let plain = if body.len() <= 512 {
-            self.verify_plain::<16>(body)
-        } else if body.len() <= 2048 {
-            self.verify_plain::<64>(body)
-        } else if body.len() <= 4096 {
-            self.verify_plain::<128>(body)
-        } else {
-            Plain::TableFull
-        };
-        let plain = match plain {
-            Plain::TableFull => self.verify_plain_large(body),
-            other => other,
-        };
-        match plain {
-            Plain::Accepted(notification) => Ok(notification),
-            Plain::TableFull | Plain::General => self.verify_general(body),
-        }
-    }
-
-    /// [`Shop::verify`]'s general path alone: every body, every error, in the order the
-    /// documentation of [`Shop::verify`] gives. `verify` gives the same result for every
-    /// body (it takes a faster path to the same verdict when it can); this exists so that
-    /// a differential fuzz target can check that. Not part of the API.
-    #[doc(hidden)]
-    pub fn verify_general<'b>(&self, body: &'b [u8]) -> Result<Notification<'b>, VerifyError> {
-        // A small table first: zeroing one of MAX_FIELDS entries costs more than parsing
-        // a typical notification.
-        match self.verify_in::<SMALL_TABLE>(body) {
-            Err(VerifyError::TooManyFields) => self.verify_large(body),
-            result => result,
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn verify_large<'b>(&self, body: &'b [u8]) -> Result<Notification<'b>, VerifyError> {
-        self.verify_in::<MAX_FIELDS>(body)
-    }
-
-    /// The common case with a table of [`MAX_FIELDS`] (large bodies, or more fields than
-    /// the smaller tables hold).
-    #[inline(never)]
-    fn verify_plain_large<'b>(&self, body: &'b [u8]) -> Plain<'b> {
-        self.verify_plain::<MAX_FIELDS>(body)
-    }
-
-    /// The fast path: [`body::split_plain`] into a table of `N`, then the same steps as
-    /// the general path. Anything the split does not take, and every refusal, is left to
-    /// the general path, which decides.
-    fn verify_plain<'b, const N: usize>(&self, body: &'b [u8]) -> Plain<'b> {
-        let mut signed = [Field::EMPTY; N];
-        let mut others = [Field::EMPTY; OTHER_FIELDS];
-        let (n_signed, n_others) = match body::split_plain(body, &mut signed, &mut others) {
-            Ok(counts) => counts,
-            Err(body::Split::Full) => return Plain::TableFull,
-            Err(body::Split::General) => return Plain::General,
-        };
-        let (Some(signed), Some(others)) = (signed.get(..n_signed), others.get(..n_others)) else {
-            return Plain::General;
-        };
-        match self.verify_fields(body, signed, others, &mut [0; N], &mut [0; OTHER_FIELDS]) {
-            Ok(notification) => Plain::Accepted(notification),
-            Err(_) => Plain::General,
-        }
-    }
-
-    /// The steps of [`Shop::verify`] with a table of `N` fields on the stack.
-    fn verify_in<'b, const N: usize>(
-        &self,
-        body: &'b [u8],
-    ) -> Result<Notification<'b>, VerifyError> {
-        // 1. Parse: split into vads_ fields (values checked later, while hashed) and others.
-        let mut storage = [Field::EMPTY; N];
-        let (signed, others) = body::parse_split(body, &mut storage)?;
-        let mut keys = [0; N];
-        let (signed_keys, other_keys) = keys.split_at_mut(signed.len());
-        self.verify_fields(body, signed, others, signed_keys, other_keys)
-    }
-
-    /// Steps 2 to 5 of [`Shop::verify`], over the parsed `vads_` fields and the others
-    /// (each with its table of sort keys, as long as it).
-    fn verify_fields<'b>(
-        &self,
-        body: &'b [u8],
-        signed: &[Field<'b>],
-        others: &[Field<'b>],
-        signed_keys: &mut [SortKey],
-        other_keys: &mut [SortKey],
-    ) -> Result<Notification<'b>, VerifyError> {
-        // 2. Sort and refuse duplicates. vads_ names and the others cannot be equal:
-        //    checking duplicates within each group checks the whole body.
-        let signed =
-            SortedFields::sort(signed, signed_keys).map_err(|_| VerifyError::DuplicateField)?;
-        let others =
-            SortedFields::sort(others, other_keys).map_err(|_| VerifyError::DuplicateField)?;
-        let signature = others
-            .find("signature")
-            .ok_or(VerifyError::MissingSignature)?;
-        // 3. Mode and site, before any hashing.
-        self.check_mode_and_site(&signed)?;
-        // 4. The signature, with each key the shop accepts, in constant time.
-        let mut buf = [0u8; 64];
-        let received = signature
-            .decode_value_into(&mut buf)
-            .ok_or(VerifyError::BadSignature)?;
-        let (matched, algorithm) = self
-            .match_key(signed.vads(), received)?
-            .ok_or(VerifyError::BadSignature)?;
-        // 5. The notification, borrowing the body.
-        Ok(Notification::new(body, self.mode, matched, algorithm))
-    }
-
-    /// The body's `vads_ctx_mode` must be the shop's mode, its `vads_site_id` the shop's.
-    fn check_mode_and_site(&self, signed: &SortedFields<'_, '_>) -> Result<(), VerifyError> {
-        let mode = signed.find("vads_ctx_mode").and_then(|f| {
-            [Mode::Test, Mode::Production]
-                .into_iter()
-                .find(|m| f.value_is(m.as_str()))
-        });
-        if mode != Some(self.mode) {
-            return Err(VerifyError::ModeMismatch {
-                notification: mode,
-                shop: self.mode,
-            });
-        }
-        let site = signed.find("vads_site_id");
-        if !site.is_some_and(|f| f.value_is(self.site.as_str())) {
-            return Err(VerifyError::SiteMismatch {
-                notification: site.and_then(|f| f.site_id()),
-                shop: Some(self.site),
-            });
-        }
-        Ok(())
-    }
-
     /// Whether an algorithm-change window is open now (either algorithm verifies).
     #[must_use]
     pub fn algorithm_window_open(&self) -> bool {
         self.both_algorithms_until
             .is_some_and(|until| unix_now() < until)
-    }
-
-    /// Which accepted key signed `fields`, if any: the key of the shop's mode, then (in
-    /// PRODUCTION) each previous production key.
-    fn match_key(
-        &self,
-        signed: SignedFields<'_, '_>,
-        received: &[u8],
-    ) -> Result<Option<(KeyMatch, Algorithm)>, VerifyError> {
-        let algorithm = if self.algorithm_window_open() {
-            Algorithm::from_signature_shape(received).unwrap_or(self.algorithm)
-        } else {
-            self.algorithm
-        };
-        let key = self.key.as_ref().ok_or(VerifyError::KeyNotConfigured {
-            which: KeyRole::Form.label(self.mode),
-        })?;
-        if signing::verify_with_key(algorithm, signed, key, received)? {
-            return Ok(Some((KeyMatch::Current, algorithm)));
-        }
-        for (index, key) in self.previous_keys.iter().enumerate() {
-            if signing::verify_with_key(algorithm, signed, key, received)? {
-                return Ok(Some((KeyMatch::Previous { index }, algorithm)));
-            }
-        }
-        Ok(None)
     }
 
     /// Verifies a REST answer (`kr-hash`, `kr-answer`, ...) that arrived at `endpoint`:
@@ -544,58 +372,21 @@ impl Shop {
         body: &'b [u8],
         endpoint: Endpoint,
     ) -> Result<RestNotification<'b>, VerifyError> {
-        let result = match self.verify_rest_in::<REST_TABLE>(body, endpoint) {
-            Err(VerifyError::TooManyFields) => self.verify_rest_large(body, endpoint),
-            result => result,
-        };
+        let result = verifier::verify_rest(body, &self.rest_keys(endpoint));
         observe::rest(self.facts(), &result);
         result
     }
 
-    #[cold]
-    #[inline(never)]
-    fn verify_rest_large<'b>(
-        &self,
-        body: &'b [u8],
-        endpoint: Endpoint,
-    ) -> Result<RestNotification<'b>, VerifyError> {
-        self.verify_rest_in::<MAX_FIELDS>(body, endpoint)
-    }
-
-    fn verify_rest_in<'b, const N: usize>(
-        &self,
-        body: &'b [u8],
-        endpoint: Endpoint,
-    ) -> Result<RestNotification<'b>, VerifyError> {
-        // 1. Parse, and check the framing fields for this endpoint.
-        let mut storage = [Field::EMPTY; N];
-        let parts = rest::parse(body, endpoint, &mut storage, &mut [0; N])?;
-        // 2. The endpoint's key, in constant time, over kr-answer as received.
+    /// What a REST answer at `endpoint` must match for this shop: its mode and site, the
+    /// endpoint's key (the REST password at the IPN, the HMAC-SHA-256 key at the return).
+    fn rest_keys(&self, endpoint: Endpoint) -> RestKey<'_> {
         let (key, which) = self.rest_key_of(endpoint);
-        let key = key.ok_or(VerifyError::KeyNotConfigured { which })?;
-        let matches = signing::rest_hash_matches(key, &parts.answer, &parts.hash)?;
-        if !(matches && parts.hash_shaped) {
-            return Err(VerifyError::BadSignature);
+        RestKey {
+            mode: self.mode,
+            site: self.site,
+            endpoint,
+            key: key.ok_or(which),
         }
-        // 3. Mode and site, from the signed JSON.
-        let facts = rest::answer_facts(&parts.answer)?;
-        let mode = rest::mode_of(&facts);
-        if mode != Some(self.mode) {
-            return Err(VerifyError::ModeMismatch {
-                notification: mode,
-                shop: self.mode,
-            });
-        }
-        let site = rest::site_of(&facts);
-        if site != Some(self.site) {
-            return Err(VerifyError::SiteMismatch {
-                notification: site,
-                shop: Some(self.site),
-            });
-        }
-        Ok(RestNotification::new(
-            &parts, endpoint, self.mode, self.site,
-        ))
     }
 
     /// Verifies a body in either format, for an endpoint that receives both: a REST
@@ -628,4 +419,14 @@ impl Shop {
             SortedFields::sort(fields, &mut keys).map_err(|_| VerifyError::DuplicateField)?;
         Ok(signing::masked_string(sorted.vads()))
     }
+}
+
+/// [`Shop::verify`]'s general path alone: every body, every error, in the order the
+/// documentation of [`Shop::verify`] gives. `verify` gives the same result for every body
+/// (it takes a faster path to the same verdict when it can); this exists so that the
+/// differential checks (`tests/verify_paths.rs`, fuzz target `verify_paths`) can compare
+/// them. Not part of the API.
+#[doc(hidden)]
+pub fn verify_general<'b>(shop: &Shop, body: &'b [u8]) -> Result<Notification<'b>, VerifyError> {
+    verifier::verify_form_general(body, &shop.form_keys())
 }

@@ -5,10 +5,10 @@
 //! are readable only after verification. Informational fields with an unexpected shape
 //! never undo the verdict: their accessors return `None` or a [`FieldError`].
 
-use crate::algorithm::Algorithm;
-use crate::body::{self, RawField};
-use crate::mode::Mode;
-use crate::time::TransDate;
+use crate::protocol::algorithm::Algorithm;
+use crate::protocol::body::{self, RawField};
+use crate::protocol::mode::Mode;
+use crate::protocol::time::TransDate;
 use std::borrow::Cow;
 
 /// Which key verified a notification.
@@ -501,7 +501,7 @@ impl<'a> Notification<'a> {
     /// What this transaction's status means, given its operation (a refund is
     /// [`Outcome::Refunded`], never paid); a missing or unknown status is
     /// [`Outcome::NeedsAttention`], never paid. The order's state comes from all its
-    /// notifications: see [`crate::lifecycle`].
+    /// notifications: see [`crate::protocol::lifecycle`].
     #[must_use]
     pub fn outcome(&self) -> Outcome {
         self.trans_status()

@@ -13,13 +13,13 @@
 //! needed), and for every rejection (a genuine notification refused by a configuration
 //! mistake is what an operator must see).
 
-use crate::algorithm::Algorithm;
-use crate::error::VerifyError;
-use crate::mode::Mode;
-use crate::notification::Notification;
+use crate::protocol::algorithm::Algorithm;
+use crate::protocol::error::VerifyError;
+use crate::protocol::mode::Mode;
+use crate::protocol::notification::Notification;
 #[cfg(feature = "tracing")]
-use crate::notification::{KeyMatch, Kind};
-use crate::rest::{Format, RestNotification};
+use crate::protocol::notification::{KeyMatch, Kind};
+use crate::protocol::rest::{Format, RestNotification};
 
 /// The shop a verification ran for.
 #[derive(Clone, Copy)]

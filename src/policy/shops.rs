@@ -17,15 +17,15 @@
 //! A single-shop config (the fields of [`crate::ShopConfig`] at the top level) is a set of
 //! one shop named [`crate::DEFAULT_SHOP`]; see [`ShopsConfig`].
 
-use crate::body;
-use crate::config::{ConfigError, ShopsConfig};
-use crate::endpoint::Endpoint;
-use crate::error::VerifyError;
-use crate::limits::MAX_BODY_LEN;
-use crate::notification::Notification;
-use crate::observe;
-use crate::rest::{self, AnyNotification, Format, RestNotification};
-use crate::shop::Shop;
+use crate::policy::config::{ConfigError, ShopsConfig};
+use crate::policy::observe;
+use crate::policy::shop::Shop;
+use crate::protocol::body;
+use crate::protocol::endpoint::Endpoint;
+use crate::protocol::error::VerifyError;
+use crate::protocol::limits::MAX_BODY_LEN;
+use crate::protocol::notification::Notification;
+use crate::protocol::rest::{self, AnyNotification, Format, RestNotification};
 
 /// Validated shops. Two shops never share a site id.
 #[derive(Debug)]
@@ -37,7 +37,7 @@ impl From<Shop> for Shops {
     /// One shop, named [`crate::DEFAULT_SHOP`].
     fn from(shop: Shop) -> Shops {
         Shops {
-            shops: vec![(crate::config::DEFAULT_SHOP.to_owned(), shop)],
+            shops: vec![(crate::policy::config::DEFAULT_SHOP.to_owned(), shop)],
         }
     }
 }
@@ -55,13 +55,13 @@ impl Shops {
         let mut shops: Vec<(String, Shop)> = Vec::with_capacity(config.shops.len());
         for (name, c) in config.shops {
             let shop = Shop::new(c).map_err(|source| ConfigError::InShop {
-                shop: crate::shown::shown_name(&name, &[]),
+                shop: crate::protocol::shown::shown_name(&name, &[]),
                 source: Box::new(source),
             })?;
             if let Some((other, _)) = shops.iter().find(|(_, s)| s.site_id() == shop.site_id()) {
                 return Err(ConfigError::DuplicateSiteId {
-                    first: crate::shown::shown_name(other, &[]),
-                    second: crate::shown::shown_name(&name, &[]),
+                    first: crate::protocol::shown::shown_name(other, &[]),
+                    second: crate::protocol::shown::shown_name(&name, &[]),
                 });
             }
             shops.push((name, shop));
