@@ -1,0 +1,282 @@
+//! The buyer's side: the product page, the orders list, "Pay" (a new order and its signed
+//! form), and the return page.
+
+use super::order_page::outcome_badge;
+use super::store::order_state;
+use super::{ShopState, CURRENCY, PRICE, PRODUCT};
+use crate::ui::{self, escape_html, money, query_escape};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use vads::lifecycle::OrderOutcome;
+
+pub(crate) async fn product_page(State(s): State<Arc<ShopState>>) -> Response {
+    let recent = recent_orders(&s, 5);
+    ui::page(
+        s.site(),
+        "Café vads",
+        &format!(
+            "<div class=\"card product\"><div class=\"pic\"></div><div>\
+             <h2>{PRODUCT}</h2><p class=\"muted\">Single origin, roasted this week.</p>\
+             <p class=\"price\" id=\"price\">{}</p>\
+             <form method=\"POST\" action=\"/order\"><button class=\"primary\" id=\"pay\" type=\"submit\">Pay {}</button></form>\
+             </div></div>\
+             <div class=\"card\"><h2>How this demo works</h2><p>\"Pay\" creates an order and posts a form \
+             signed with <code>vads</code> to the payment platform (here a local simulator). The platform \
+             notifies the shop (the IPN) and sends the buyer back. Each order's page shows what <code>vads</code> \
+             did: the signed form, every notification with its verdict, and the order's state \
+             reconciled from them, with buttons to make the platform send more.</p></div>{}",
+            money(PRICE, CURRENCY),
+            money(PRICE, CURRENCY),
+            if recent.is_empty() {
+                String::new()
+            } else {
+                format!("<div class=\"card\"><h2>Recent orders</h2>{recent}</div>")
+            }
+        ),
+    )
+    .into_response()
+}
+
+/// The newest orders as a table (empty when there are none).
+pub(crate) fn recent_orders(s: &ShopState, limit: usize) -> String {
+    let ids: Vec<(String, String)> = {
+        let Ok(db) = s.db.lock() else {
+            return String::new();
+        };
+        let Ok(mut q) =
+            db.prepare("SELECT id, created_at FROM orders ORDER BY rowid DESC LIMIT ?1")
+        else {
+            return String::new();
+        };
+        q.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map(|rows| rows.filter_map(Result::ok).collect())
+            .unwrap_or_default()
+    };
+    if ids.is_empty() {
+        return String::new();
+    }
+    let rows: String = ids
+        .iter()
+        .map(|(id, at)| {
+            let state = order_state(s, id).map(|(st, _)| st);
+            format!(
+                "<tr><td><a href=\"/orders/{}\">{}</a></td><td>{}</td><td>{}</td></tr>",
+                query_escape(id),
+                escape_html(id),
+                escape_html(at),
+                state.map_or_else(String::new, |st| outcome_badge(st.outcome))
+            )
+        })
+        .collect();
+    format!("<table><tr><th>Order</th><th>Created (UTC)</th><th>State</th></tr>{rows}</table>")
+}
+
+pub(crate) async fn orders_page(State(s): State<Arc<ShopState>>) -> Response {
+    let table = recent_orders(&s, 100);
+    ui::page(
+        s.site(),
+        "Orders",
+        &if table.is_empty() {
+            "<div class=\"card\"><p>No order yet. <a href=\"/\">Buy something</a>.</p></div>"
+                .to_owned()
+        } else {
+            format!("<div class=\"card\">{table}</div>")
+        },
+    )
+    .into_response()
+}
+
+pub(crate) async fn create_order(State(s): State<Arc<ShopState>>) -> Response {
+    let Some(shop) = s.shop() else {
+        return s.fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Configuration error",
+            "the demo needs exactly one shop",
+        );
+    };
+    let order_id = {
+        let Ok(db) = s.db.lock() else {
+            return s.fail(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "the database is busy",
+            );
+        };
+        // One row of the sequence per order, inserted under the database's lock: two
+        // concurrent orders never get the same number.
+        let n = match db.execute("INSERT INTO order_seq DEFAULT VALUES", []) {
+            Ok(_) => db.last_insert_rowid(),
+            Err(e) => {
+                eprintln!("vads-demo: cannot allocate an order id: {e}");
+                return s.fail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Please try again",
+                    "the order could not be created",
+                );
+            }
+        };
+        format!(
+            "ORD-{}-{}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            n
+        )
+    };
+    let form = shop
+        .form()
+        .amount(PRICE)
+        .currency(CURRENCY)
+        .order_id(order_id.as_str())
+        .url_return(format!("{}/return", s.base_url))
+        .url_check(format!("{}/notify", s.base_url))
+        .return_mode("GET")
+        .field("vads_ext_info_product", PRODUCT)
+        .sign();
+    let form = match form {
+        Ok(form) => form,
+        Err(e) => {
+            return s.fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The form could not be signed",
+                &e.to_string(),
+            )
+        }
+    };
+    let signed: Vec<(&str, &str)> = form
+        .fields
+        .iter()
+        .filter(|(n, _)| n != "signature")
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let masked = shop.signing_string_masked(signed).unwrap_or_default();
+    let stored = {
+        let Ok(db) = s.db.lock() else {
+            return s.fail(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "the database is busy",
+            );
+        };
+        db.execute(
+            "INSERT INTO orders (id, amount, currency, form, signing_string) VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![
+                order_id,
+                PRICE as i64,
+                CURRENCY,
+                serde_json::to_string(&form.fields).unwrap_or_default(),
+                masked
+            ],
+        )
+    };
+    if let Err(e) = stored {
+        // The database's words go to the operator's terminal, never to the buyer's page.
+        eprintln!("vads-demo: cannot save order {order_id}: {e}");
+        return s.fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The order could not be saved",
+            "please try again in a moment",
+        );
+    }
+    ui::page(
+        s.site(),
+        "Redirecting to the payment page…",
+        &format!(
+            "<div class=\"card\"><p>Order <strong>{}</strong> is created. Your browser now posts the signed \
+             form to the payment platform.</p>{}</div>",
+            escape_html(&order_id),
+            form.to_html_auto_submit()
+        ),
+    )
+    .into_response()
+}
+
+pub(crate) fn show_return(s: &ShopState, fields: &[u8]) -> Response {
+    // The browser return is only a convenience: show what the notifications recorded.
+    let Some(shop) = s.shop() else {
+        return s.fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Configuration error",
+            "the demo needs exactly one shop",
+        );
+    };
+    let (order_id, status) = match shop.verify(fields) {
+        Ok(n) => (
+            n.order_id().unwrap_or_default().into_owned(),
+            n.trans_status().map(|t| t.as_str()).unwrap_or_default(),
+        ),
+        Err(e) => {
+            return s.fail(
+                StatusCode::BAD_REQUEST,
+                "This return link is not valid",
+                &format!("The payment platform's return data did not verify ({}). Your order, if any, is unchanged.", e.code()),
+            )
+        }
+    };
+    let state = order_state(s, &order_id).map(|(st, _)| st);
+    let outcome = state.as_ref().map(|st| st.outcome);
+    let (title, text) = match (outcome, status) {
+        (Some(OrderOutcome::Paid), _) => (
+            "Thank you! Your payment is accepted",
+            "Your coffee is on its way.",
+        ),
+        (Some(OrderOutcome::Failed), "REFUSED") => (
+            "Payment refused",
+            "Your bank refused the payment; nothing was charged. You can try again.",
+        ),
+        (Some(OrderOutcome::Failed), _) => (
+            "Payment not completed",
+            "The payment was abandoned or did not go through; nothing was charged.",
+        ),
+        (Some(OrderOutcome::Cancelled), _) => (
+            "Payment cancelled",
+            "The payment was cancelled; nothing was charged.",
+        ),
+        (Some(OrderOutcome::Pending), _) => (
+            "Payment received, awaiting confirmation",
+            "The payment is waiting for a validation; you will be told when it is done.",
+        ),
+        (Some(OrderOutcome::Refunded | OrderOutcome::PartiallyRefunded), _) => (
+            "Order refunded",
+            "This order was refunded, in full or in part.",
+        ),
+        (Some(_), _) => (
+            "We are checking your payment",
+            "The payment needs a look from the shop; it will contact you.",
+        ),
+        (None, _) => (
+            "Waiting for the payment platform",
+            "The platform has not confirmed this payment yet; this page shows what it confirmed.",
+        ),
+    };
+    ui::page(
+        s.site(),
+        title,
+        &format!(
+            "<div class=\"card\"><p>{text}</p><dl class=\"facts\"><dt>Order</dt><dd><span id=\"order\">{}</span></dd>\
+             <dt>State</dt><dd><strong id=\"state\">{}</strong></dd></dl>\
+             <p class=\"muted\">This page trusts only the platform's notifications (the IPN): the return \
+             fields were verified, but they only say which order this is.</p></div>\
+             <div class=\"actions\"><a class=\"button primary\" id=\"see-order\" href=\"/orders/{}\">See what vads did</a>\
+             <a class=\"button\" href=\"/\">Back to the shop</a></div>",
+            escape_html(&order_id),
+            escape_html(outcome.map_or("unknown", OrderOutcome::as_str)),
+            query_escape(&order_id)
+        ),
+    )
+    .into_response()
+}
+
+pub(crate) async fn return_page(
+    State(s): State<Arc<ShopState>>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    show_return(&s, q.unwrap_or_default().as_bytes())
+}
+
+pub(crate) async fn return_post(State(s): State<Arc<ShopState>>, body: Bytes) -> Response {
+    show_return(&s, &body)
+}

@@ -1,0 +1,95 @@
+//! The demo shop: a product page; "Pay" creates an order and posts the signed form to
+//! the payment page; the notification endpoint takes both formats and records each
+//! transaction event once; every order has a page that shows, in order, the signed form,
+//! every notification received with its verdict, and the state reconciled from them.
+//!
+//! Its rooms: [`store`] (the SQLite tables and what is read from them), [`notify`] (the
+//! notification endpoint), [`checkout`] (the product page, the order, the return),
+//! [`order_page`] (what vads did for an order, as a page and as JSON).
+
+mod checkout;
+mod notify;
+mod order_page;
+pub(crate) mod store;
+
+use crate::ui::{self, Site};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::{Arc, Mutex};
+use vads::{Shop, Shops};
+
+pub(crate) use store::open_db;
+
+/// The price of the demo's only product, in cents.
+pub const PRICE: u64 = 1250;
+/// Its currency.
+pub const CURRENCY: &str = "EUR";
+pub(crate) const PRODUCT: &str = "Coffee beans, 1 kg";
+
+pub(crate) struct ShopState {
+    /// The shop (TEST): signs forms, verifies `/notify`.
+    pub(crate) shops: Arc<Shops>,
+    /// The same shop's PRODUCTION deployment, at `/notify/live`, if configured: where
+    /// the playground shows that a TEST notification is never trusted.
+    pub(crate) live: Option<Arc<Shops>>,
+    pub(crate) db: Mutex<rusqlite::Connection>,
+    pub(crate) base_url: String,
+    /// The simulator's base URL, when forms go to it (the playground's actions).
+    pub(crate) simulator_url: Option<String>,
+}
+
+impl ShopState {
+    fn shop(&self) -> Option<&Shop> {
+        self.shops.only()
+    }
+
+    fn site(&self) -> Site {
+        Site::Shop {
+            test: self.shop().is_some_and(|s| s.mode() == vads::Mode::Test),
+        }
+    }
+
+    fn fail(&self, status: StatusCode, title: &str, message: &str) -> Response {
+        ui::error(
+            self.site(),
+            status,
+            title,
+            message,
+            &[("/", "Back to the shop"), ("/orders", "All orders")],
+        )
+    }
+}
+
+pub(crate) fn router(state: Arc<ShopState>) -> Router {
+    Router::new()
+        .route("/", get(checkout::product_page))
+        .route("/order", post(checkout::create_order))
+        .route("/notify", post(notify::notify))
+        .route("/notify/live", post(notify::notify_live))
+        .route(
+            "/return",
+            get(checkout::return_page).post(checkout::return_post),
+        )
+        .route("/orders", get(checkout::orders_page))
+        .route("/orders/{id}", get(order_page::order_page))
+        .route("/api/orders/{id}", get(order_page::order_json))
+        .fallback(not_found)
+        // The library refuses bodies above MAX_BODY_LEN: reading more would only cost
+        // memory. Larger bodies get 413 before they are read.
+        .layer(axum::extract::DefaultBodyLimit::max(vads::MAX_BODY_LEN))
+        .layer(axum::middleware::from_fn(
+            vads::axum::refuse_declared_too_large,
+        ))
+        .with_state(state)
+}
+
+pub(crate) async fn not_found(State(s): State<Arc<ShopState>>) -> Response {
+    s.fail(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is no such page in this shop.",
+    )
+}

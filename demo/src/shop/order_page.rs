@@ -1,0 +1,286 @@
+//! What vads did for one order: the signed form, every delivery with its verdict, the
+//! reconciled state, the playground's buttons; and the same as JSON.
+
+use super::store::{deliveries, order_state};
+use super::{ShopState, PRODUCT};
+use crate::ui::{self, escape_html, money, query_escape};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::Arc;
+use vads::lifecycle::OrderOutcome;
+
+pub(crate) fn outcome_badge(outcome: OrderOutcome) -> String {
+    let class = match outcome {
+        OrderOutcome::Paid | OrderOutcome::Verified => "ok",
+        OrderOutcome::Pending => "info",
+        OrderOutcome::PartiallyRefunded | OrderOutcome::Refunded | OrderOutcome::Cancelled => {
+            "warn"
+        }
+        _ => "bad",
+    };
+    format!(
+        "<span class=\"badge {class}\" id=\"state-badge\">{}</span>",
+        outcome.as_str()
+    )
+}
+
+/// What a simulator operation was, in words (for the notice after it).
+pub(crate) fn operation_words(op: &str) -> &'static str {
+    match op {
+        "replay" => {
+            "the payment's notification again, as the back office replays it (url_check_src=BO)"
+        }
+        "retry" => "the payment's notification again, as an automatic retry (url_check_src=RETRY)",
+        "forgery" => {
+            "a forgery: the payment's notification signed with a key that is not the shop's"
+        }
+        "test_to_production" => {
+            "the payment's TEST notification to the shop's PRODUCTION deployment"
+        }
+        "duplicate_field" => "the payment's notification with one field twice",
+        "validate" => "the back office's validation of the payment",
+        "cancel" => "the back office's cancellation of the payment",
+        "refund" => "a full refund (a new CREDIT transaction)",
+        "refund_part" => "a partial refund (a new CREDIT transaction)",
+        "rest_payment" => "the payment again as a REST IPN (kr-hash)",
+        "rest_refund_part" => "a partial refund as a REST IPN (kr-hash)",
+        _ => "a notification",
+    }
+}
+
+pub(crate) async fn order_page(
+    State(s): State<Arc<ShopState>>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let row: Option<(i64, String, String, String, String)> = s.db.lock().ok().and_then(|db| {
+        db.query_row(
+            "SELECT amount, currency, form, signing_string, created_at FROM orders WHERE id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .ok()
+    });
+    let Some((amount, currency, form, signing_string, created)) = row else {
+        return s.fail(
+            StatusCode::NOT_FOUND,
+            "No such order",
+            &format!("There is no order {id} in this shop."),
+        );
+    };
+    let amount = u64::try_from(amount).unwrap_or_default();
+    let Some((state, events)) = order_state(&s, &id) else {
+        return s.fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Please try again",
+            "the database is busy",
+        );
+    };
+    let form: Vec<(String, String)> = serde_json::from_str(&form).unwrap_or_default();
+    let signature = form
+        .iter()
+        .find(|(n, _)| n == "signature")
+        .map_or("", |(_, v)| v.as_str());
+    let algorithm = s.shop().map_or("", |shop| shop.algorithm().name());
+    let mut body = String::new();
+
+    // What the simulator just did, if this page follows one of its operations.
+    if let Some(op) = q.get("sent") {
+        let answered = q.get("answered").map_or("nothing", String::as_str);
+        let class = if answered.starts_with('2') {
+            "ok"
+        } else {
+            "bad"
+        };
+        body += &format!(
+            "<div class=\"notice {class}\" id=\"sent\">The platform simulator sent {}; the shop answered <strong>{}</strong>. \
+             Its verdict is the last row of the notifications below.</div>",
+            escape_html(operation_words(op)),
+            escape_html(answered)
+        );
+    }
+    body += &format!(
+        "<div class=\"card\"><dl class=\"facts\"><dt>Order</dt><dd id=\"order\">{}</dd><dt>Product</dt><dd>{PRODUCT}</dd>\
+         <dt>Amount</dt><dd>{}</dd><dt>Created (UTC)</dt><dd>{}</dd><dt>State</dt><dd>{}</dd></dl></div>",
+        escape_html(&id),
+        money(amount, &currency),
+        escape_html(&created),
+        outcome_badge(state.outcome)
+    );
+
+    // 1. The signed form.
+    let fields: String = form
+        .iter()
+        .filter(|(n, _)| n != "signature")
+        .map(|(n, v)| {
+            format!(
+                "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>",
+                escape_html(n),
+                escape_html(v)
+            )
+        })
+        .collect();
+    body += &format!(
+        "<div class=\"card\" id=\"form\"><h2><span class=\"step\">1</span>The signed form</h2>\
+         <p class=\"muted\">What the shop posted to the payment page. The signature covers every <code>vads_</code> \
+         field: their values sorted by name, joined with <code>+</code>, then the key ({algorithm}).</p>\
+         <table><tr><th>Field</th><th>Value</th></tr>{fields}</table>\
+         <p><strong>Signing string</strong> (key masked, as the platform's error e-mail shows it):<br><code id=\"signing-string\">{}</code></p>\
+         <p><strong>Signature</strong>: <code>{}</code></p></div>",
+        escape_html(&signing_string),
+        escape_html(signature)
+    );
+
+    // 2. Every notification received, with its verdict.
+    let list = deliveries(&s, &id);
+    let rows: String = list
+        .iter()
+        .map(|d| {
+            let verdict = match d.verdict.as_str() {
+                "accepted" => "<span class=\"badge ok\">accepted</span> recorded".to_owned(),
+                "duplicate" => "<span class=\"badge info\">duplicate</span> already recorded, nothing changes".to_owned(),
+                "kept_for_review" => "<span class=\"badge warn\">kept for review</span> verified, but its content could not be read".to_owned(),
+                "refused" => format!(
+                    "<span class=\"badge bad\">refused</span> <code>{}</code>",
+                    escape_html(d.code.as_deref().unwrap_or_default())
+                ),
+                other => format!("<span class=\"badge warn\">{}</span>", escape_html(other)),
+            };
+            format!(
+                "<tr class=\"delivery {}\"><td>{}</td><td>{}</td><td class=\"nowrap\"><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape_html(&d.verdict),
+                d.n,
+                escape_html(d.at.get(11..).unwrap_or(&d.at)),
+                escape_html(&d.endpoint),
+                escape_html(&d.format),
+                escape_html(d.source.as_deref().unwrap_or("—")),
+                escape_html(d.status.as_deref().unwrap_or("—")),
+                verdict,
+                d.answer
+            )
+        })
+        .collect();
+    body += &format!(
+        "<div class=\"card\" id=\"notifications\"><h2><span class=\"step\">2</span>Notifications received</h2>\
+         <p class=\"muted\">Every delivery to the shop's endpoints, with what <code>vads</code> decided. \
+         Accepted: verified and recorded once. Duplicate: verified, but that event was already recorded \
+         (the shop answers 200 and nothing changes). Refused: not verified; the shop answers 400, so that a \
+         genuine notification refused by a configuration mistake is retried by the platform, not lost. \
+         The source and status of a refused delivery are what its body claims.</p>{}</div>",
+        if rows.is_empty() {
+            "<p id=\"no-notification\">None yet. The platform notifies the shop when the payment ends.</p>".to_owned()
+        } else {
+            format!(
+                "<table><tr><th>#</th><th>Time</th><th>Endpoint</th><th>Format</th><th>Source</th><th>Status</th>\
+                 <th>Verdict</th><th>Answer</th></tr>{rows}</table>"
+            )
+        }
+    );
+
+    // 3. The state reconciled from the events.
+    let currency_alpha = state
+        .currency
+        .as_deref()
+        .and_then(vads::form::Currency::find)
+        .map_or(currency.as_str(), |c| c.alpha)
+        .to_owned();
+    let attention = if state.attention.is_empty() {
+        "none".to_owned()
+    } else {
+        state
+            .attention
+            .iter()
+            .map(|a| escape_html(a))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    body += &format!(
+        "<div class=\"card\" id=\"state\"><h2><span class=\"step\">3</span>The order, reconciled</h2>\
+         <p class=\"muted\">Derived from the set of recorded events ({events}), never from the latest arrival: \
+         delivery order and repetitions change nothing, and a refund is never a payment.</p>\
+         <dl class=\"facts\"><dt>Outcome</dt><dd id=\"outcome\">{}</dd><dt>Paid</dt><dd id=\"paid\">{}</dd>\
+         <dt>Refunded</dt><dd id=\"refunded\">{}</dd><dt>Transactions</dt><dd>{}</dd><dt>Needs attention</dt><dd>{}</dd></dl></div>",
+        outcome_badge(state.outcome),
+        money(state.paid, &currency_alpha),
+        money(state.refunded, &currency_alpha),
+        state.transactions.len(),
+        attention
+    );
+
+    // 4. What the platform may send: the playground's buttons.
+    if let Some(sim) = &s.simulator_url {
+        let back = format!("{}/orders/{}", s.base_url, query_escape(&id));
+        let button = |op: &str, label: &str, extra: &str, class: &str| {
+            format!(
+                "<form method=\"POST\" action=\"{}/admin/operation\"><input type=\"hidden\" name=\"order_id\" value=\"{}\">\
+                 <input type=\"hidden\" name=\"op\" value=\"{op}\"><input type=\"hidden\" name=\"back\" value=\"{}\">{extra}\
+                 <button class=\"{class}\" id=\"{op}\" type=\"submit\">{label}</button></form>",
+                escape_html(sim),
+                escape_html(&id),
+                escape_html(&back)
+            )
+        };
+        let paid_something = list.iter().any(|d| d.verdict != "refused");
+        body += &format!(
+            "<div class=\"card\" id=\"playground\"><h2><span class=\"step\">4</span>Make the platform send more</h2>{}</div>",
+            if paid_something {
+                format!(
+                    "<p class=\"muted\">The simulator sends this order's payment notification again, in the ways the \
+                     real platform (or someone else) may; watch the verdicts above.</p>\
+                     <div class=\"actions\">{}{}{}{}{}</div>\
+                     <p class=\"muted\">Back-office operations: each sends the notification the platform sends.</p>\
+                     <div class=\"actions\">{}{}{}{}</div>\
+                     <p class=\"muted\">The same endpoint takes REST answers (<code>kr-hash</code>, signed with the REST password):</p>\
+                     <div class=\"actions\">{}{}</div>",
+                    button("replay", "Deliver again (back office)", "", ""),
+                    button("retry", "As an automatic retry", "", ""),
+                    button("forgery", "As a forgery (wrong key)", "", "danger"),
+                    button("test_to_production", "TEST notification to the PRODUCTION shop", "", "danger"),
+                    button("duplicate_field", "With a duplicated field", "", "danger"),
+                    button("validate", "Validate", "", ""),
+                    button("cancel", "Cancel the payment", "", ""),
+                    button("refund", "Refund in full", "", ""),
+                    button("refund_part", "Refund", "<input name=\"amount\" id=\"refund_amount\" value=\"500\" size=\"6\" aria-label=\"amount in cents\"> ", ""),
+                    button("rest_payment", "Payment again, as REST", "", ""),
+                    button("rest_refund_part", "Refund, as REST", "<input name=\"amount\" id=\"rest_refund_amount\" value=\"300\" size=\"6\" aria-label=\"amount in cents\"> ", ""),
+                )
+            } else {
+                "<p>The payment has not ended yet: once the platform has notified the shop, its notification can be sent again here.</p>".to_owned()
+            }
+        );
+    }
+    body += "<p><a href=\"/orders\">All orders</a> · <a href=\"/\">Back to the shop</a></p>";
+    ui::page(s.site(), &format!("Order {id}"), &body).into_response()
+}
+
+pub(crate) async fn order_json(
+    State(s): State<Arc<ShopState>>,
+    Path(id): Path<String>,
+) -> Response {
+    match order_state(&s, &id) {
+        Some((state, events)) => {
+            let notifications: Vec<serde_json::Value> = deliveries(&s, &id)
+                .into_iter()
+                .map(|d| serde_json::json!({"endpoint": d.endpoint, "verdict": d.verdict, "code": d.code, "answer": d.answer}))
+                .collect();
+            (
+                [("content-type", "application/json")],
+                serde_json::json!({
+                    "id": id,
+                    "state": state.outcome.as_str(),
+                    "paid": state.paid,
+                    "refunded": state.refunded,
+                    "currency": state.currency,
+                    "attention": state.attention,
+                    "deliveries": events,
+                    "notifications": notifications,
+                })
+                .to_string(),
+            )
+                .into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "no such order").into_response(),
+    }
+}

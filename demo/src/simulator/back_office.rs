@@ -1,0 +1,266 @@
+//! The back office: the merchant's operations (validate, cancel, refund) and the
+//! playground's deliveries (again, as a retry, forged, to PRODUCTION, duplicated field,
+//! as REST).
+
+use super::payment::{builder, post_notification};
+use super::{error_page, origin, Fields, SimState};
+use crate::ui::{self, escape_html, money, query_escape, Site};
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::collections::HashMap;
+use std::sync::Arc;
+use vads::testing::{NotificationBuilder, RestAnswerBuilder};
+use vads::{Key, TransStatus, UrlCheckSource};
+
+/// The payment notification of an order (where it went, its fields).
+pub(crate) fn last_payment(s: &SimState, order: &str) -> Option<(String, Fields)> {
+    s.last
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(order)
+        .cloned()
+}
+
+pub(crate) async fn replay(
+    State(s): State<Arc<SimState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let order = q.get("order_id").cloned().unwrap_or_default();
+    let Some((url, fields)) = last_payment(&s, &order) else {
+        return (StatusCode::NOT_FOUND, "no notification for that order").into_response();
+    };
+    let Ok(body) = builder(&s.shop, &fields)
+        .url_check_src(UrlCheckSource::Bo)
+        .body()
+    else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "cannot sign").into_response();
+    };
+    match post_notification(url, body).await {
+        Some(status) => format!("shop answered {status}").into_response(),
+        None => (StatusCode::BAD_GATEWAY, "shop unreachable").into_response(),
+    }
+}
+
+/// The back office of one order: the operations a merchant makes on a payment, and the
+/// playground's deliveries.
+pub(crate) async fn back_office(
+    State(s): State<Arc<SimState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let order = q.get("order_id").cloned().unwrap_or_default();
+    let Some((url, fields)) = last_payment(&s, &order) else {
+        return error_page("--", "This simulator has no payment for that order.", None);
+    };
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let op = |op: &str, label: &str, extra: &str| {
+        format!(
+            "<form method=\"POST\" action=\"/admin/operation\">\
+             <input type=\"hidden\" name=\"order_id\" value=\"{}\">\
+             <input type=\"hidden\" name=\"op\" value=\"{op}\">{extra}\
+             <button id=\"{op}\" type=\"submit\">{label}</button></form>",
+            escape_html(&order)
+        )
+    };
+    let shop_order = origin(&url).map(|o| format!("{o}/orders/{}", query_escape(&order)));
+    ui::page(
+        Site::Platform,
+        "Back office",
+        &format!(
+            "<div class=\"card\"><dl class=\"facts\"><dt>Order</dt><dd>{}</dd><dt>Payment</dt><dd><code>{}</code></dd>\
+             <dt>Amount</dt><dd>{}</dd><dt>Status</dt><dd><strong>{}</strong></dd></dl></div>\
+             <div class=\"card\"><h2>Operations</h2><p class=\"muted\">Each sends the shop the notification the platform \
+             sends (<code>vads_url_check_src=MERCH_BO</code>); a refund is a new <code>CREDIT</code> transaction.</p>\
+             <div class=\"actions\">{}{}{}{}</div>\
+             <p class=\"muted\">The same notification endpoint takes REST answers (<code>kr-hash</code>, signed with the REST password):</p>\
+             <div class=\"actions\">{}{}</div></div>{}",
+            escape_html(&order),
+            escape_html(get("vads_trans_uuid")),
+            escape_html(&money(get("vads_amount").parse().unwrap_or_default(), get("vads_currency"))),
+            escape_html(get("vads_trans_status")),
+            op("validate", "Validate", ""),
+            op("cancel", "Cancel the payment", ""),
+            op("refund", "Refund in full", ""),
+            op("refund_part", "Refund part", "<input name=\"amount\" id=\"refund_amount\" value=\"500\" size=\"6\"> "),
+            op("rest_payment", "Send the payment again as a REST IPN (a duplicate)", ""),
+            op("rest_refund_part", "Refund part, as a REST IPN", "<input name=\"amount\" id=\"rest_refund_amount\" value=\"300\" size=\"6\"> "),
+            shop_order.map_or_else(String::new, |u| format!(
+                "<p><a href=\"{}\">See the order in the shop</a></p>",
+                escape_html(&u)
+            )),
+        ),
+    )
+    .into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct Operation {
+    order_id: String,
+    op: String,
+    amount: Option<String>,
+    /// Where to send the browser afterwards (the shop's order page); ignored unless it
+    /// is on the shop that received the payment's notification.
+    back: Option<String>,
+}
+
+/// A back-office operation or a playground delivery; then back to the shop's order page
+/// (or a page that says what was sent).
+pub(crate) async fn operation(
+    State(s): State<Arc<SimState>>,
+    Form(o): Form<Operation>,
+) -> Response {
+    let Some((url, payment)) = last_payment(&s, &o.order_id) else {
+        return error_page("--", "This simulator has no payment for that order.", None);
+    };
+    let sent = match o.op.as_str() {
+        "rest_payment" | "rest_refund_part" => {
+            rest_operation(&s, &o, &payment).map(|body| (url.clone(), body))
+        }
+        _ => form_operation(&s, &o, &url, &payment),
+    };
+    let (target, body) = match sent {
+        Ok(sent) => sent,
+        Err(message) => {
+            return error_page(
+                "--",
+                &message,
+                origin(&url).map(|o| format!("{o}/")).as_deref(),
+            )
+        }
+    };
+    let answered = post_notification(target, body).await;
+    let answered_text =
+        answered.map_or_else(|| "nothing (unreachable)".to_owned(), |c| c.to_string());
+    let back = o
+        .back
+        .as_deref()
+        .filter(|b| origin(&url).is_some_and(|shop| origin(b) == Some(shop)));
+    if let Some(back) = back {
+        let sep = if back.contains('?') { '&' } else { '?' };
+        return Redirect::to(&format!(
+            "{back}{sep}sent={}&answered={}",
+            query_escape(&o.op),
+            query_escape(&answered_text)
+        ))
+        .into_response();
+    }
+    ui::page(
+        Site::Platform,
+        "Operation sent",
+        &format!(
+            "<div class=\"card\"><p id=\"sent\">{} sent; the shop answered <strong>{}</strong>.</p></div>\
+             <p><a href=\"/admin/order?order_id={}\">Back to the order</a></p>",
+            escape_html(&o.op),
+            escape_html(&answered_text),
+            query_escape(&o.order_id)
+        ),
+    )
+    .into_response()
+}
+
+/// A `vads_*` notification for operation `o` on `payment`: where it goes and its body.
+pub(crate) fn form_operation(
+    s: &SimState,
+    o: &Operation,
+    url: &str,
+    payment: &Fields,
+) -> Result<(String, String), String> {
+    let bo = builder(&s.shop, payment).url_check_src(UrlCheckSource::MerchBo);
+    let sign = |b: NotificationBuilder<'_>| b.body().map_err(|e| e.to_string());
+    let to_shop = |body| Ok((url.to_owned(), body));
+    match o.op.as_str() {
+        "replay" => to_shop(sign(
+            builder(&s.shop, payment).url_check_src(UrlCheckSource::Bo),
+        )?),
+        "retry" => to_shop(sign(
+            builder(&s.shop, payment).url_check_src(UrlCheckSource::Retry),
+        )?),
+        "forgery" => {
+            let wrong: Key = "not-the-shops-key-0000"
+                .parse()
+                .map_err(|e: vads::KeyError| e.to_string())?;
+            let body = builder(&s.shop, payment)
+                .body_signed_with(&wrong, s.shop.algorithm())
+                .map_err(|e| e.to_string())?;
+            to_shop(body)
+        }
+        // The payment's TEST notification, at the PRODUCTION deployment's endpoint.
+        "test_to_production" => Ok((format!("{url}/live"), sign(builder(&s.shop, payment))?)),
+        "duplicate_field" => to_shop(sign(builder(&s.shop, payment))? + "&vads_amount=1"),
+        "validate" => to_shop(sign(bo.status(TransStatus::Authorised))?),
+        "cancel" => to_shop(sign(bo.status(TransStatus::Cancelled))?),
+        "refund" | "refund_part" => {
+            let amount = match o.op.as_str() {
+                "refund" => payment
+                    .iter()
+                    .find(|(n, _)| n == "vads_amount")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default(),
+                _ => o.amount.clone().unwrap_or_default(),
+            };
+            let minor: u64 = amount.trim().parse().map_err(|_| {
+                "The refund amount must be a whole number of minor units (cents).".to_owned()
+            })?;
+            let n = s.next();
+            to_shop(sign(
+                bo.status(TransStatus::Captured)
+                    .field("vads_operation_type", "CREDIT")
+                    .field(
+                        "vads_trans_uuid",
+                        format!("{:032x}", 0xcafe_0000_u128 + u128::from(n)),
+                    )
+                    .field("vads_trans_id", format!("9{:05}", n % 100_000))
+                    .field("vads_trans_date", vads::TransDate::now().to_string())
+                    .amount(minor),
+            )?)
+        }
+        _ => Err("This operation is unknown to the simulator.".to_owned()),
+    }
+}
+
+/// A back-office operation sent as a REST IPN: the payment again (same transaction and
+/// status, so the shop records nothing new), or a partial refund (a new `CREDIT`).
+pub(crate) fn rest_operation(
+    s: &SimState,
+    o: &Operation,
+    payment: &Fields,
+) -> Result<String, String> {
+    let get = |name: &str| {
+        payment
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let currency = vads::form::Currency::find(get("vads_currency")).map_or("EUR", |c| c.alpha);
+    let b = RestAnswerBuilder::new(&s.shop)
+        .order_id(get("vads_order_id"))
+        .currency(currency);
+    let b = match o.op.as_str() {
+        "rest_payment" => b
+            .uuid(get("vads_trans_uuid"))
+            .amount(get("vads_amount").parse().unwrap_or_default())
+            .status(TransStatus::parse(get("vads_trans_status"))),
+        _ => {
+            let minor: u64 = o
+                .amount
+                .as_deref()
+                .unwrap_or_default()
+                .trim()
+                .parse()
+                .map_err(|_| {
+                    "The refund amount must be a whole number of minor units (cents).".to_owned()
+                })?;
+            let n = s.next();
+            b.uuid(&format!("{:032x}", 0xbeef_0000_u128 + u128::from(n)))
+                .amount(minor)
+                .operation_type(vads::OperationType::Credit)
+                .status(TransStatus::Captured)
+        }
+    };
+    b.body().map_err(|e| e.to_string())
+}

@@ -1,0 +1,94 @@
+//! The platform simulator: receives the form like the payment page (and checks it like
+//! the platform: mode, site, signature), lets the tester choose the outcome, sends the
+//! signed notification to `vads_url_check` (retried like the platform when the shop does
+//! not answer success), redirects the browser to the return URL with the signed return
+//! fields, and offers the back office's operations and the playground's deliveries: the
+//! notification again, as a retry, as a forgery, to the PRODUCTION deployment, with a
+//! duplicated field.
+//!
+//! Its rooms: [`payment`] (the payment page, the outcome, the notification and its
+//! retries), [`back_office`] (the operations and the playground's deliveries).
+
+mod back_office;
+mod payment;
+
+use crate::ui::{self, Site};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use vads::Shop;
+
+/// Fields of a form or notification, in order.
+pub(crate) type Fields = Vec<(String, String)>;
+
+pub(crate) struct SimState {
+    pub(crate) shop: Shop,
+    /// Payment sessions by token: the form's fields.
+    pub(crate) sessions: Mutex<HashMap<String, Fields>>,
+    /// The last payment notification per order id, and where it went.
+    pub(crate) last: Mutex<HashMap<String, (String, Fields)>>,
+    pub(crate) retry_delay: Duration,
+    pub(crate) next: Mutex<u64>,
+}
+
+impl SimState {
+    fn next(&self) -> u64 {
+        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+        *next += 1;
+        *next
+    }
+}
+
+pub(crate) fn router(state: Arc<SimState>) -> Router {
+    Router::new()
+        .route("/vads-payment/", post(payment::payment_page))
+        .route("/vads-payment/decide", post(payment::decide))
+        .route("/admin/replay", post(back_office::replay))
+        .route("/admin/order", get(back_office::back_office))
+        .route("/admin/operation", post(back_office::operation))
+        .fallback(|| async {
+            ui::error(
+                Site::Platform,
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "The payment platform has no such page.",
+                &[("javascript:history.back()", "Back")],
+            )
+        })
+        .layer(axum::extract::DefaultBodyLimit::max(vads::MAX_BODY_LEN))
+        .layer(axum::middleware::from_fn(
+            vads::axum::refuse_declared_too_large,
+        ))
+        .with_state(state)
+}
+
+/// The platform's error page, with the way back to the shop when the form said where it
+/// is (an unverified address: a link only).
+pub(crate) fn error_page(code: &str, message: &str, shop: Option<&str>) -> Response {
+    let back: Vec<(&str, &str)> = match shop {
+        Some(url) => vec![(url, "Back to the shop")],
+        None => vec![("javascript:history.back()", "Back")],
+    };
+    ui::error(
+        Site::Platform,
+        StatusCode::BAD_REQUEST,
+        &format!("Payment error {code}"),
+        message,
+        &back,
+    )
+}
+
+/// `scheme://host:port` of an `http(s)` URL.
+pub(crate) fn origin(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))?;
+    let end = rest
+        .find('/')
+        .map_or(url.len(), |i| url.len() - rest.len() + i);
+    url.get(..end)
+}
