@@ -78,13 +78,7 @@ def main():
             print(f"{package['name']}: no rust-version declared")
             failed = True
             continue
-        seen, stack = set(), [member]
-        while stack:
-            for dep in nodes[stack.pop()]["deps"]:
-                normal = any(k["kind"] in (None, "build") for k in dep["dep_kinds"])
-                if normal and dep["pkg"] not in seen:
-                    seen.add(dep["pkg"])
-                    stack.append(dep["pkg"])
+        seen = closure(nodes, [member], (None, "build"))
         needs = [
             (version(packages[d]["rust_version"]), packages[d]["name"], packages[d]["version"])
             for d in seen
