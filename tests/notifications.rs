@@ -6,8 +6,8 @@ mod common;
 
 use common::{encode_body, owned, realistic_notification, reference_sign, signed_body};
 use vads::{
-    Algorithm, ConfigError, KeyMatch, Kind, Mode, Outcome, SecretString, Shop, ShopConfig,
-    TransStatus, UrlCheckSource, VerifyError,
+    Algorithm, KeyMatch, Kind, Mode, Outcome, SecretString, Shop, ShopConfig, TransStatus,
+    UrlCheckSource, VerifyError,
 };
 
 const SITE: &str = "12345678";
@@ -524,7 +524,7 @@ fn shop_sign_fills_and_guards_site_and_mode() {
 }
 
 #[cfg(feature = "toml")]
-fn config(toml_text: &str) -> Result<Shop, ConfigError> {
+fn config(toml_text: &str) -> Result<Shop, vads::ConfigError> {
     Shop::new(ShopConfig::from_toml_str(toml_text)?)
 }
 
