@@ -1,19 +1,30 @@
 //! Proves that `vads::sign`, `Shop::verify` and `Shop::verify_rest` do not touch the heap, accepted or rejected:
 //! a counting global allocator counts every allocation made while a check runs.
 //!
-//! This file holds a single #[test] so that no other test thread allocates meanwhile.
+//! This file holds a single #[test] so that no other test thread allocates meanwhile, and
+//! only the allocations of the thread that runs the check are counted (the harness's own
+//! threads are not the library's).
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use vads::{sign, Algorithm, Endpoint, Key, Mode, SecretString, Shop, ShopConfig};
 
 struct Counting;
 static COUNTING: AtomicBool = AtomicBool::new(false);
+thread_local! {
+    /// Whether this thread is the one being measured.
+    static MEASURED: Cell<bool> = const { Cell::new(false) };
+}
+
+fn counted() -> bool {
+    COUNTING.load(Ordering::SeqCst) && MEASURED.with(Cell::get)
+}
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::SeqCst) {
+        if counted() {
             ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
         }
         unsafe { System.alloc(layout) }
@@ -22,7 +33,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.load(Ordering::SeqCst) {
+        if counted() {
             ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
         }
         unsafe { System.realloc(ptr, layout, new_size) }
@@ -34,9 +45,11 @@ static GLOBAL: Counting = Counting;
 
 fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
     ALLOCATIONS.store(0, Ordering::SeqCst);
+    MEASURED.with(|m| m.set(true));
     COUNTING.store(true, Ordering::SeqCst);
     let r = std::hint::black_box(f());
     COUNTING.store(false, Ordering::SeqCst);
+    MEASURED.with(|m| m.set(false));
     (ALLOCATIONS.load(Ordering::SeqCst), r)
 }
 
