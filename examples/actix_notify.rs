@@ -4,7 +4,7 @@
 //! the platform expects.
 //!
 //! ```sh
-//! cargo run --example actix_notify --features rest -- examples/data/shop.toml
+//! cargo run -p vads --example actix_notify --features rest,toml -- examples/data/shop.toml
 //! # in another terminal: a signed test notification, posted like the platform would
 //! cargo run -q --bin vads -- rehearse --config examples/data/shop.toml --url http://127.0.0.1:3001/payment/notify
 //! ```

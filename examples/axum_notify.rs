@@ -3,7 +3,7 @@
 //! the order's state reconciled from all its events, and the answer the platform expects.
 //!
 //! ```sh
-//! cargo run --example axum_notify --features axum,rest -- examples/data/shop.toml
+//! cargo run -p vads --example axum_notify --features axum,rest,toml -- examples/data/shop.toml
 //! # in another terminal: a signed test notification, posted like the platform would
 //! cargo run -q --bin vads -- rehearse --config examples/data/shop.toml --url http://127.0.0.1:3000/payment/notify
 //! ```
