@@ -9,15 +9,12 @@ use std::path::PathBuf;
 use vads::body::{self, RawField};
 use vads::{Algorithm, Key};
 
+/// Where the key comes from: exactly one of the two is required.
 #[derive(Args)]
+#[group(required = true, multiple = false)]
 pub(crate) struct KeySource {
     /// File holding the key (surrounding whitespace trimmed).
-    #[arg(
-        long,
-        value_name = "PATH",
-        conflicts_with = "key_env",
-        required_unless_present = "key_env"
-    )]
+    #[arg(long, value_name = "PATH")]
     key_file: Option<PathBuf>,
     /// Environment variable holding the key.
     #[arg(long, value_name = "VAR")]
@@ -54,7 +51,16 @@ pub(crate) fn run(args: &SignArgs) -> Result<(), Failure> {
     // Room for every field a body of MAX_BODY_LEN can hold: only vads_ fields count
     // toward the signing limit, which `vads::sign` enforces.
     let mut storage = vec![RawField::EMPTY; vads::MAX_BODY_LEN / 2 + 1];
-    let fields = body::parse(&body, &mut storage).map_err(data_error)?;
+    let fields = body::parse(&body, &mut storage).map_err(|e| {
+        if body.contains(&b'\n') && e.code() == "malformed_body" {
+            // A line break is not urlencoded: fields written one per line.
+            data_error(format!(
+                "{e}; the fields are on several lines: join them with '&' (name=value&name=value)"
+            ))
+        } else {
+            data_error(e)
+        }
+    })?;
     let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> =
         fields.iter().map(|f| (f.name(), f.value())).collect();
     let iter = || pairs.iter().map(|(n, v)| (n.as_ref(), v.as_ref()));

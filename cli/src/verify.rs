@@ -28,6 +28,11 @@ pub(crate) fn parse_endpoint(s: &str) -> Result<vads::Endpoint, String> {
 pub(crate) fn run(args: &VerifyArgs) -> Result<(), Failure> {
     let shops = load_shops(&args.config)?;
     let body = read_stdin()?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(data_error(
+            "empty_body: the body is empty: nothing was read on standard input (vads verify reads the notification's raw body there)",
+        ));
+    }
     if args.explain && vads::Format::of(&body) == vads::Format::Form {
         if let Ok(s) = shops.explain(&body) {
             let _ = writeln!(std::io::stderr(), "{s}");

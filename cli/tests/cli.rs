@@ -1159,3 +1159,35 @@ fn reconcile_reads_lines_with_a_bound() {
         );
     }
 }
+
+/// The first-hour messages: a missing key names both ways to give one, fields written one
+/// per line get a hint to join them with `&`, and an empty body is called empty.
+#[test]
+fn first_hour_errors_say_what_to_do() {
+    let o = run(&["sign"], DOC_FORM.as_bytes(), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--key-file") && err.contains("--key-env"),
+        "{err}"
+    );
+    let key = tmp("first-hour.key", "1122334455667788\n");
+    let lines = DOC_FORM.trim_end().replace('&', "\n");
+    let o = run(
+        &["sign", "--key-file", key.to_str().unwrap()],
+        lines.as_bytes(),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("join them with '&'"), "{}", stderr(&o));
+    let config = shop_config("TEST");
+    for body in [&b""[..], b"\n", b"  \r\n"] {
+        let o = run(&["verify", "--config", config.to_str().unwrap()], body, &[]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            stderr(&o).starts_with("vads: empty_body: the body is empty"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
