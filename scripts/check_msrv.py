@@ -40,6 +40,18 @@ def closure(nodes, roots, first_kinds):
     return seen
 
 
+def highest(packages, seen):
+    """The highest rust-version among `seen`: (version tuple, name, package version), and
+    the version as text."""
+    needs = [
+        (version(packages[d]["rust_version"]), packages[d]["name"], packages[d]["version"])
+        for d in seen
+        if packages[d].get("rust_version")
+    ]
+    top = max(needs, default=((0,), "nothing", ""))
+    return top, ".".join(map(str, top[0]))
+
+
 def check_readme_tests(packages, nodes, members):
     readme = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "README.md")
     m = re.search(r"test command needs Rust (\d+\.\d+)", open(readme, encoding="utf-8").read())
@@ -48,13 +60,7 @@ def check_readme_tests(packages, nodes, members):
         return False
     promised = m.group(1)
     seen = closure(nodes, members, (None, "build", "dev"))
-    needs = [
-        (version(packages[d]["rust_version"]), packages[d]["name"], packages[d]["version"])
-        for d in seen
-        if packages[d].get("rust_version")
-    ]
-    top = max(needs, default=((0,), "nothing", ""))
-    needed = ".".join(map(str, top[0]))
+    top, needed = highest(packages, seen)
     if top[0] > version(promised):
         print(f"README: the tests need Rust {promised}, but {top[1]} {top[2]} needs {needed}")
         return False
@@ -79,13 +85,7 @@ def main():
             failed = True
             continue
         seen = closure(nodes, [member], (None, "build"))
-        needs = [
-            (version(packages[d]["rust_version"]), packages[d]["name"], packages[d]["version"])
-            for d in seen
-            if packages[d].get("rust_version")
-        ]
-        top = max(needs, default=((0,), "nothing", ""))
-        needed = ".".join(map(str, top[0]))
+        top, needed = highest(packages, seen)
         if top[0] > version(declared):
             print(f"{package['name']}: rust-version {declared}, but {top[1]} {top[2]} needs {needed}")
             failed = True
