@@ -348,7 +348,7 @@ impl Shop {
     /// (`wrong_hash_key`); the key configured (`key_not_configured`); `kr-hash`, 64
     /// lowercase hex digits, equal in constant time to the HMAC-SHA-256 of `kr-answer` as
     /// received (`bad_signature`). Then, since they live in the signed JSON: the answer is
-    /// one strict JSON object (`malformed_body`), its `orderDetails.mode` is the shop's
+    /// one strict JSON object (`malformed_answer`), its `orderDetails.mode` is the shop's
     /// mode (`mode_mismatch`) and its `shopId` the shop's (`site_mismatch`).
     ///
     /// No heap allocation, whether accepted or rejected.

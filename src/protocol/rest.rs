@@ -141,7 +141,7 @@ fn lower_hex_32(hex: &[u8]) -> Option<[u8; 32]> {
 /// The answer's `shopId` and `orderDetails.mode`, the JSON validated whole.
 ///
 /// # Errors
-/// `malformed_body` (naming `kr-answer`) when the answer is not one strict JSON object.
+/// [`VerifyError::MalformedAnswer`] when the answer is not one strict JSON object.
 pub(crate) fn answer_facts(answer: &Field<'_>) -> Result<AnswerFacts, VerifyError> {
     json::answer_facts(answer.decoded_value()).map_err(|_| VerifyError::MalformedAnswer)
 }
