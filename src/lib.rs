@@ -22,6 +22,10 @@ mod app;
 
 #[doc(inline)]
 pub use app::answer;
+#[cfg(feature = "api")]
+#[cfg_attr(docsrs, doc(cfg(feature = "api")))]
+#[doc(inline)]
+pub use app::api;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 #[doc(inline)]

@@ -168,6 +168,25 @@ fn each_finding_is_triggered() {
             Severity::Error,
         ),
         (
+            format!("{base}api_url = \"http://api.systempay.fr\"\n"),
+            "api_url_invalid",
+            Severity::Error,
+        ),
+        (
+            format!("{base}api_url = \"http://127.0.0.1:8081\"\n"),
+            "api_url_not_https",
+            Severity::Warning,
+        ),
+        (
+            format!(
+                "{}production_password_file = \"{}\"\n",
+                base.replace("brand = \"systempay\"", "brand = \"clicandpay\""),
+                key_file("api.password", "prodpassword_Hq2Zx9Lm4NpR7tW\n", 0o600)
+            ),
+            "api_url_unknown",
+            Severity::Warning,
+        ),
+        (
             without(
                 &base,
                 "production_key_file",

@@ -48,8 +48,8 @@ fn demo_shop(mode: Mode) -> Shop {
             c.test_password = Some(SecretString::new(PASSWORD.into()));
             c.test_hmac_key = Some(SecretString::new(HMAC_KEY.into()));
         }
+        // The HMAC key only: a `testpassword_` is refused as a production password.
         Mode::Production => {
-            c.production_password = Some(SecretString::new(PASSWORD.into()));
             c.production_hmac_key = Some(SecretString::new(HMAC_KEY.into()));
         }
     }
@@ -299,10 +299,11 @@ fn mode_and_site_are_checked_after_the_signature_in_the_signed_json() {
     let prod_shop = demo_shop(Mode::Production);
     let v = vectors();
     let ipn_vector = v.iter().find(|v| v.endpoint == "ipn").unwrap();
-    // A TEST answer to a PRODUCTION shop (same keys here, to reach the mode check).
+    let return_vector = v.iter().find(|v| v.endpoint == "return").unwrap();
+    // A TEST answer to a PRODUCTION shop (same HMAC key here, to reach the mode check).
     assert_eq!(
         prod_shop
-            .verify_rest(ipn_vector.body.as_bytes(), Endpoint::Ipn)
+            .verify_rest(return_vector.body.as_bytes(), Endpoint::Return)
             .unwrap_err(),
         VerifyError::ModeMismatch {
             notification: Some(Mode::Test),

@@ -3,6 +3,9 @@
 //! typed view of REST answers. Imports the layers below, never the other way round.
 
 pub mod answer;
+#[cfg(feature = "api")]
+#[cfg_attr(docsrs, doc(cfg(feature = "api")))]
+pub mod api;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;

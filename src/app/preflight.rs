@@ -14,7 +14,7 @@
 //! This layer allocates and reads key files and the environment (to compare keys and
 //! check file permissions); it never puts a key in a finding.
 
-use crate::policy::brand::{is_http_url, Brand};
+use crate::policy::brand::{is_api_url, is_http_url, Brand};
 use crate::policy::config::{is_site_id, KeyRole, ShopConfig, ShopsConfig};
 use crate::protocol::algorithm::Algorithm;
 use crate::protocol::key::Key;
@@ -373,6 +373,49 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
             "use one of: payzen, systempay, sogecommerce, scellius, clicandpay, lyra-collect, ...",
         );
     }
+    check_api_url(c, &mut add);
+}
+
+/// The REST API host: a configured `api_url` must be `https` (plain `http` only to a
+/// loopback simulator, and never in PRODUCTION); a shop with a REST password and no host
+/// (a brand whose host is unconfirmed) is told to configure one.
+fn check_api_url(
+    c: &ShopConfig,
+    add: &mut impl FnMut(&'static str, Severity, String, &'static str),
+) {
+    match &c.api_url {
+        Some(url) if !is_api_url(url) => add(
+            "api_url_invalid",
+            Severity::Error,
+            "api_url is not an https URL (plain http is accepted only to 127.0.0.1, localhost or [::1])".into(),
+            "set api_url to your platform's REST API host, e.g. https://api.payzen.eu",
+        ),
+        // Plain http to this machine: a simulator, or a local egress proxy that speaks
+        // TLS onwards; only the operator knows which.
+        Some(url) if c.ctx_mode == Mode::Production && !url.starts_with("https://") => add(
+            "api_url_not_https",
+            Severity::Warning,
+            "the PRODUCTION api_url is plain http to this machine (a simulator, or a local proxy)".into(),
+            "unless a local proxy forwards to the platform over TLS, remove api_url (the brand's host is used) or set the platform's https host",
+        ),
+        Some(_) => {}
+        None => {
+            let brand = match (&c.brand, &c.payment_url) {
+                (Some(name), _) => Brand::from_name(name),
+                (None, Some(url)) => Brand::from_payment_url(url),
+                (None, None) => Some(Brand::PayZen),
+            };
+            let uses_api = c.has_key_source(c.ctx_mode, KeyRole::Password);
+            if uses_api && brand.and_then(Brand::api_url).is_none() {
+                add(
+                    "api_url_unknown",
+                    Severity::Warning,
+                    "no REST API host is known for this shop's brand or payment URL".into(),
+                    "set api_url to the REST API host your platform gives (Settings > Shop > REST API keys)",
+                );
+            }
+        }
+    }
 }
 
 /// Why the host of `url` is not one the platform can reach on the internet, if it is not:
@@ -486,4 +529,79 @@ fn loose_permissions(path: &Path) -> Option<u32> {
 #[cfg(not(unix))]
 fn loose_permissions(_path: &Path) -> Option<u32> {
     None
+}
+
+/// The online check (feature `api`): `Charge/SDKTest` with the credentials of the shop's
+/// mode, through `client`. `None` when the platform echoed the value (the credentials
+/// work); else the finding: `api_credentials_refused` (`INT_905`), `api_not_enabled`
+/// (`PSP_100`), `production_not_enabled` (`PSP_109`), `api_unreachable` (no answer: the
+/// host, the network, TLS), `api_check_failed` (any other refusal). Never the password.
+///
+/// `shop` is the name findings carry. Only this sends anything: [`preflight`] never does.
+#[cfg(feature = "api")]
+#[cfg_attr(docsrs, doc(cfg(feature = "api")))]
+pub async fn check_online<T: crate::app::api::Transport>(
+    shop: &str,
+    client: &crate::app::api::Client<T>,
+) -> Option<Finding> {
+    use crate::app::api::{ApiError, ErrorCode, SdkTest};
+    const VALUE: &str = "vads preflight";
+    let mode = client.credentials().mode();
+    let which = match mode {
+        Mode::Test => "test",
+        Mode::Production => "production",
+    };
+    let finding = |code, message: String, fix| {
+        Some(Finding {
+            code,
+            severity: Severity::Error,
+            shop: Some(crate::protocol::shown::shown_name(shop, &[])),
+            message,
+            fix,
+        })
+    };
+    match client.call(&SdkTest::new(VALUE)).await {
+        Ok(answer) if answer.value.as_deref() == Some(VALUE) => None,
+        Ok(_) => finding(
+            "api_check_failed",
+            "Charge/SDKTest answered without echoing the value sent".into(),
+            "check that api_url is the platform's REST API host",
+        ),
+        Err(ApiError::Refused(e)) => match e.kind() {
+            ErrorCode::Int905 => finding(
+                "api_credentials_refused",
+                format!("the platform refused the shop id or the {which} REST password (INT_905)"),
+                "copy the shop id and the REST password of this mode from the back office (Settings > Shop > REST API keys)",
+            ),
+            ErrorCode::Psp100 => finding(
+                "api_not_enabled",
+                "the shop's offer does not include the REST API (PSP_100)".into(),
+                "ask the platform's support to enable the REST API for the shop",
+            ),
+            ErrorCode::Psp109 => finding(
+                "production_not_enabled",
+                "production mode is not enabled for this shop (PSP_109)".into(),
+                "finish the platform's go-live steps (the first production payment request) before switching ctx_mode",
+            ),
+            _ => finding(
+                "api_check_failed",
+                format!("Charge/SDKTest was refused: {e}"),
+                "read the platform's error code in its documentation",
+            ),
+        },
+        Err(ApiError::Transport(e)) => finding(
+            "api_unreachable",
+            format!(
+                "the REST API host {} did not answer Charge/SDKTest ({})",
+                client.credentials().api_url(),
+                e.to_string().strip_prefix(e.code()).and_then(|s| s.strip_prefix(": ")).unwrap_or(e.code())
+            ),
+            "check api_url (or the brand), the network and any proxy (HTTPS_PROXY)",
+        ),
+        Err(e) => finding(
+            "api_check_failed",
+            e.to_string(),
+            "set the REST password of this mode and the API host (api_url or brand)",
+        ),
+    }
 }

@@ -37,7 +37,7 @@ use crate::protocol::time::TransDate;
 use core::fmt;
 
 /// A `V4/Payment` answer: the order and its transactions.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct RestAnswer {
@@ -64,7 +64,7 @@ pub struct RestAnswer {
 }
 
 /// `orderDetails` of a [`RestAnswer`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct OrderDetails {
@@ -86,7 +86,7 @@ pub struct OrderDetails {
 }
 
 /// `customer` of a [`RestAnswer`] (the parts a shop usually reads).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Customer {
@@ -102,7 +102,7 @@ pub struct Customer {
 }
 
 /// `customer.billingDetails` of a [`RestAnswer`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct BillingDetails {
@@ -121,13 +121,19 @@ pub struct BillingDetails {
 }
 
 /// One element of `transactions` of a [`RestAnswer`].
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct RestTransaction {
     /// `uuid`: the same transaction uuid as `vads_trans_uuid`.
     #[serde(default)]
     pub uuid: Option<String>,
+    /// `shopId`, in an API answer's transaction (`V4/Transaction`).
+    #[serde(default)]
+    pub shop_id: Option<String>,
+    /// `orderDetails`, in an API answer's transaction (`V4/Transaction`).
+    #[serde(default)]
+    pub order_details: Option<OrderDetails>,
     /// `amount`, in minor units.
     #[serde(default)]
     pub amount: Option<u64>,
@@ -166,7 +172,7 @@ pub struct RestTransaction {
 }
 
 /// `transactionDetails` of a [`RestTransaction`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct TransactionDetails {
@@ -176,13 +182,16 @@ pub struct TransactionDetails {
     /// `effectiveAmount`, in minor units.
     #[serde(default)]
     pub effective_amount: Option<u64>,
+    /// `sequenceNumber`: the rank of an installment.
+    #[serde(default)]
+    pub sequence_number: Option<u32>,
     /// `cardDetails` (the legacy transaction id and date).
     #[serde(default)]
     pub card_details: Option<CardDetails>,
 }
 
 /// `transactionDetails.cardDetails` of a [`RestTransaction`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct CardDetails {
@@ -195,6 +204,25 @@ pub struct CardDetails {
     /// `effectiveBrand` (`CB`, `VISA`, ...).
     #[serde(default)]
     pub effective_brand: Option<String>,
+    /// `captureResponse`: what was captured and refunded of the transaction.
+    #[serde(default)]
+    pub capture_response: Option<CaptureResponse>,
+}
+
+/// `transactionDetails.cardDetails.captureResponse` of a [`RestTransaction`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct CaptureResponse {
+    /// `refundAmount`: what has been refunded of the transaction, in minor units.
+    #[serde(default)]
+    pub refund_amount: Option<u64>,
+    /// `refundCurrency`.
+    #[serde(default)]
+    pub refund_currency: Option<String>,
+    /// `captureDate` (ISO 8601).
+    #[serde(default)]
+    pub capture_date: Option<String>,
 }
 
 /// `orderStatus` of a REST answer.
@@ -270,6 +298,18 @@ impl RestTransaction {
         self.trans_status().map_or(Outcome::NeedsAttention, |s| {
             Outcome::of_operation(self.operation(), s)
         })
+    }
+
+    /// What is left to refund (`amount - captureResponse.refundAmount`), the plugins'
+    /// rule; `None` without an amount.
+    #[must_use]
+    pub fn refundable(&self) -> Option<u64> {
+        let refunded = self
+            .card()
+            .and_then(|c| c.capture_response.as_ref())
+            .and_then(|r| r.refund_amount)
+            .unwrap_or(0);
+        self.amount.map(|a| a.saturating_sub(refunded))
     }
 
     fn card(&self) -> Option<&CardDetails> {

@@ -108,6 +108,24 @@ const BRANDS: [(Brand, &str, &str); 15] = [
     ),
 ];
 
+/// The REST API hosts the platforms' documentation confirms (protocol section 8); the
+/// other brands' are unconfirmed and must be configured (`api_url`).
+const API_HOSTS: [(Brand, &str); 7] = [
+    (Brand::PayZen, "https://api.payzen.eu"),
+    (Brand::PayZenLatam, "https://api.payzen.lat"),
+    (Brand::Systempay, "https://api.systempay.fr"),
+    (
+        Brand::Sogecommerce,
+        "https://api-sogecommerce.societegenerale.eu",
+    ),
+    (
+        Brand::Scellius,
+        "https://api.scelliuspaiement.labanquepostale.fr",
+    ),
+    (Brand::LyraCollect, "https://api.lyra.com"),
+    (Brand::MiCuentaWeb, "https://api.micuentaweb.pe"),
+];
+
 impl Brand {
     /// The names accepted in a config's `brand`.
     pub const NAMES: [&'static str; 15] = {
@@ -154,6 +172,22 @@ impl Brand {
             .map(|(b, _, _)| *b)
     }
 
+    /// The brand's REST API V4 host (protocol section 8), e.g. `https://api.payzen.eu`;
+    /// `None` where no official source confirms it (configure `api_url` then).
+    ///
+    /// ```
+    /// use vads::Brand;
+    /// assert_eq!(Brand::Systempay.api_url(), Some("https://api.systempay.fr"));
+    /// assert_eq!(Brand::Osb.api_url(), None);
+    /// ```
+    #[must_use]
+    pub fn api_url(self) -> Option<&'static str> {
+        API_HOSTS
+            .iter()
+            .find(|(b, _)| *b == self)
+            .map(|(_, host)| *host)
+    }
+
     /// The brand's payment URL.
     #[must_use]
     pub fn payment_url(self) -> &'static str {
@@ -162,6 +196,35 @@ impl Brand {
             .find(|(b, _, _)| *b == self)
             .map_or(BRANDS[0].2, |(_, _, u)| u)
     }
+}
+
+/// Whether `url` may carry a REST password: `https://`, or `http://` to a loopback host
+/// (`127.0.0.1`, `localhost`, `[::1]`: a local simulator). Basic authentication over plain
+/// HTTP to any other host would send the password in clear.
+pub(crate) fn is_api_url(url: &str) -> bool {
+    if !is_http_url(url) {
+        return false;
+    }
+    match url.strip_prefix("http://") {
+        None => true,
+        Some(rest) => {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let host = match authority.strip_prefix("[::1]") {
+                Some(port) => return port.is_empty() || is_port(port),
+                None => authority,
+            };
+            let (name, port) = host.split_once(':').unwrap_or((host, ""));
+            (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
+                && (port.is_empty() || is_port(&format!(":{port}")))
+        }
+    }
+}
+
+/// `:` and 1 to 5 digits.
+fn is_port(text: &str) -> bool {
+    text.strip_prefix(':').is_some_and(|digits| {
+        (1..=5).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 /// Whether `url` is an absolute `http(s)` URL with a host and no whitespace.
@@ -175,5 +238,47 @@ pub(crate) fn is_http_url(url: &str) -> bool {
             !host.is_empty() && !url.chars().any(|c| c.is_whitespace() || c.is_control())
         }
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_api_url_is_https_or_a_loopback_simulator() {
+        for ok in [
+            "https://api.payzen.eu",
+            "https://api.example.com:8443/",
+            "http://127.0.0.1:8081",
+            "http://localhost:3000/",
+            "http://[::1]:8081",
+            "http://127.0.0.1",
+        ] {
+            assert!(is_api_url(ok), "{ok}");
+        }
+        for refused in [
+            "http://api.payzen.eu",
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example:80",
+            "http://127.0.0.1:port",
+            "http://[::1].evil",
+            "ftp://127.0.0.1",
+            "api.payzen.eu",
+            "https://",
+            "https://api.payzen.eu/ x",
+        ] {
+            assert!(!is_api_url(refused), "{refused}");
+        }
+    }
+
+    #[test]
+    fn every_confirmed_host_is_an_https_api_url() {
+        for (_, host) in API_HOSTS {
+            assert!(
+                host.starts_with("https://api") && is_api_url(host),
+                "{host}"
+            );
+        }
     }
 }

@@ -114,6 +114,12 @@ pub struct ShopConfig {
     /// The payment URL, overriding the brand's.
     #[serde(default)]
     pub payment_url: Option<String>,
+    /// The REST API V4 host (`https://api.payzen.eu`), overriding the brand's: needed for
+    /// brands whose host is unconfirmed, and for a local simulator
+    /// (`http://127.0.0.1:8081`; plain `http` is refused for any other host, as the REST
+    /// password would travel in clear).
+    #[serde(default)]
+    pub api_url: Option<String>,
     /// While changing the signature algorithm in the back office (the platform accepts
     /// both for 24 hours), verification may accept either algorithm until this UTC time,
     /// `YYYY-MM-DDTHH:MM:SSZ`, at most 48 hours ahead. The signature's shape (40 hex
@@ -167,6 +173,7 @@ impl ShopConfig {
             accept_both_algorithms_until: None,
             brand: None,
             payment_url: None,
+            api_url: None,
             notification_url: None,
         }
     }
@@ -788,6 +795,15 @@ pub enum ConfigError {
     UnknownBrand,
     /// `payment_url` is not an absolute `http(s)` URL.
     InvalidPaymentUrl,
+    /// `api_url` is not an `https` URL (or `http` to a loopback host: a local simulator).
+    InvalidApiUrl,
+    /// The REST password of the shop's mode carries the other mode's prefix
+    /// (`testpassword_` in PRODUCTION, `prodpassword_` in TEST): the shop would call the
+    /// API, and check REST notifications, in the other mode.
+    PasswordOfOtherMode {
+        /// The shop's mode.
+        mode: Mode,
+    },
     /// `accept_both_algorithms_until` is not a UTC time `YYYY-MM-DDTHH:MM:SSZ`.
     InvalidAlgorithmWindow,
     /// `accept_both_algorithms_until` is more than 48 hours ahead.
@@ -833,12 +849,14 @@ impl ConfigError {
             }
             ConfigError::FileUnreadable { .. } => "config_file_unreadable",
             ConfigError::FileTooLarge { .. } => "config_file_too_large",
+            ConfigError::PasswordOfOtherMode { .. } => "password_wrong_mode",
             ConfigError::Parse { .. }
             | ConfigError::EnvNotSet { .. }
             | ConfigError::EnvNotUnicode { .. }
             | ConfigError::EnvInvalid { .. }
             | ConfigError::UnknownBrand
             | ConfigError::InvalidPaymentUrl
+            | ConfigError::InvalidApiUrl
             | ConfigError::InvalidAlgorithmWindow
             | ConfigError::AlgorithmWindowTooLong
             | ConfigError::NoShop => "invalid_config",
@@ -903,6 +921,17 @@ impl ConfigError {
             ConfigError::InvalidPaymentUrl => {
                 f.write_str("payment_url must be an absolute http(s) URL")
             }
+            ConfigError::InvalidApiUrl => f.write_str(
+                "api_url must be an https URL (plain http only to 127.0.0.1, localhost or [::1]: the REST password would travel in clear)",
+            ),
+            ConfigError::PasswordOfOtherMode { mode } => match mode {
+                Mode::Production => f.write_str(
+                    "ctx_mode is PRODUCTION but the production password is a test password (testpassword_...): copy the production REST password (prodpassword_...) from the back office",
+                ),
+                Mode::Test => f.write_str(
+                    "ctx_mode is TEST but the test password is a production password (prodpassword_...): copy the test REST password (testpassword_...) from the back office",
+                ),
+            },
             ConfigError::InvalidAlgorithmWindow => f.write_str(
                 "accept_both_algorithms_until must be a UTC time YYYY-MM-DDTHH:MM:SSZ",
             ),
@@ -984,6 +1013,11 @@ mod tests {
             },
             ConfigError::UnknownBrand,
             ConfigError::InvalidPaymentUrl,
+            ConfigError::InvalidApiUrl,
+            ConfigError::PasswordOfOtherMode {
+                mode: Mode::Production,
+            },
+            ConfigError::PasswordOfOtherMode { mode: Mode::Test },
             ConfigError::InvalidAlgorithmWindow,
             ConfigError::AlgorithmWindowTooLong,
             ConfigError::NoShop,
@@ -1006,6 +1040,8 @@ mod tests {
                 | ConfigError::EnvInvalid { .. }
                 | ConfigError::UnknownBrand
                 | ConfigError::InvalidPaymentUrl
+                | ConfigError::InvalidApiUrl
+                | ConfigError::PasswordOfOtherMode { .. }
                 | ConfigError::InvalidAlgorithmWindow
                 | ConfigError::AlgorithmWindowTooLong
                 | ConfigError::NoShop => {}

@@ -4,7 +4,7 @@
 //! A shop allocates when it is built (keys are read from files or the environment);
 //! [`Shop::sign`] and [`Shop::verify`] do not.
 
-use crate::policy::brand::{is_http_url, Brand};
+use crate::policy::brand::{is_api_url, is_http_url, Brand};
 use crate::policy::config::{ConfigError, KeyRole, ShopConfig};
 use crate::policy::observe;
 use crate::protocol::algorithm::Algorithm;
@@ -63,8 +63,30 @@ pub struct Shop {
     /// In PRODUCTION, regenerated-away production keys that still verify (never sign).
     previous_keys: Vec<Key>,
     payment_url: String,
+    /// The REST API host: `api_url`, or the brand's (protocol section 8); `None` when
+    /// neither is known.
+    api_url: Option<String>,
     /// Unix time until which either algorithm is accepted to verify.
     both_algorithms_until: Option<u64>,
+}
+
+/// The API host of a configuration: `api_url` (checked: `https`, or `http` to a loopback
+/// simulator); else the brand's host — the `brand` setting's, else that of the brand whose
+/// payment URL is configured, else PayZen's when neither is set. A custom payment URL of
+/// no known brand gives no host: credentials are never sent to a guessed one.
+fn api_url_of(config: &ShopConfig) -> Result<Option<String>, ConfigError> {
+    if let Some(url) = &config.api_url {
+        if !is_api_url(url) {
+            return Err(ConfigError::InvalidApiUrl);
+        }
+        return Ok(Some(url.trim_end_matches('/').to_owned()));
+    }
+    let brand = match (&config.brand, &config.payment_url) {
+        (Some(name), _) => Brand::from_name(name),
+        (None, Some(url)) => Brand::from_payment_url(url),
+        (None, None) => Some(Brand::PayZen),
+    };
+    Ok(brand.and_then(Brand::api_url).map(str::to_owned))
 }
 
 /// The longest algorithm-change window accepted: 48 hours.
@@ -101,6 +123,15 @@ impl Shop {
         }
         let key = config.load_key(mode, KeyRole::Form)?;
         let password = config.load_key(mode, KeyRole::Password)?;
+        if let Some(p) = &password {
+            let other_prefix: &[u8] = match mode {
+                Mode::Production => b"testpassword_",
+                Mode::Test => b"prodpassword_",
+            };
+            if p.expose().starts_with(other_prefix) {
+                return Err(ConfigError::PasswordOfOtherMode { mode });
+            }
+        }
         let hmac_key = config.load_key(mode, KeyRole::HmacKey)?;
         let previous_keys = match config.ctx_mode {
             Mode::Test => Vec::new(),
@@ -126,6 +157,7 @@ impl Shop {
         if !is_http_url(&payment_url) {
             return Err(ConfigError::InvalidPaymentUrl);
         }
+        let api_url = api_url_of(&config)?;
         let both_algorithms_until = match &config.accept_both_algorithms_until {
             None => None,
             Some(text) => {
@@ -139,6 +171,7 @@ impl Shop {
         Ok(Shop {
             both_algorithms_until,
             payment_url,
+            api_url,
             algorithm: config.algorithm_for(config.ctx_mode),
             site,
             mode: config.ctx_mode,
@@ -147,6 +180,29 @@ impl Shop {
             hmac_key,
             previous_keys,
         })
+    }
+
+    /// The REST API host calls go to (`api_url`, or the brand's host; protocol section 8),
+    /// without a trailing `/`; `None` for a brand whose host is unconfirmed and no
+    /// `api_url`.
+    ///
+    /// ```
+    /// use vads::{Mode, SecretString, Shop, ShopConfig};
+    /// let mut c = ShopConfig::new("69876357", Mode::Test);
+    /// c.test_password = Some(SecretString::new("testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M".into()));
+    /// c.brand = Some("systempay".into());
+    /// assert_eq!(Shop::new(c)?.api_url(), Some("https://api.systempay.fr"));
+    /// # Ok::<(), vads::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn api_url(&self) -> Option<&str> {
+        self.api_url.as_deref()
+    }
+
+    /// The REST password of the shop's mode (the API's Basic-auth secret), if configured.
+    #[cfg(feature = "api")]
+    pub(crate) fn rest_password(&self) -> Option<&Key> {
+        self.password.as_ref()
     }
 
     /// The shop's site id.

@@ -60,6 +60,7 @@ pub(crate) const SETTINGS: &[(&str, &str)] = &[
     ("previous_production_keys", "a list of strings"),
     ("brand", "a brand name (a string)"),
     ("payment_url", "a URL (a string)"),
+    ("api_url", "a URL (a string)"),
     (
         "accept_both_algorithms_until",
         "a UTC time \"YYYY-MM-DDTHH:MM:SSZ\" (a string)",

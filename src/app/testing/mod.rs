@@ -25,6 +25,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "api")]
+#[cfg_attr(docsrs, doc(cfg(feature = "api")))]
+pub mod platform;
+
 use crate::policy::shop::Shop;
 use crate::protocol::algorithm::Algorithm;
 use crate::protocol::endpoint::Endpoint;

@@ -1,0 +1,1013 @@
+//! A stand-in for the platform's REST API V4 (features `testing` and `api`), so that a
+//! shop's tests can call the API in-process ([`Platform`] is a [`Transport`]) or over
+//! HTTP ([`router`], feature `axum`): every operation `vads::api` calls, with the
+//! envelopes, `_type`s and error codes of the protocol (section 8), over payments the
+//! test creates ([`Platform::add_payment`], or a formToken then [`Platform::pay`]).
+//! Faults can be injected per operation: a delay, HTTP 500, or the connection dropped
+//! *after* the operation was applied. Every request is recorded ([`Platform::calls`]), so
+//! a test can count what was sent.
+//!
+//! ```
+//! # #[cfg(feature = "testing")] {
+//! use std::sync::Arc;
+//! use vads::api::{Client, ClientConfig, Credentials, TransactionGet};
+//! use vads::testing::platform::{NewPayment, Platform};
+//! use vads::{Mode, SecretString, Shop, ShopConfig, TransStatus};
+//! let mut c = ShopConfig::new("69876357", Mode::Test);
+//! c.test_password = Some(SecretString::new("testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M".into()));
+//! let shop = Shop::new(c)?;
+//! let platform = Arc::new(Platform::for_shop(&shop));
+//! let uuid = platform.add_payment(NewPayment::new("A-1", 1250, "EUR", TransStatus::Captured));
+//! let client = Client::new(Credentials::of(&shop)?, platform.clone(), ClientConfig::default());
+//! let t = futures_lite_block_on(client.call(&TransactionGet::new(&uuid)))?;
+//! assert_eq!(t.amount, Some(1250));
+//! # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     let waker = std::task::Waker::noop(); let mut cx = std::task::Context::from_waker(&waker);
+//! #     let mut f = std::pin::pin!(f);
+//! #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v } }
+//! # }
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::api::{HttpRequest, HttpResponse, Operation, Transport, TransportError, TransportKind};
+use crate::app::api::request::basic_authorization;
+use crate::app::form::Currency;
+use crate::policy::shop::Shop;
+use crate::protocol::mode::Mode;
+use crate::protocol::notification::TransStatus;
+use crate::protocol::time::{since_epoch, TransDate};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// A transaction on the simulated platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SimTransaction {
+    /// 32 lowercase hex digits.
+    pub uuid: String,
+    /// The order id it belongs to.
+    pub order_id: Option<String>,
+    /// The mode it was made in.
+    pub mode: Mode,
+    /// Minor units (lowered by `Transaction/Update`).
+    pub amount: u64,
+    /// Alphabetic ISO 4217 code.
+    pub currency: String,
+    /// `detailedStatus` (`CAPTURED`, `AUTHORISED`, `CANCELLED`, ...).
+    pub detailed_status: String,
+    /// `DEBIT` or `CREDIT` (a refund).
+    pub operation_type: String,
+    /// What has been refunded of it (a `DEBIT`), minor units.
+    pub refunded: u64,
+    /// For a refund, the payment it refunds.
+    pub parent_uuid: Option<String>,
+    /// The legacy transaction id (6 digits).
+    pub trans_id: String,
+    /// The creation date (`YYYY-MM-DDTHH:MM:SS+00:00`).
+    pub creation_date: String,
+}
+
+/// A payment to put on the platform ([`Platform::add_payment`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewPayment {
+    /// The order id.
+    pub order_id: String,
+    /// Minor units.
+    pub amount: u64,
+    /// Alphabetic ISO 4217 code.
+    pub currency: String,
+    /// Its status.
+    pub status: TransStatus,
+    /// Its mode (default: the platform's first password's).
+    pub mode: Option<Mode>,
+}
+
+impl NewPayment {
+    /// A `DEBIT` of `amount` minor units of `currency` for `order_id`, in `status`.
+    #[must_use]
+    pub fn new(
+        order_id: impl Into<String>,
+        amount: u64,
+        currency: impl Into<String>,
+        status: TransStatus,
+    ) -> NewPayment {
+        NewPayment {
+            order_id: order_id.into(),
+            amount,
+            currency: currency.into(),
+            status,
+            mode: None,
+        }
+    }
+}
+
+/// A fault to inject into the next call of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Answer after this delay (the operation is applied at once: a client that times
+    /// out has lost an answer to an applied operation).
+    Delay(Duration),
+    /// Answer HTTP 500 with an HTML page, applying nothing.
+    ServerError,
+    /// Apply the operation, then drop the connection before the answer.
+    DropAfterApply,
+    /// Refuse with this error code (an `ERROR` envelope: `PSP_099`, `PSP_106`, ...),
+    /// applying nothing.
+    Refuse(&'static str),
+}
+
+/// One request the platform received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Call {
+    /// The operation (`None` for an unknown path).
+    pub operation: Option<Operation>,
+    /// The error code answered, if any.
+    pub error_code: Option<String>,
+    /// Whether the operation changed a transaction or created one.
+    pub applied: bool,
+}
+
+/// What the platform answers a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SimResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body (the JSON envelope, or an HTML page for a fault).
+    pub body: Vec<u8>,
+    /// Wait this long before answering.
+    pub delay: Duration,
+    /// Drop the connection instead of answering.
+    pub drop_connection: bool,
+}
+
+/// A formToken the platform gave, and the payment it starts.
+#[derive(Debug, Clone)]
+struct Token {
+    token: String,
+    mode: Mode,
+    order_id: Option<String>,
+    amount: u64,
+    currency: String,
+    manual_validation: bool,
+    used: bool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    transactions: Vec<SimTransaction>,
+    tokens: Vec<Token>,
+    faults: Vec<(Operation, Fault)>,
+    calls: Vec<Call>,
+    next: u64,
+}
+
+/// The simulated platform: one shop id, the REST passwords it accepts (each chooses a
+/// mode), its transactions.
+pub struct Platform {
+    site_id: String,
+    /// The expected `Authorization` headers, by mode.
+    passwords: Vec<(Mode, Zeroizing<String>)>,
+    state: Mutex<State>,
+}
+
+impl core::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Platform")
+            .field("site_id", &self.site_id)
+            .field(
+                "modes",
+                &self.passwords.iter().map(|(m, _)| *m).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// At most this many transactions are answered by `Order/Get` (more: `PSP_015`).
+const MAX_ORDER_TRANSACTIONS: usize = 30;
+
+impl Platform {
+    /// A platform for `site_id` accepting no password yet ([`Platform::accept_password`]).
+    #[must_use]
+    pub fn new(site_id: impl Into<String>) -> Platform {
+        Platform {
+            site_id: site_id.into(),
+            passwords: Vec::new(),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// A platform for `shop`, accepting its REST password in its mode.
+    #[must_use]
+    pub fn for_shop(shop: &Shop) -> Platform {
+        let mut p = Platform::new(shop.site_id());
+        if let Some(password) = shop.rest_password() {
+            p.passwords.push((
+                shop.mode(),
+                basic_authorization(shop.site_id().as_bytes(), password.expose()),
+            ));
+        }
+        p
+    }
+
+    /// Also accepts `password` as the REST password of `mode`.
+    #[must_use]
+    pub fn accept_password(mut self, mode: Mode, password: &str) -> Platform {
+        let header = basic_authorization(self.site_id.as_bytes(), password.as_bytes());
+        self.passwords.push((mode, header));
+        self
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn default_mode(&self) -> Mode {
+        self.passwords.first().map_or(Mode::Test, |(m, _)| *m)
+    }
+
+    /// Puts a payment on the platform; returns its uuid.
+    pub fn add_payment(&self, payment: NewPayment) -> String {
+        let mode = payment.mode.unwrap_or_else(|| self.default_mode());
+        let mut state = self.state();
+        let t = new_transaction(
+            &mut state,
+            Some(payment.order_id),
+            mode,
+            payment.amount,
+            payment.currency.to_ascii_uppercase(),
+            payment.status.as_str().to_owned(),
+            "DEBIT",
+            None,
+        );
+        let uuid = t.uuid.clone();
+        state.transactions.push(t);
+        uuid
+    }
+
+    /// Pays with a formToken (the stand-in payment page): the payment it started, in
+    /// `status` (`AUTHORISED_TO_VALIDATE` stands for `AUTHORISED` when the token asked for
+    /// manual validation). `None` for an unknown or used token.
+    pub fn pay(&self, form_token: &str, status: TransStatus) -> Option<SimTransaction> {
+        let mut state = self.state();
+        let token = state
+            .tokens
+            .iter_mut()
+            .find(|t| t.token == form_token && !t.used)?;
+        token.used = true;
+        let token = token.clone();
+        let status = match status {
+            TransStatus::Authorised if token.manual_validation => "AUTHORISED_TO_VALIDATE",
+            other => other.as_str(),
+        };
+        let t = new_transaction(
+            &mut state,
+            token.order_id,
+            token.mode,
+            token.amount,
+            token.currency,
+            status.to_owned(),
+            "DEBIT",
+            None,
+        );
+        state.transactions.push(t.clone());
+        Some(t)
+    }
+
+    /// The formToken's payment: order id, amount, currency (for the stand-in page).
+    #[must_use]
+    pub fn token_payment(&self, form_token: &str) -> Option<(Option<String>, u64, String)> {
+        self.state()
+            .tokens
+            .iter()
+            .find(|t| t.token == form_token && !t.used)
+            .map(|t| (t.order_id.clone(), t.amount, t.currency.clone()))
+    }
+
+    /// Every transaction, in creation order.
+    #[must_use]
+    pub fn transactions(&self) -> Vec<SimTransaction> {
+        self.state().transactions.clone()
+    }
+
+    /// Injects `fault` into the next call of `operation` (faults queue up).
+    pub fn inject(&self, operation: Operation, fault: Fault) {
+        self.state().faults.push((operation, fault));
+    }
+
+    /// Every request received, in order.
+    #[must_use]
+    pub fn calls(&self) -> Vec<Call> {
+        self.state().calls.clone()
+    }
+
+    /// How many requests of `operation` were received.
+    #[must_use]
+    pub fn count(&self, operation: Operation) -> usize {
+        self.state()
+            .calls
+            .iter()
+            .filter(|c| c.operation == Some(operation))
+            .count()
+    }
+
+    /// Answers one request: its path (`/api-payment/V4/...`), its `Authorization` header,
+    /// its body.
+    pub fn handle(&self, path: &str, authorization: Option<&str>, body: &[u8]) -> SimResponse {
+        let operation = Operation::from_path(path);
+        let mut state = self.state();
+        let fault = operation.and_then(|op| {
+            let i = state.faults.iter().position(|(o, _)| *o == op)?;
+            Some(state.faults.remove(i).1)
+        });
+        let Some(op) = operation else {
+            state.calls.push(Call {
+                operation: None,
+                error_code: None,
+                applied: false,
+            });
+            return SimResponse {
+                status: 404,
+                body: b"<html><body>Not found</body></html>".to_vec(),
+                delay: Duration::ZERO,
+                drop_connection: false,
+            };
+        };
+        if fault == Some(Fault::ServerError) {
+            state.calls.push(Call {
+                operation,
+                error_code: Some("http_500".into()),
+                applied: false,
+            });
+            return SimResponse {
+                status: 500,
+                body: b"<html><body>Internal error</body></html>".to_vec(),
+                delay: Duration::ZERO,
+                drop_connection: false,
+            };
+        }
+        if let Some(Fault::Refuse(code)) = fault {
+            state.calls.push(Call {
+                operation,
+                error_code: Some(code.to_owned()),
+                applied: false,
+            });
+            return SimResponse {
+                status: 200,
+                body: envelope(op, "ERROR", error(code, "refused by fault injection", None))
+                    .to_string()
+                    .into_bytes(),
+                delay: Duration::ZERO,
+                drop_connection: false,
+            };
+        }
+        let mode = authorization.and_then(|a| {
+            self.passwords
+                .iter()
+                .find(|(_, expected)| {
+                    subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), a.as_bytes()).into()
+                })
+                .map(|(m, _)| *m)
+        });
+        let (status, answer, applied) = match mode {
+            None => (
+                401,
+                Err(error("INT_905", "invalid credentials", None)),
+                false,
+            ),
+            Some(mode) => {
+                let (answer, applied) = match serde_json::from_slice::<Value>(body) {
+                    Ok(Value::Object(req)) => self.apply(&mut state, op, mode, &req),
+                    _ => (
+                        Err(error(
+                            "INT_902",
+                            "web-service input data validation error",
+                            None,
+                        )),
+                        false,
+                    ),
+                };
+                (200, answer, applied)
+            }
+        };
+        state.calls.push(Call {
+            operation,
+            error_code: answer.as_ref().err().and_then(|e| {
+                e.get("errorCode")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            }),
+            applied,
+        });
+        drop(state);
+        let envelope = match answer {
+            Ok(answer) => envelope(op, "SUCCESS", answer),
+            Err(e) => envelope(op, "ERROR", e),
+        };
+        SimResponse {
+            status,
+            body: envelope.to_string().into_bytes(),
+            delay: match fault {
+                Some(Fault::Delay(d)) => d,
+                _ => Duration::ZERO,
+            },
+            drop_connection: fault == Some(Fault::DropAfterApply),
+        }
+    }
+
+    /// The operation's effect and answer: `Ok(answer)` or `Err(error answer)`, and
+    /// whether anything changed.
+    fn apply(
+        &self,
+        state: &mut State,
+        op: Operation,
+        mode: Mode,
+        req: &serde_json::Map<String, Value>,
+    ) -> (Result<Value, Value>, bool) {
+        let text = |name: &str| req.get(name).and_then(Value::as_str);
+        let amount = |v: Option<&Value>| v.and_then(Value::as_u64).filter(|a| *a > 0);
+        match op {
+            Operation::SdkTest => (
+                Ok(json!({"value": text("value"), "_type": "V4/Type/String"})),
+                false,
+            ),
+            Operation::CreatePayment => {
+                let Some(amount) = amount(req.get("amount")) else {
+                    return (Err(invalid("INT_009", "invalid amount", "amount")), false);
+                };
+                let Some(currency) = text("currency").and_then(Currency::find) else {
+                    return (
+                        Err(invalid("INT_010", "invalid currency", "currency")),
+                        false,
+                    );
+                };
+                let order_id = text("orderId").map(str::to_owned);
+                if order_id.as_ref().is_some_and(|o| o.chars().count() > 64) {
+                    return (
+                        Err(invalid("INT_013", "invalid order id", "orderId")),
+                        false,
+                    );
+                }
+                let email = req
+                    .get("customer")
+                    .and_then(|c| c.get("email"))
+                    .and_then(Value::as_str);
+                if email.is_some_and(|e| !e.contains('@')) {
+                    return (
+                        Err(invalid("INT_015", "invalid email", "customer.email")),
+                        false,
+                    );
+                }
+                let manual = req
+                    .get("transactionOptions")
+                    .and_then(|o| o.get("cardOptions"))
+                    .and_then(|c| c.get("manualValidation"))
+                    .and_then(Value::as_str)
+                    == Some("YES");
+                state.next += 1;
+                let token = format!(
+                    "{:02}{}{:016x}",
+                    state.next % 100,
+                    "ZGVtb2Zvcm10b2tlbg",
+                    since_epoch().as_nanos() as u64
+                        ^ state.next.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                );
+                state.tokens.push(Token {
+                    token: token.clone(),
+                    mode,
+                    order_id,
+                    amount,
+                    currency: currency.alpha.to_owned(),
+                    manual_validation: manual,
+                    used: false,
+                });
+                (
+                    Ok(json!({"formToken": token, "_type": "V4/Charge/PaymentForm"})),
+                    true,
+                )
+            }
+            Operation::OrderGet => {
+                let Some(order_id) = text("orderId") else {
+                    return (
+                        Err(invalid("INT_013", "invalid order id", "orderId")),
+                        false,
+                    );
+                };
+                let wanted = text("operationType");
+                let found: Vec<&SimTransaction> = state
+                    .transactions
+                    .iter()
+                    .filter(|t| t.mode == mode && t.order_id.as_deref() == Some(order_id))
+                    .filter(|t| wanted.is_none_or(|w| t.operation_type == w))
+                    .collect();
+                if found.len() > MAX_ORDER_TRANSACTIONS {
+                    return (Err(error("PSP_015", "too many results", None)), false);
+                }
+                let list: Vec<Value> = found.iter().map(|t| self.transaction_json(t)).collect();
+                (
+                    Ok(
+                        json!({"orderId": order_id, "transactions": list, "_type": "V4/OrderTransactions"}),
+                    ),
+                    false,
+                )
+            }
+            _ => self.on_transaction(state, op, mode, req),
+        }
+    }
+
+    fn on_transaction(
+        &self,
+        state: &mut State,
+        op: Operation,
+        mode: Mode,
+        req: &serde_json::Map<String, Value>,
+    ) -> (Result<Value, Value>, bool) {
+        let uuid = req.get("uuid").and_then(Value::as_str).unwrap_or("");
+        let Some(i) = state.transactions.iter().position(|t| t.uuid == uuid) else {
+            return (Err(error("PSP_010", "transaction not found", None)), false);
+        };
+        if state.transactions[i].mode != mode {
+            return (
+                Err(error(
+                    "INT_912",
+                    "the password does not match the transaction",
+                    None,
+                )),
+                false,
+            );
+        }
+        let comment_ok = req
+            .get("comment")
+            .is_none_or(|c| c.as_str().is_some_and(|c| c.chars().count() <= 255));
+        if !comment_ok {
+            return (Err(invalid("INT_902", "invalid comment", "comment")), false);
+        }
+        let status = state.transactions[i].detailed_status.clone();
+        let debit = state.transactions[i].operation_type == "DEBIT";
+        let cancellable = debit
+            && matches!(
+                status.as_str(),
+                "AUTHORISED"
+                    | "AUTHORISED_TO_VALIDATE"
+                    | "WAITING_AUTHORISATION"
+                    | "WAITING_AUTHORISATION_TO_VALIDATE"
+            );
+        let wrong_status = || {
+            (
+                Err(error("PSP_011", "wrong transaction status", None)),
+                false,
+            )
+        };
+        let ok = |p: &Platform, t: &SimTransaction| (Ok(p.transaction_json(t)), true);
+        match op {
+            Operation::TransactionGet => (Ok(self.transaction_json(&state.transactions[i])), false),
+            Operation::Cancel => {
+                if status == "CANCELLED" {
+                    return (
+                        Err(error("PSP_105", "transaction already cancelled", None)),
+                        false,
+                    );
+                }
+                if !cancellable {
+                    return wrong_status();
+                }
+                state.transactions[i].detailed_status = "CANCELLED".into();
+                ok(self, &state.transactions[i])
+            }
+            Operation::Validate => {
+                let validated = match status.as_str() {
+                    "AUTHORISED_TO_VALIDATE" => "AUTHORISED",
+                    "WAITING_AUTHORISATION_TO_VALIDATE" => "WAITING_AUTHORISATION",
+                    _ => return wrong_status(),
+                };
+                state.transactions[i].detailed_status = validated.into();
+                ok(self, &state.transactions[i])
+            }
+            Operation::Update => {
+                let card = req.get("cardUpdate");
+                let new_amount = card.and_then(|c| c.get("amount")).and_then(Value::as_u64);
+                let currency = card.and_then(|c| c.get("currency")).and_then(Value::as_str);
+                if !cancellable {
+                    return wrong_status();
+                }
+                if currency.is_some_and(|c| c != state.transactions[i].currency) {
+                    return (
+                        Err(invalid("INT_010", "invalid currency", "currency")),
+                        false,
+                    );
+                }
+                match new_amount {
+                    Some(a) if a > 0 && a <= state.transactions[i].amount => {
+                        state.transactions[i].amount = a;
+                        ok(self, &state.transactions[i])
+                    }
+                    _ => (
+                        Err(invalid("INT_009", "invalid amount", "cardUpdate.amount")),
+                        false,
+                    ),
+                }
+            }
+            Operation::CancelOrRefund => {
+                let Some(amount) = req.get("amount").and_then(Value::as_u64).filter(|a| *a > 0)
+                else {
+                    return (Err(invalid("INT_009", "invalid amount", "amount")), false);
+                };
+                if req.get("currency").and_then(Value::as_str)
+                    != Some(state.transactions[i].currency.as_str())
+                {
+                    return (
+                        Err(invalid("INT_010", "invalid currency", "currency")),
+                        false,
+                    );
+                }
+                let resolution = req
+                    .get("resolutionMode")
+                    .and_then(Value::as_str)
+                    .unwrap_or("AUTO");
+                if !debit {
+                    return (
+                        Err(error("PSP_083", "transaction cannot be refunded", None)),
+                        false,
+                    );
+                }
+                if status == "CANCELLED" {
+                    return (
+                        Err(error("PSP_105", "transaction already cancelled", None)),
+                        false,
+                    );
+                }
+                if status == "CAPTURED" {
+                    if resolution == "CANCELLATION_ONLY" {
+                        return (
+                            Err(error("PSP_075", "cannot cancel, refund instead", None)),
+                            false,
+                        );
+                    }
+                    let t = &state.transactions[i];
+                    let left = t.amount.saturating_sub(t.refunded);
+                    if left == 0 {
+                        return (
+                            Err(error("PSP_104", "transaction already refunded", None)),
+                            false,
+                        );
+                    }
+                    if amount > left {
+                        return (
+                            Err(invalid(
+                                "INT_009",
+                                "amount above what is left to refund",
+                                "amount",
+                            )),
+                            false,
+                        );
+                    }
+                    state.transactions[i].refunded += amount;
+                    let (order, currency, parent) = {
+                        let t = &state.transactions[i];
+                        (t.order_id.clone(), t.currency.clone(), t.uuid.clone())
+                    };
+                    let credit = new_transaction(
+                        state,
+                        order,
+                        mode,
+                        amount,
+                        currency,
+                        "CAPTURED".into(),
+                        "CREDIT",
+                        Some(parent),
+                    );
+                    state.transactions.push(credit.clone());
+                    return ok(self, &credit);
+                }
+                if !cancellable {
+                    return wrong_status();
+                }
+                if resolution == "REFUND_ONLY" {
+                    return (
+                        Err(error("PSP_076", "cannot refund yet, cancel instead", None)),
+                        false,
+                    );
+                }
+                let t = &mut state.transactions[i];
+                if amount >= t.amount {
+                    t.detailed_status = "CANCELLED".into();
+                } else {
+                    t.amount -= amount;
+                }
+                ok(self, &state.transactions[i])
+            }
+            _ => wrong_status(),
+        }
+    }
+
+    /// A `V4/Transaction`.
+    fn transaction_json(&self, t: &SimTransaction) -> Value {
+        let status = match t.detailed_status.as_str() {
+            "AUTHORISED" | "CAPTURED" => "PAID",
+            "AUTHORISED_TO_VALIDATE"
+            | "WAITING_AUTHORISATION"
+            | "WAITING_AUTHORISATION_TO_VALIDATE"
+            | "INITIAL"
+            | "UNDER_VERIFICATION" => "RUNNING",
+            _ => "UNPAID",
+        };
+        json!({
+            "shopId": self.site_id,
+            "uuid": t.uuid,
+            "amount": t.amount,
+            "currency": t.currency,
+            "paymentMethodType": "CARD",
+            "status": status,
+            "detailedStatus": t.detailed_status,
+            "operationType": t.operation_type,
+            "creationDate": t.creation_date,
+            "errorCode": null,
+            "detailedErrorCode": null,
+            "metadata": null,
+            "orderDetails": {
+                "orderId": t.order_id,
+                "mode": t.mode.as_str(),
+                "orderTotalAmount": t.amount,
+                "orderCurrency": t.currency,
+                "_type": "V4/OrderDetails"
+            },
+            "transactionDetails": {
+                "parentTransactionUuid": t.parent_uuid,
+                "effectiveAmount": t.amount,
+                "sequenceNumber": 1,
+                "cardDetails": {
+                    "legacyTransId": t.trans_id,
+                    "legacyTransDate": t.creation_date,
+                    "effectiveBrand": "CB",
+                    "captureResponse": {
+                        "refundAmount": if t.refunded > 0 { json!(t.refunded) } else { Value::Null },
+                        "refundCurrency": if t.refunded > 0 { json!(t.currency) } else { Value::Null },
+                        "captureDate": null,
+                        "_type": "V4/PaymentMethod/Details/Cards/CardCaptureResponse"
+                    },
+                    "_type": "V4/PaymentMethod/Details/CardDetails"
+                },
+                "_type": "V4/TransactionDetails"
+            },
+            "_type": "V4/Transaction"
+        })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_transaction(
+    state: &mut State,
+    order_id: Option<String>,
+    mode: Mode,
+    amount: u64,
+    currency: String,
+    detailed_status: String,
+    operation_type: &str,
+    parent_uuid: Option<String>,
+) -> SimTransaction {
+    state.next += 1;
+    let now = since_epoch();
+    let uuid = format!("{:032x}", now.as_nanos() ^ (u128::from(state.next) << 64));
+    SimTransaction {
+        uuid,
+        order_id,
+        mode,
+        amount,
+        currency,
+        detailed_status,
+        operation_type: operation_type.to_owned(),
+        refunded: 0,
+        parent_uuid,
+        trans_id: format!("{:06}", state.next % 900_000 + 100_000),
+        creation_date: iso_date(TransDate::now()),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS+00:00` of a `YYYYMMDDHHMMSS` date.
+fn iso_date(date: TransDate) -> String {
+    let d = date.to_string();
+    format!(
+        "{}-{}-{}T{}:{}:{}+00:00",
+        &d[0..4],
+        &d[4..6],
+        &d[6..8],
+        &d[8..10],
+        &d[10..12],
+        &d[12..14]
+    )
+}
+
+fn error(code: &str, message: &str, detail: Option<String>) -> Value {
+    json!({
+        "errorCode": code,
+        "errorMessage": message,
+        "detailedErrorCode": null,
+        "detailedErrorMessage": detail,
+        "ticket": "null",
+        "_type": "V4/WebService/WebServiceError"
+    })
+}
+
+fn invalid(code: &str, message: &str, field: &str) -> Value {
+    error(
+        code,
+        message,
+        Some(format!("Invalid input value [name={field}]")),
+    )
+}
+
+fn envelope(op: Operation, status: &str, answer: Value) -> Value {
+    json!({
+        "webService": op.name(),
+        "version": "V4",
+        "applicationVersion": "vads-simulator",
+        "status": status,
+        "answer": answer,
+        "ticket": null,
+        "serverDate": iso_date(TransDate::now()),
+        "applicationProvider": "LYRA",
+        "metadata": null,
+        "_type": "V4/WebService/Response"
+    })
+}
+
+/// The path of a URL (`http://host:port/api-payment/...` → `/api-payment/...`).
+fn path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.find('/').map_or("/", |i| &rest[i..])
+}
+
+impl Transport for Arc<Platform> {
+    async fn send(
+        &self,
+        request: &HttpRequest,
+        timeout: Duration,
+    ) -> Result<HttpResponse, TransportError> {
+        let authorization = request
+            .headers()
+            .iter()
+            .find(|(n, _)| *n == "Authorization")
+            .map(|(_, v)| *v);
+        let answer = self.handle(path_of(request.url()), authorization, request.body());
+        if answer.delay > timeout {
+            ThreadSleep::new(timeout).await;
+            return Err(TransportError::new(TransportKind::Timeout));
+        }
+        if !answer.delay.is_zero() {
+            ThreadSleep::new(answer.delay).await;
+        }
+        if answer.drop_connection {
+            return Err(TransportError::new(TransportKind::Interrupted));
+        }
+        Ok(HttpResponse {
+            status: answer.status,
+            body: answer.body,
+        })
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        ThreadSleep::new(duration).await;
+    }
+}
+
+/// A wait that needs no runtime: a thread sleeps, then wakes the task.
+pub(crate) struct ThreadSleep {
+    duration: Duration,
+    shared: Option<Arc<Mutex<Wake>>>,
+}
+
+/// Whether the wait is over, and whom to wake then.
+type Wake = (bool, Option<core::task::Waker>);
+
+impl ThreadSleep {
+    pub(crate) fn new(duration: Duration) -> ThreadSleep {
+        ThreadSleep {
+            duration,
+            shared: None,
+        }
+    }
+}
+
+impl core::future::Future for ThreadSleep {
+    type Output = ();
+    fn poll(
+        mut self: core::pin::Pin<&mut Self>,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<()> {
+        if self.duration.is_zero() {
+            return core::task::Poll::Ready(());
+        }
+        let shared = match &self.shared {
+            Some(s) => s.clone(),
+            None => {
+                let s = Arc::new(Mutex::new((false, Some(cx.waker().clone()))));
+                let (theirs, duration) = (s.clone(), self.duration);
+                std::thread::spawn(move || {
+                    std::thread::sleep(duration);
+                    let mut g = theirs
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    g.0 = true;
+                    if let Some(w) = g.1.take() {
+                        w.wake();
+                    }
+                });
+                self.shared = Some(s.clone());
+                return core::task::Poll::Pending;
+            }
+        };
+        let mut g = shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if g.0 {
+            core::task::Poll::Ready(())
+        } else {
+            g.1 = Some(cx.waker().clone());
+            core::task::Poll::Pending
+        }
+    }
+}
+
+/// The platform over HTTP (feature `axum`): `POST /api-payment/V4/...` answered by
+/// [`Platform::handle`], a delay waited, a dropped connection dropped (the answer's body
+/// fails mid-way). Serve it on 127.0.0.1 and point a shop's `api_url` at it.
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub fn router(platform: Arc<Platform>) -> axum::Router {
+    use axum::body::Body;
+    use axum::extract::{Request, State};
+    use axum::response::Response;
+    async fn handle(State(platform): State<Arc<Platform>>, request: Request) -> Response {
+        let path = request.uri().path().to_owned();
+        let authorization = request
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| Zeroizing::new(v.to_owned()));
+        let body = match http_body_util::BodyExt::collect(http_body_util::Limited::new(
+            request.into_body(),
+            crate::MAX_BODY_LEN,
+        ))
+        .await
+        {
+            Ok(b) => b.to_bytes(),
+            Err(_) => {
+                let mut r = Response::new(Body::from("request too large"));
+                *r.status_mut() = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+                return r;
+            }
+        };
+        let answer = platform.handle(&path, authorization.as_deref().map(String::as_str), &body);
+        if !answer.delay.is_zero() {
+            ThreadSleep::new(answer.delay).await;
+        }
+        let body = if answer.drop_connection {
+            Body::new(Broken)
+        } else {
+            Body::from(answer.body)
+        };
+        let mut response = Response::new(body);
+        *response.status_mut() =
+            axum::http::StatusCode::from_u16(answer.status).unwrap_or(axum::http::StatusCode::OK);
+        let content_type = if answer.status == 200 || answer.status == 401 {
+            "application/json"
+        } else {
+            "text/html"
+        };
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static(content_type),
+        );
+        response
+    }
+    axum::Router::new()
+        .route(
+            "/api-payment/V4/{namespace}/{op}",
+            axum::routing::post(handle),
+        )
+        .with_state(platform)
+}
+
+/// A body that fails at once: the server drops the connection mid-answer.
+#[cfg(feature = "axum")]
+struct Broken;
+
+#[cfg(feature = "axum")]
+impl http_body::Body for Broken {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+    fn poll_frame(
+        self: core::pin::Pin<&mut Self>,
+        _: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        core::task::Poll::Ready(Some(Err(std::io::Error::other("connection dropped"))))
+    }
+}
