@@ -2,10 +2,13 @@
 //!
 //! Exit statuses: 0 success; 1 bad data (malformed body, rejected notification, nothing to
 //! sign, a key that cannot be loaded or is malformed, whether named on the command line or
-//! in the config); 2 bad usage (unknown option or algorithm, unreadable or invalid config).
+//! in the config, an API call refused or unanswered); 2 bad usage (unknown option or
+//! algorithm, unreadable or invalid config); 3 an API call that moves money whose outcome
+//! is unknown.
 //! Errors are one line on standard error: `vads: CODE: sentence`. Nothing printed ever
 //! contains a key.
 
+mod api;
 mod common;
 mod form;
 mod preflight;
@@ -25,8 +28,10 @@ Exit statuses:
   0  success
   1  bad data: malformed body, rejected notification, nothing to sign, a key that cannot
      be loaded or is malformed (from --key-file/--key-env or from the config), failed
-     preflight or delivery, refused reconcile lines
+     preflight or delivery, refused reconcile lines, an API call refused or unanswered
   2  bad usage: unknown command or option, unreadable or invalid config
+  3  outcome unknown: a refund, cancellation, update or validation was sent once and its
+     answer lost; read the transaction (vads api transaction-get) before trying again
 A key is never a command-line argument and never printed.";
 
 #[derive(Parser)]
@@ -62,6 +67,9 @@ enum Command {
     /// Post a correctly signed, harmless notification (status ABANDONED) to the shop's
     /// notification endpoint and report whether the platform would count it delivered.
     Rehearse(rehearse::RehearseArgs),
+    /// Call the REST API V4 with the config's shop (its mode's REST password, its API
+    /// host: api_url or the brand's); print the answer as one JSON object.
+    Api(api::ApiArgs),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +104,7 @@ fn main() -> ExitCode {
         Command::Preflight(args) => preflight::run(&args),
         Command::Reconcile(args) => reconcile::run(&args),
         Command::Rehearse(args) => rehearse::run(&args),
+        Command::Api(args) => api::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,298 @@
+//! `vads api OP` and `vads preflight --online` against the library's platform simulator,
+//! served here on 127.0.0.1: the answer printed as one JSON object; a refusal is
+//! `vads: CODE: sentence` with exit 1; `outcome_unknown` exits 3, the refund sent once;
+//! no password in any output.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::Arc;
+use vads::api::Operation;
+use vads::testing::platform::{router, Fault, NewPayment, Platform};
+use vads::{Mode, TransStatus};
+
+const SITE: &str = "69876357";
+const TEST_PASSWORD: &str = "testpassword_CliApiKq5k4j3h2g1f";
+const PROD_PASSWORD: &str = "prodpassword_CliApiProd9z8y7x6w5v";
+
+/// The simulator on its own runtime and port.
+fn serve() -> (Arc<Platform>, String) {
+    let platform = Arc::new(
+        Platform::new(SITE)
+            .accept_password(Mode::Test, TEST_PASSWORD)
+            .accept_password(Mode::Production, PROD_PASSWORD),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let p = platform.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, router(p)).await.unwrap();
+        });
+    });
+    (platform, url)
+}
+
+fn dir() -> PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let d = std::env::temp_dir().join(format!("vads-cli-api-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn secret_file(dir: &std::path::Path, name: &str, value: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, value).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    p.display().to_string()
+}
+
+/// A TEST config ready for go-live offline: both REST passwords in files, the API host
+/// the simulator's.
+fn config(url: &str, test_password: &str) -> PathBuf {
+    let d = dir();
+    let test = secret_file(&d, "test.password", test_password);
+    let prod = secret_file(&d, "prod.password", PROD_PASSWORD);
+    let p = d.join("shop.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "site_id = \"{SITE}\"\nctx_mode = \"TEST\"\nbrand = \"payzen\"\napi_url = \"{url}\"\n\
+             test_password_file = \"{test}\"\nproduction_password_file = \"{prod}\"\n\
+             notification_url = \"https://shop.example.fr/payment/notify\"\n"
+        ),
+    )
+    .unwrap();
+    p
+}
+
+fn vads(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vads"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn assert_no_password(o: &Output) {
+    let (out, err) = text(o);
+    for secret in [TEST_PASSWORD, PROD_PASSWORD, "CliApi", "Q2xpQXBp"] {
+        assert!(
+            !out.contains(secret) && !err.contains(secret),
+            "{secret}: {out} {err}"
+        );
+    }
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    let (out, err) = text(o);
+    assert_eq!(o.status.code(), Some(0), "{out} {err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn every_operation_prints_its_answer_as_one_json_object() {
+    let (platform, url) = serve();
+    let cfg = config(&url, TEST_PASSWORD);
+    let cfg = cfg.to_str().unwrap();
+
+    let o = vads(&["api", "sdk-test", "--config", cfg, "--value", "hello"]);
+    assert_eq!(json(&o)["value"], "hello");
+    assert_no_password(&o);
+
+    let o = vads(&[
+        "api",
+        "create-payment",
+        "--config",
+        cfg,
+        "--amount",
+        "1250",
+        "--currency",
+        "EUR",
+        "--order-id",
+        "CLI-1",
+    ]);
+    let token = json(&o)["formToken"].as_str().unwrap().to_owned();
+    assert!(platform.pay(&token, TransStatus::Captured).is_some());
+
+    let o = vads(&["api", "order-get", "--config", cfg, "--order-id", "CLI-1"]);
+    let order = json(&o);
+    let uuid = order["transactions"][0]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(order["transactions"][0]["amount"], 1250);
+
+    let o = vads(&["api", "transaction-get", "--config", cfg, "--uuid", &uuid]);
+    assert_eq!(json(&o)["detailedStatus"], "CAPTURED");
+
+    // Refund without a currency: the transaction is read first, the refund sent once.
+    let o = vads(&[
+        "api", "refund", "--config", cfg, "--uuid", &uuid, "--amount", "250",
+    ]);
+    let credit = json(&o);
+    assert_eq!(
+        (credit["operationType"].as_str(), credit["amount"].as_u64()),
+        (Some("CREDIT"), Some(250))
+    );
+    assert_eq!(platform.count(Operation::CancelOrRefund), 1);
+
+    let authorised = platform.add_payment(NewPayment::new(
+        "CLI-2",
+        900,
+        "EUR",
+        TransStatus::Authorised,
+    ));
+    let o = vads(&[
+        "api",
+        "update",
+        "--config",
+        cfg,
+        "--uuid",
+        &authorised,
+        "--amount",
+        "800",
+        "--currency",
+        "EUR",
+    ]);
+    assert_eq!(json(&o)["amount"], 800);
+    let o = vads(&["api", "cancel", "--config", cfg, "--uuid", &authorised]);
+    assert_eq!(json(&o)["detailedStatus"], "CANCELLED");
+    let to_validate = platform.add_payment(NewPayment::new(
+        "CLI-3",
+        900,
+        "EUR",
+        TransStatus::AuthorisedToValidate,
+    ));
+    let o = vads(&["api", "validate", "--config", cfg, "--uuid", &to_validate]);
+    assert_eq!(json(&o)["detailedStatus"], "AUTHORISED");
+
+    // A refusal: the platform's code, exit 1.
+    let o = vads(&["api", "cancel", "--config", cfg, "--uuid", &authorised]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out.is_empty());
+    assert!(err.starts_with("vads: PSP_105: "), "{err}");
+    // Checked before sending.
+    let o = vads(&["api", "transaction-get", "--config", cfg, "--uuid", "XYZ"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o)
+            .1
+            .starts_with("vads: invalid_request: uuid must be"),
+        "{:?}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_lost_refund_answer_exits_3_and_is_sent_once() {
+    let (platform, url) = serve();
+    let cfg = config(&url, TEST_PASSWORD);
+    let uuid = platform.add_payment(NewPayment::new(
+        "LOST-1",
+        5000,
+        "EUR",
+        TransStatus::Captured,
+    ));
+    platform.inject(Operation::CancelOrRefund, Fault::DropAfterApply);
+    let o = vads(&[
+        "api",
+        "refund",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--uuid",
+        &uuid,
+        "--amount",
+        "1000",
+        "--currency",
+        "EUR",
+    ]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.starts_with("vads: outcome_unknown: Transaction/CancelOrRefund on transaction "),
+        "{err}"
+    );
+    assert!(err.contains("read the transaction"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+    assert_eq!(platform.count(Operation::CancelOrRefund), 1);
+    let credits = platform
+        .transactions()
+        .into_iter()
+        .filter(|t| t.operation_type == "CREDIT")
+        .count();
+    assert_eq!(credits, 1);
+    assert_no_password(&o);
+}
+
+#[test]
+fn preflight_online_checks_the_credentials_and_never_prints_them() {
+    let (platform, url) = serve();
+    let good = config(&url, TEST_PASSWORD);
+    let o = vads(&["preflight", "--config", good.to_str().unwrap(), "--online"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out} {err}");
+    assert!(out.contains("ready to go live"), "{out}");
+    assert_eq!(platform.count(Operation::SdkTest), 1);
+    // Without --online, nothing is sent.
+    let o = vads(&["preflight", "--config", good.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(platform.count(Operation::SdkTest), 1);
+
+    let wrong = config(&url, "testpassword_NotTheRightOne4242");
+    let o = vads(&["preflight", "--config", wrong.to_str().unwrap(), "--online"]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out.contains("error: [default] api_credentials_refused: the platform refused the shop id or the test REST password (INT_905)"), "{out}");
+    assert!(!out.contains("NotTheRightOne"));
+    assert_no_password(&o);
+    let o = vads(&[
+        "preflight",
+        "--config",
+        wrong.to_str().unwrap(),
+        "--online",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ready"], false);
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["code"] == "api_credentials_refused"));
+
+    // An unreachable host.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let o = vads(&[
+        "preflight",
+        "--config",
+        config(&closed, TEST_PASSWORD).to_str().unwrap(),
+        "--online",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o)
+            .0
+            .contains("error: [default] api_unreachable: the REST API host http://127.0.0.1:"),
+        "{:?}",
+        text(&o)
+    );
+}
