@@ -71,6 +71,11 @@ fn rest_slashes_corpus() {
 }
 
 #[test]
+fn api_envelope_corpus() {
+    assert!(replay("api_envelope", checks::api_envelope) > 0);
+}
+
+#[test]
 fn verify_paths_corpus() {
     assert!(replay("verify_paths", checks::verify_paths) > 0);
 }

@@ -867,3 +867,62 @@ fn same_verdict(shop: &Shop, body: &[u8]) {
         ),
     }
 }
+
+/// The API envelope parser (`vads::api::parse_answer`) on any status and body, for every
+/// answer type: never a panic; only an HTTP 200 gives an answer, and only from a body that
+/// is the envelope (`_type` `V4/WebService/Response`, `status` `SUCCESS`); a refusal only
+/// from 200 or 401; a status other than 200 and 401 is always `api_http_status`; what an
+/// error prints is bounded whatever the body's size, and never the body (a long run of
+/// the body's bytes).
+pub fn api_envelope(data: &[u8]) {
+    use vads::api::{
+        parse_answer, ApiError, FromAnswer, Operation, OrderTransactions, PaymentForm,
+        SdkTestAnswer,
+    };
+    use vads::rest_answer::RestTransaction;
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
+    let status = match selector % 8 {
+        0..=3 => 200,
+        4 | 5 => 401,
+        6 => 500,
+        _ => 302,
+    };
+    let operation = Operation::ALL[usize::from(selector / 8) % Operation::ALL.len()];
+    fn check<A: FromAnswer>(operation: Operation, status: u16, body: &[u8]) {
+        match parse_answer::<A>(operation, status, body) {
+            Ok(_) => {
+                assert_eq!(status, 200);
+                let v: serde_json::Value =
+                    serde_json::from_slice(body).expect("an answer from JSON");
+                assert_eq!(v["_type"], "V4/WebService/Response");
+                assert_eq!(v["status"], "SUCCESS");
+            }
+            Err(e) => {
+                if status != 200 && status != 401 {
+                    assert_eq!(e.code(), "api_http_status");
+                }
+                if matches!(e, ApiError::Refused(_)) {
+                    assert!(status == 200 || status == 401);
+                }
+                for text in [e.to_string(), format!("{e:?}")] {
+                    assert!(text.len() < 1200, "{} bytes", text.len());
+                    // A refusal may quote the platform's errorMessage (printable, at most
+                    // 200 characters); anything else never holds 24 bytes of the body.
+                    if !matches!(e, ApiError::Refused(_)) && body.len() >= 24 {
+                        for w in body.windows(24) {
+                            if let Ok(piece) = std::str::from_utf8(w) {
+                                assert!(!text.contains(piece), "{piece:?} in {text}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    check::<SdkTestAnswer>(operation, status, body);
+    check::<PaymentForm>(operation, status, body);
+    check::<OrderTransactions>(operation, status, body);
+    check::<RestTransaction>(operation, status, body);
+}

@@ -194,7 +194,10 @@ pub fn parse_answer<A: FromAnswer>(
             bad_answer()
         }
     };
-    let envelope: Envelope = serde_json::from_slice(body).map_err(|_| not_envelope())?;
+    // JSON is UTF-8: checked over the whole body (serde skips the strings of fields it
+    // ignores without looking inside them).
+    let text = core::str::from_utf8(body).map_err(|_| not_envelope())?;
+    let envelope: Envelope = serde_json::from_str(text).map_err(|_| not_envelope())?;
     if envelope.kind.as_deref() != Some(ENVELOPE_TYPE) {
         return Err(not_envelope());
     }
@@ -330,6 +333,18 @@ mod tests {
             assert!(!e.to_string().contains("4970"), "{e}");
             assert!(!format!("{e:?}").contains("4970"));
         }
+        // Invalid UTF-8, even in a field the parser ignores (found by the fuzz target).
+        let mut invalid = SDK_TEST
+            .replace(r#""version":"V4""#, r#""x":"??""#)
+            .into_bytes();
+        let at = invalid.windows(2).position(|w| w == b"??").unwrap();
+        invalid[at..at + 2].copy_from_slice(&[0xbb, 0x97]);
+        assert_eq!(
+            parse_answer::<SdkTestAnswer>(Operation::SdkTest, 200, &invalid)
+                .unwrap_err()
+                .code(),
+            "api_bad_answer"
+        );
         let huge = vec![b' '; MAX_ANSWER_LEN + 1];
         assert_eq!(
             parse_answer::<SdkTestAnswer>(Operation::SdkTest, 200, &huge)

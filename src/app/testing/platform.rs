@@ -68,6 +68,9 @@ pub struct SimTransaction {
     pub trans_id: String,
     /// The creation date (`YYYY-MM-DDTHH:MM:SS+00:00`).
     pub creation_date: String,
+    /// Where its notification goes: the `ipnTargetUrl` of the `CreatePayment` that
+    /// started it, if any.
+    pub ipn_target_url: Option<String>,
 }
 
 /// A payment to put on the platform ([`Platform::add_payment`]).
@@ -156,6 +159,7 @@ struct Token {
     amount: u64,
     currency: String,
     manual_validation: bool,
+    ipn_target_url: Option<String>,
     used: bool,
 }
 
@@ -268,7 +272,7 @@ impl Platform {
             TransStatus::Authorised if token.manual_validation => "AUTHORISED_TO_VALIDATE",
             other => other.as_str(),
         };
-        let t = new_transaction(
+        let mut t = new_transaction(
             &mut state,
             token.order_id,
             token.mode,
@@ -278,6 +282,7 @@ impl Platform {
             "DEBIT",
             None,
         );
+        t.ipn_target_url = token.ipn_target_url;
         state.transactions.push(t.clone());
         Some(t)
     }
@@ -487,6 +492,7 @@ impl Platform {
                     amount,
                     currency: currency.alpha.to_owned(),
                     manual_validation: manual,
+                    ipn_target_url: text("ipnTargetUrl").map(str::to_owned),
                     used: false,
                 });
                 (
@@ -774,8 +780,14 @@ fn new_transaction(
     parent_uuid: Option<String>,
 ) -> SimTransaction {
     state.next += 1;
-    let now = since_epoch();
-    let uuid = format!("{:032x}", now.as_nanos() ^ (u128::from(state.next) << 64));
+    // Random-looking, unique: the counter and the clock through std's keyed hasher.
+    let hasher = std::collections::hash_map::RandomState::new();
+    let seed = (since_epoch().as_nanos(), state.next);
+    let uuid = format!(
+        "{:016x}{:016x}",
+        std::hash::BuildHasher::hash_one(&hasher, seed),
+        std::hash::BuildHasher::hash_one(&hasher, (seed, 1u8))
+    );
     SimTransaction {
         uuid,
         order_id,
@@ -788,6 +800,7 @@ fn new_transaction(
         parent_uuid,
         trans_id: format!("{:06}", state.next % 900_000 + 100_000),
         creation_date: iso_date(TransDate::now()),
+        ipn_target_url: None,
     }
 }
 
