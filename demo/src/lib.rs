@@ -67,13 +67,6 @@ pub struct Demo {
 /// # Errors
 /// A sentence when the config, the database or a listener cannot be used.
 pub fn start(config: DemoConfig) -> Result<Demo, String> {
-    let shop = Shop::new(config.shop).map_err(|e| format!("shop config: {e}"))?;
-    let live = config
-        .live_shop
-        .map(|c| Shop::new(c).map_err(|e| format!("production shop config: {e}")))
-        .transpose()?;
-    let platform_shop =
-        Shop::new(config.platform_shop).map_err(|e| format!("simulator config: {e}"))?;
     let shop_addr = config
         .shop_listener
         .local_addr()
@@ -84,15 +77,37 @@ pub fn start(config: DemoConfig) -> Result<Demo, String> {
         .map_err(|e| e.to_string())?;
     let shop_url = format!("http://{shop_addr}");
     let simulator_url = format!("http://{sim_addr}");
-    let to_simulator = shop.payment_url().starts_with(&format!("{simulator_url}/"));
+    let mut shop_config = config.shop;
+    let to_simulator = shop_config
+        .payment_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with(&format!("{simulator_url}/")));
+    // A shop that pays on the simulator calls the simulator's REST API too.
+    if to_simulator && shop_config.api_url.is_none() {
+        shop_config.api_url = Some(simulator_url.clone());
+    }
+    let shop = Shop::new(shop_config).map_err(|e| format!("shop config: {e}"))?;
+    let live = config
+        .live_shop
+        .map(|c| Shop::new(c).map_err(|e| format!("production shop config: {e}")))
+        .transpose()?;
+    let platform_shop =
+        Shop::new(config.platform_shop).map_err(|e| format!("simulator config: {e}"))?;
+    // The embedded form needs the REST API: a client when the shop has its credentials.
+    let api = vads::api::Client::for_shop(&shop)
+        .ok()
+        .filter(|_| to_simulator);
     let shop_state = Arc::new(shop::ShopState {
         shops: Arc::new(Shops::from(shop)),
         live: live.map(|l| Arc::new(Shops::from(l))),
         db: Mutex::new(shop::open_db(&config.database)?),
         base_url: shop_url.clone(),
         simulator_url: to_simulator.then(|| simulator_url.clone()),
+        api,
     });
+    let platform = Arc::new(vads::testing::platform::Platform::for_shop(&platform_shop));
     let sim_state = Arc::new(simulator::SimState {
+        platform,
         shop: platform_shop,
         sessions: Mutex::new(HashMap::new()),
         last: Mutex::new(HashMap::new()),

@@ -50,6 +50,7 @@ async fn main() {
         .is_none_or(|u| u.starts_with("http://127.0.0.1"));
     if local {
         shop.payment_url = Some(format!("http://{sim_addr}/vads-payment/"));
+        shop.api_url = Some(format!("http://{sim_addr}"));
     }
     let database: std::path::PathBuf = std::env::var_os("VADS_DEMO_DB")
         .map(Into::into)

@@ -166,15 +166,24 @@ impl Session<'_> {
             .map(|e| self.text(e[ELEMENT].as_str().unwrap()))
             .collect()
     }
-    /// Saves the whole page as `name`.png in the screenshots folder (the window is made
-    /// as tall as the page first: WebDriver captures the viewport).
+    /// Saves the whole page as `name`.png at 1280 px wide and as `name-400`.png at 400 px
+    /// (a phone), each window as tall as the page first: WebDriver captures the viewport.
     fn screenshot(&self, name: &str) {
-        use base64::Engine;
+        for (width, suffix) in [(1280, ""), (400, "-400")] {
+            self.capture(width, &format!("{name}{suffix}"));
+        }
+        self.resize(1280, 900);
+    }
+    fn resize(&self, width: u64, height: u64) {
         call(
             "POST",
             &format!("{}/window/rect", self.base),
-            Some(json!({"width": 1280, "height": 900})),
+            Some(json!({"width": width, "height": height})),
         );
+    }
+    fn capture(&self, width: u64, name: &str) {
+        use base64::Engine;
+        self.resize(width, 900);
         let height = call(
             "POST",
             &format!("{}/execute/sync", self.base),
@@ -182,11 +191,7 @@ impl Session<'_> {
         )["value"]
             .as_u64()
             .unwrap_or(1200);
-        call(
-            "POST",
-            &format!("{}/window/rect", self.base),
-            Some(json!({"width": 1280, "height": height.clamp(900, 6000) + 140})),
-        );
+        self.resize(width, height.clamp(900, 8000) + 140);
         let v = call("GET", &format!("{}/screenshot", self.base), None);
         let png = base64::engine::general_purpose::STANDARD
             .decode(v["value"].as_str().unwrap())
@@ -392,5 +397,28 @@ fn the_playground_in_a_real_browser() {
     s.goto(&format!("{shop}/orders"));
     s.wait(&format!("{shop}/orders"), "table");
     s.screenshot("16-orders");
+
+    // The embedded form: a formToken from the REST API, the stand-in page, the REST IPN,
+    // the return with kr-answer, the order with its API call.
+    s.goto(&format!("{shop}/"));
+    let embedded = s.wait(&shop, "#pay-embedded");
+    s.click(&embedded);
+    let next = s.wait(&format!("{shop}/order/embedded"), "#embedded-continue");
+    s.screenshot("17-embedded-shop");
+    s.click(&next);
+    let pay = s.wait(&format!("{simulator}/embedded"), "#embedded-pay");
+    s.screenshot("18-embedded-stand-in");
+    s.click(&pay);
+    let state = s.wait(&format!("{shop}/return"), "#state");
+    assert_eq!(s.text(&state), "paid");
+    s.screenshot("19-embedded-return");
+    let order = s.text(&s.wait(&format!("{shop}/return"), "#order"));
+    let see = s.wait(&format!("{shop}/return"), "#see-order");
+    s.click(&see);
+    s.wait(&format!("{shop}/orders/"), "tr.api-call");
+    assert!(s.texts("tr.api-call")[0].contains("Charge/CreatePayment"));
+    assert!(s.texts("tr.delivery")[0].contains("accepted"));
+    s.screenshot("20-embedded-order");
+    assert_eq!(order_state(&shop, &order)["state"], "paid");
     eprintln!("screenshots: {}", screenshots().display());
 }

@@ -717,3 +717,103 @@ fn concurrent_orders_get_distinct_ids() {
     }
     assert_eq!(ids.len(), 60);
 }
+
+/// The first `action="..."` of a page that posts to `prefix`.
+fn action_to(page: &str, prefix: &str) -> String {
+    page.split("action=\"")
+        .skip(1)
+        .filter_map(|a| a.split('"').next())
+        .find(|a| a.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no form to {prefix} in {page}"))
+        .to_owned()
+}
+
+#[test]
+fn embedded_form_end_to_end() {
+    let running = start("embedded");
+    let shop = &running.demo.shop_url;
+    let sim = &running.demo.simulator_url;
+
+    // The shop asks the REST API for a formToken (Charge/CreatePayment).
+    let (status, page, _) = post(&format!("{shop}/order/embedded"), "");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("cannot load the platform's script"), "{page}");
+    let start_fields = inputs(&page);
+    let token = &start_fields
+        .iter()
+        .find(|(n, _)| n == "formToken")
+        .unwrap()
+        .1;
+    assert!(!token.is_empty());
+    let order = page
+        .split("<dd id=\"order\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(order_state(shop, &order)["state"], "pending");
+
+    // The stand-in page pays the token: the REST IPN, then the browser's return.
+    let (status, stand_in, _) = post(
+        &format!("{sim}/embedded"),
+        &vads::testing::urlencode_pairs(&start_fields),
+    );
+    assert_eq!(status, 200, "{stand_in}");
+    assert!(stand_in.contains("Stand-in page"), "{stand_in}");
+    let pay: Vec<(String, String)> = inputs(
+        stand_in
+            .split("<form")
+            .find(|f| f.contains("value=\"pay\""))
+            .unwrap(),
+    );
+    let (status, back, _) = post(
+        &format!("{sim}/embedded/decide"),
+        &vads::testing::urlencode_pairs(&pay),
+    );
+    assert_eq!(status, 200, "{back}");
+    let return_fields = inputs(&back);
+    assert!(return_fields
+        .iter()
+        .any(|(n, v)| n == "kr-hash-key" && v == "sha256_hmac"));
+    let (status, page, _) = post(
+        &action_to(&back, &format!("{shop}/return")),
+        &vads::testing::urlencode_pairs(&return_fields),
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("<strong id=\"state\">paid</strong>"),
+        "{page}"
+    );
+
+    // The order: reconciled from the REST IPN; the API call recorded, no credential.
+    let state = order_state(shop, &order);
+    assert_eq!(state["state"], "paid");
+    assert_eq!(state["paid"], 1250);
+    assert_eq!(state["notifications"][0]["verdict"], "accepted");
+    assert_eq!(state["api_calls"][0]["operation"], "Charge/CreatePayment");
+    assert_eq!(state["api_calls"][0]["attempts"], 1);
+    assert_eq!(state["api_calls"][0]["status"], 200);
+    assert!(state["api_calls"][0]["code"].is_null());
+    let html = agent()
+        .get(&format!("{shop}/orders/{order}"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        html.contains("The embedded form") && html.contains("Charge/CreatePayment"),
+        "{html}"
+    );
+    for secret in [common::PASSWORD, "DemoRest4Vads2026", token.as_str()] {
+        assert!(!html.contains(secret), "{secret} on the order page");
+    }
+    // The token pays once.
+    let (_, again, _) = post(
+        &format!("{sim}/embedded/decide"),
+        &vads::testing::urlencode_pairs(&pay),
+    );
+    assert!(again.contains("INT_903"), "{again}");
+}

@@ -21,15 +21,21 @@ pub(crate) async fn product_page(State(s): State<Arc<ShopState>>) -> Response {
             "<div class=\"card product\"><div class=\"pic\"></div><div>\
              <h2>{PRODUCT}</h2><p class=\"muted\">Single origin, roasted this week.</p>\
              <p class=\"price\" id=\"price\">{}</p>\
-             <form method=\"POST\" action=\"/order\"><button class=\"primary\" id=\"pay\" type=\"submit\">Pay {}</button></form>\
+             <div class=\"actions\"><form method=\"POST\" action=\"/order\"><button class=\"primary\" id=\"pay\" type=\"submit\">Pay {}</button></form>{}</div>\
              </div></div>\
              <div class=\"card\"><h2>How this demo works</h2><p>\"Pay\" creates an order and posts a form \
-             signed with <code>vads</code> to the payment platform (here a local simulator). The platform \
+             signed with <code>vads</code> to the payment platform (here a local simulator); \"Pay with the \
+             embedded form\" asks the platform's REST API for a formToken (<code>Charge/CreatePayment</code>) instead. The platform \
              notifies the shop (the IPN) and sends the buyer back. Each order's page shows what <code>vads</code> \
              did: the signed form, every notification with its verdict, and the order's state \
              reconciled from them, with buttons to make the platform send more.</p></div>{}",
             money(PRICE, CURRENCY),
             money(PRICE, CURRENCY),
+            if s.api.is_some() {
+                "<form method=\"POST\" action=\"/order/embedded\"><button id=\"pay-embedded\" type=\"submit\">Pay with the embedded form</button></form>"
+            } else {
+                ""
+            },
             if recent.is_empty() {
                 String::new()
             } else {
@@ -89,6 +95,38 @@ pub(crate) async fn orders_page(State(s): State<Arc<ShopState>>) -> Response {
     .into_response()
 }
 
+/// A new order id, `ORD-<unix time>-<n>`: one row of the sequence per order, inserted
+/// under the database's lock, so two concurrent orders never get the same number.
+pub(crate) fn new_order_id(s: &ShopState) -> Result<String, Box<Response>> {
+    let Ok(db) = s.db.lock() else {
+        return Err(Box::new(s.fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Please try again",
+            "the database is busy",
+        )));
+    };
+    // One row of the sequence per order, inserted under the database's lock: two
+    // concurrent orders never get the same number.
+    let n = match db.execute("INSERT INTO order_seq DEFAULT VALUES", []) {
+        Ok(_) => db.last_insert_rowid(),
+        Err(e) => {
+            eprintln!("vads-demo: cannot allocate an order id: {e}");
+            return Err(Box::new(s.fail(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "the order could not be created",
+            )));
+        }
+    };
+    Ok(format!(
+        "ORD-{}-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        n
+    ))
+}
+
 pub(crate) async fn create_order(State(s): State<Arc<ShopState>>) -> Response {
     let Some(shop) = s.shop() else {
         return s.fail(
@@ -97,34 +135,9 @@ pub(crate) async fn create_order(State(s): State<Arc<ShopState>>) -> Response {
             "the demo needs exactly one shop",
         );
     };
-    let order_id = {
-        let Ok(db) = s.db.lock() else {
-            return s.fail(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Please try again",
-                "the database is busy",
-            );
-        };
-        // One row of the sequence per order, inserted under the database's lock: two
-        // concurrent orders never get the same number.
-        let n = match db.execute("INSERT INTO order_seq DEFAULT VALUES", []) {
-            Ok(_) => db.last_insert_rowid(),
-            Err(e) => {
-                eprintln!("vads-demo: cannot allocate an order id: {e}");
-                return s.fail(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Please try again",
-                    "the order could not be created",
-                );
-            }
-        };
-        format!(
-            "ORD-{}-{}",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-            n
-        )
+    let order_id = match new_order_id(&s) {
+        Ok(id) => id,
+        Err(page) => return *page,
     };
     let form = shop
         .form()
@@ -203,11 +216,32 @@ pub(crate) fn show_return(s: &ShopState, fields: &[u8]) -> Response {
             "the demo needs exactly one shop",
         );
     };
-    let (order_id, status) = match shop.verify(fields) {
-        Ok(n) => (
-            n.order_id().unwrap_or_default().into_owned(),
-            n.trans_status().map(|t| t.as_str()).unwrap_or_default(),
-        ),
+    let verified = if vads::Format::of(fields) == vads::Format::Rest {
+        // The embedded form's return: kr-answer, hashed with the HMAC-SHA-256 key.
+        shop.verify_rest(fields, vads::Endpoint::Return).map(|n| {
+            let answer = n.answer().ok();
+            let order = answer
+                .as_ref()
+                .and_then(|a| a.order_details.order_id.clone())
+                .unwrap_or_default();
+            let status = answer
+                .as_ref()
+                .and_then(|a| a.transactions.first())
+                .and_then(|t| t.trans_status())
+                .map(|t| t.as_str())
+                .unwrap_or_default();
+            (order, status)
+        })
+    } else {
+        shop.verify(fields).map(|n| {
+            (
+                n.order_id().unwrap_or_default().into_owned(),
+                n.trans_status().map(|t| t.as_str()).unwrap_or_default(),
+            )
+        })
+    };
+    let (order_id, status) = match verified {
+        Ok(v) => v,
         Err(e) => {
             return s.fail(
                 StatusCode::BAD_REQUEST,

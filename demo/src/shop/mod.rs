@@ -5,9 +5,12 @@
 //!
 //! Its rooms: [`store`] (the SQLite tables and what is read from them), [`notify`] (the
 //! notification endpoint), [`checkout`] (the product page, the order, the return),
+//! [`embedded`] (an order paid with the embedded form: the formToken from
+//! `Charge/CreatePayment`),
 //! [`order_page`] (what vads did for an order, as a page and as JSON).
 
 mod checkout;
+mod embedded;
 mod notify;
 mod order_page;
 pub(crate) mod store;
@@ -39,6 +42,9 @@ pub(crate) struct ShopState {
     pub(crate) base_url: String,
     /// The simulator's base URL, when forms go to it (the playground's actions).
     pub(crate) simulator_url: Option<String>,
+    /// The REST API client, when the shop has a REST password and an API host (the
+    /// embedded form).
+    pub(crate) api: Option<vads::api::Client<vads::api::ReqwestTransport>>,
 }
 
 impl ShopState {
@@ -67,6 +73,7 @@ pub(crate) fn router(state: Arc<ShopState>) -> Router {
     Router::new()
         .route("/", get(checkout::product_page))
         .route("/order", post(checkout::create_order))
+        .route("/order/embedded", post(embedded::create_embedded))
         .route("/notify", post(notify::notify))
         .route("/notify/live", post(notify::notify_live))
         .route(

@@ -1,7 +1,7 @@
 //! What vads did for one order: the signed form, every delivery with its verdict, the
 //! reconciled state, the playground's buttons; and the same as JSON.
 
-use super::store::{deliveries, order_state};
+use super::store::{api_calls, deliveries, order_state};
 use super::{ShopState, PRODUCT};
 use crate::ui::{self, escape_html, money, query_escape};
 use axum::extract::{Path, Query, State};
@@ -55,15 +55,16 @@ pub(crate) async fn order_page(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let row: Option<(i64, String, String, String, String)> = s.db.lock().ok().and_then(|db| {
+    type Row = (i64, String, String, String, String, String);
+    let row: Option<Row> = s.db.lock().ok().and_then(|db| {
         db.query_row(
-            "SELECT amount, currency, form, signing_string, created_at FROM orders WHERE id = ?1",
+            "SELECT amount, currency, form, signing_string, created_at, kind FROM orders WHERE id = ?1",
             [&id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
         )
         .ok()
     });
-    let Some((amount, currency, form, signing_string, created)) = row else {
+    let Some((amount, currency, form, signing_string, created, kind)) = row else {
         return s.fail(
             StatusCode::NOT_FOUND,
             "No such order",
@@ -110,28 +111,45 @@ pub(crate) async fn order_page(
         outcome_badge(state.outcome)
     );
 
-    // 1. The signed form.
-    let fields: String = form
-        .iter()
-        .filter(|(n, _)| n != "signature")
-        .map(|(n, v)| {
-            format!(
-                "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>",
-                escape_html(n),
-                escape_html(v)
-            )
-        })
-        .collect();
-    body += &format!(
-        "<div class=\"card\" id=\"form\"><h2><span class=\"step\">1</span>The signed form</h2>\
-         <p class=\"muted\">What the shop posted to the payment page. The signature covers every <code>vads_</code> \
-         field: their values sorted by name, joined with <code>+</code>, then the key ({algorithm}).</p>\
-         <table><tr><th>Field</th><th>Value</th></tr>{fields}</table>\
-         <p><strong>Signing string</strong> (key masked, as the platform's error e-mail shows it):<br><code id=\"signing-string\">{}</code></p>\
-         <p><strong>Signature</strong>: <code>{}</code></p></div>",
-        escape_html(&signing_string),
-        escape_html(signature)
-    );
+    // 1. How the payment started: the signed form, or the API calls of the embedded form.
+    if kind == "embedded" {
+        body += &format!(
+            "<div class=\"card\" id=\"form\"><h2><span class=\"step\">1</span>The embedded form</h2>\
+             <p class=\"muted\">No signed form: the shop asked the platform's REST API for a formToken \
+             (<code>Charge/CreatePayment</code>, HTTP Basic with the shop id and the REST password of its mode) \
+             and the embedded form started with it. The API calls made for this order:</p>{}</div>",
+            api_calls_table(&s, &id)
+        );
+    } else {
+        // 1. The signed form.
+        let fields: String = form
+            .iter()
+            .filter(|(n, _)| n != "signature")
+            .map(|(n, v)| {
+                format!(
+                    "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>",
+                    escape_html(n),
+                    escape_html(v)
+                )
+            })
+            .collect();
+        body += &format!(
+            "<div class=\"card\" id=\"form\"><h2><span class=\"step\">1</span>The signed form</h2>\
+             <p class=\"muted\">What the shop posted to the payment page. The signature covers every <code>vads_</code> \
+             field: their values sorted by name, joined with <code>+</code>, then the key ({algorithm}).</p>\
+             <table><tr><th>Field</th><th>Value</th></tr>{fields}</table>\
+             <p><strong>Signing string</strong> (key masked, as the platform's error e-mail shows it):<br><code id=\"signing-string\">{}</code></p>\
+             <p><strong>Signature</strong>: <code>{}</code></p></div>",
+            escape_html(&signing_string),
+            escape_html(signature)
+        );
+        let calls = api_calls_table(&s, &id);
+        if !calls.contains("no-api-call") {
+            body += &format!(
+                "<div class=\"card\" id=\"api-calls\"><h2>REST API calls</h2>{calls}</div>"
+            );
+        }
+    }
 
     // 2. Every notification received, with its verdict.
     let list = deliveries(&s, &id);
@@ -209,8 +227,18 @@ pub(crate) async fn order_page(
         attention
     );
 
-    // 4. What the platform may send: the playground's buttons.
-    if let Some(sim) = &s.simulator_url {
+    // 4. What the platform may send: the playground's buttons (they replay a hosted-form
+    // payment's notification; an embedded-form payment's operations go through the API).
+    if kind == "embedded" {
+        body += &format!(
+            "<div class=\"card\" id=\"playground\"><h2><span class=\"step\">4</span>Act on this payment</h2>\
+             <p class=\"muted\">The playground's replay buttons act on hosted-form payments. This payment was \
+             made through the REST API: read it, then refund or cancel it the same way:</p>\
+             <p><code>vads api order-get --config demo/demo.toml --order-id {}</code><br>\
+             <code>vads api refund --config demo/demo.toml --uuid UUID --amount 500</code></p></div>",
+            escape_html(&id)
+        );
+    } else if let Some(sim) = &s.simulator_url {
         let back = format!("{}/orders/{}", s.base_url, query_escape(&id));
         let button = |op: &str, label: &str, extra: &str, class: &str| {
             format!(
@@ -265,6 +293,10 @@ pub(crate) async fn order_json(
                 .into_iter()
                 .map(|d| serde_json::json!({"endpoint": d.endpoint, "verdict": d.verdict, "code": d.code, "answer": d.answer}))
                 .collect();
+            let calls: Vec<serde_json::Value> = api_calls(&s, &id)
+                .into_iter()
+                .map(|c| serde_json::json!({"operation": c.operation, "attempts": c.attempts, "status": c.status, "code": c.code}))
+                .collect();
             (
                 [("content-type", "application/json")],
                 serde_json::json!({
@@ -276,6 +308,7 @@ pub(crate) async fn order_json(
                     "attention": state.attention,
                     "deliveries": events,
                     "notifications": notifications,
+                    "api_calls": calls,
                 })
                 .to_string(),
             )
@@ -283,4 +316,35 @@ pub(crate) async fn order_json(
         }
         None => (StatusCode::NOT_FOUND, "no such order").into_response(),
     }
+}
+
+/// The API calls made for an order, as a table: operation, attempts, HTTP status, error
+/// code, duration. Never a credential, a body or a token.
+fn api_calls_table(s: &ShopState, id: &str) -> String {
+    let calls = api_calls(s, id);
+    if calls.is_empty() {
+        return "<p id=\"no-api-call\">None.</p>".to_owned();
+    }
+    let rows: String = calls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            format!(
+                "<tr class=\"api-call\"><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{} ms</td></tr>",
+                i + 1,
+                escape_html(c.at.get(11..).unwrap_or(&c.at)),
+                escape_html(&c.operation),
+                c.attempts,
+                c.status.map_or_else(|| "—".to_owned(), |st| st.to_string()),
+                c.code.as_deref().map_or_else(
+                    || "<span class=\"badge ok\">answered</span>".to_owned(),
+                    |code| format!("<span class=\"badge bad\">{}</span>", escape_html(code))
+                ),
+                c.duration_ms
+            )
+        })
+        .collect();
+    format!(
+        "<table><tr><th>#</th><th>Time</th><th>Operation</th><th>Attempts</th><th>HTTP</th><th>Result</th><th>Duration</th></tr>{rows}</table>"
+    )
 }

@@ -6,18 +6,19 @@ use super::ShopState;
 use vads::lifecycle::{reconcile, Expected, OrderState, TransactionEvent};
 use vads::AnyNotification;
 
-/// The database: orders (with the form they were paid with), transaction events (each
-/// once), and every delivery with its verdict. A database of an older demo is replaced.
+/// The database: orders (with the form they were paid with: hosted or embedded),
+/// transaction events (each once), every delivery with its verdict, and the REST API calls
+/// made for each order (operation, attempts, status, error code: never a credential). A database of an older demo is replaced.
 pub(crate) fn open_db(path: &std::path::Path) -> Result<rusqlite::Connection, String> {
     let db = rusqlite::Connection::open(path).map_err(|e| format!("database: {e}"))?;
     let version: i64 = db
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(|e| format!("database: {e}"))?;
-    if version != 3 {
+    if version != 4 {
         db.execute_batch(
             "DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS events;
              DROP TABLE IF EXISTS deliveries; DROP TABLE IF EXISTS order_seq;
-             DROP TABLE IF EXISTS reviews;",
+             DROP TABLE IF EXISTS reviews; DROP TABLE IF EXISTS api_calls;",
         )
         .map_err(|e| format!("database: {e}"))?;
     }
@@ -26,6 +27,7 @@ pub(crate) fn open_db(path: &std::path::Path) -> Result<rusqlite::Connection, St
          CREATE TABLE IF NOT EXISTS orders (
              id TEXT PRIMARY KEY, amount INTEGER NOT NULL, currency TEXT NOT NULL,
              form TEXT NOT NULL, signing_string TEXT NOT NULL,
+             kind TEXT NOT NULL DEFAULT 'hosted',
              created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
          CREATE TABLE IF NOT EXISTS events (
              idempotency_key TEXT PRIMARY KEY, order_id TEXT NOT NULL,
@@ -40,7 +42,12 @@ pub(crate) fn open_db(path: &std::path::Path) -> Result<rusqlite::Connection, St
              n INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL, code TEXT NOT NULL,
              answer TEXT NOT NULL, received_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
          CREATE TABLE IF NOT EXISTS order_seq (n INTEGER PRIMARY KEY AUTOINCREMENT);
-         PRAGMA user_version = 3;",
+         CREATE TABLE IF NOT EXISTS api_calls (
+             n INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL,
+             operation TEXT NOT NULL, attempts INTEGER NOT NULL, status INTEGER,
+             code TEXT, duration_ms INTEGER NOT NULL,
+             at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
+         PRAGMA user_version = 4;",
     )
     .map_err(|e| format!("database: {e}"))?;
     Ok(db)
@@ -170,6 +177,58 @@ pub(crate) fn deliveries(s: &ShopState, id: &str) -> Vec<Delivery> {
             code: r.get(6)?,
             answer: r.get(7)?,
             at: r.get(8)?,
+        })
+    })
+    .map(|rows| rows.filter_map(Result::ok).collect())
+    .unwrap_or_default()
+}
+
+/// Records what an API call did for an order (its report: no credential, no body).
+pub(crate) fn record_api_call(s: &ShopState, order_id: &str, report: &vads::api::CallReport) {
+    let Ok(db) = s.db.lock() else { return };
+    let stored = db.execute(
+        "INSERT INTO api_calls (order_id, operation, attempts, status, code, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params![
+            order_id,
+            report.operation.name(),
+            report.attempts,
+            report.status,
+            report.error_code,
+            i64::try_from(report.duration.as_millis()).unwrap_or(i64::MAX)
+        ],
+    );
+    if let Err(e) = stored {
+        eprintln!("vads-demo: cannot record an API call of order {order_id}: {e}");
+    }
+}
+
+pub(crate) struct ApiCallRow {
+    pub(crate) operation: String,
+    pub(crate) attempts: i64,
+    pub(crate) status: Option<i64>,
+    pub(crate) code: Option<String>,
+    pub(crate) duration_ms: i64,
+    pub(crate) at: String,
+}
+
+/// The API calls made for an order, oldest first.
+pub(crate) fn api_calls(s: &ShopState, id: &str) -> Vec<ApiCallRow> {
+    let Ok(db) = s.db.lock() else {
+        return Vec::new();
+    };
+    let Ok(mut q) = db.prepare(
+        "SELECT operation, attempts, status, code, duration_ms, at FROM api_calls WHERE order_id = ?1 ORDER BY n",
+    ) else {
+        return Vec::new();
+    };
+    q.query_map([id], |r| {
+        Ok(ApiCallRow {
+            operation: r.get(0)?,
+            attempts: r.get(1)?,
+            status: r.get(2)?,
+            code: r.get(3)?,
+            duration_ms: r.get(4)?,
+            at: r.get(5)?,
         })
     })
     .map(|rows| rows.filter_map(Result::ok).collect())

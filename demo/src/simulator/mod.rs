@@ -7,9 +7,14 @@
 //! duplicated field.
 //!
 //! Its rooms: [`payment`] (the payment page, the outcome, the notification and its
-//! retries), [`back_office`] (the operations and the playground's deliveries).
+//! retries), [`back_office`] (the operations and the playground's deliveries),
+//! [`embedded`] (the stand-in for the embedded form, paying a formToken); and the REST
+//! API V4 itself at `/api-payment/V4/...`: the library's simulator
+//! ([`vads::testing::platform`]), which holds the formTokens and the transactions the
+//! API reads and changes.
 
 mod back_office;
+mod embedded;
 mod payment;
 
 use crate::ui::{self, Site};
@@ -33,6 +38,8 @@ pub(crate) struct SimState {
     pub(crate) last: Mutex<HashMap<String, (String, Fields)>>,
     pub(crate) retry_delay: Duration,
     pub(crate) next: Mutex<u64>,
+    /// The REST API's side of the platform (formTokens, transactions).
+    pub(crate) platform: Arc<vads::testing::platform::Platform>,
 }
 
 impl SimState {
@@ -44,12 +51,14 @@ impl SimState {
 }
 
 pub(crate) fn router(state: Arc<SimState>) -> Router {
-    Router::new()
+    let pages = Router::new()
         .route("/vads-payment/", post(payment::payment_page))
         .route("/vads-payment/decide", post(payment::decide))
         .route("/admin/replay", post(back_office::replay))
         .route("/admin/order", get(back_office::back_office))
         .route("/admin/operation", post(back_office::operation))
+        .route("/embedded", post(embedded::page))
+        .route("/embedded/decide", post(embedded::decide))
         .fallback(|| async {
             ui::error(
                 Site::Platform,
@@ -62,8 +71,10 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(vads::MAX_BODY_LEN))
         .layer(axum::middleware::from_fn(
             vads::axum::refuse_declared_too_large,
-        ))
-        .with_state(state)
+        ));
+    let api = vads::testing::platform::router(state.platform.clone());
+    // The API's routes beside the pages' (the API router reads at most MAX_BODY_LEN).
+    api.merge(pages.with_state(state))
 }
 
 /// The platform's error page, with the way back to the shop when the form said where it

@@ -7,6 +7,7 @@ use vads::{Mode, SecretString, ShopConfig};
 pub const KEY: &str = "DemoTestKey4Vads2026";
 pub const PRODUCTION_KEY: &str = "DemoProdKey9Vads2026live";
 pub const PASSWORD: &str = "testpassword_DemoRest4Vads2026";
+pub const HMAC_KEY: &str = "DemoHmacKey7Vads2026embedded";
 
 pub struct Running {
     pub demo: vads_demo::Demo,
@@ -17,6 +18,7 @@ fn config(payment_url: Option<String>) -> ShopConfig {
     let mut c = ShopConfig::new("12345678", Mode::Test);
     c.test_key = Some(SecretString::new(KEY.into()));
     c.test_password = Some(SecretString::new(PASSWORD.into()));
+    c.test_hmac_key = Some(SecretString::new(HMAC_KEY.into()));
     c.payment_url = payment_url;
     c
 }
