@@ -810,10 +810,38 @@ fn embedded_form_end_to_end() {
     for secret in [common::PASSWORD, "DemoRest4Vads2026", token.as_str()] {
         assert!(!html.contains(secret), "{secret} on the order page");
     }
+    // The simulator serves the API to any client (as `vads api order-get` calls it).
+    let shop_for_cli = {
+        let mut c = ShopConfig::new("12345678", Mode::Test);
+        c.test_password = Some(SecretString::new(common::PASSWORD.into()));
+        c.api_url = Some(sim.clone());
+        Shop::new(c).unwrap()
+    };
+    let client = vads::api::Client::for_shop(&shop_for_cli).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let answer = rt
+        .block_on(client.call(&vads::api::OrderGet::new(order.as_str())))
+        .unwrap();
+    assert_eq!(answer.transactions.len(), 1);
+    assert_eq!(answer.transactions[0].amount, Some(1250));
+
     // The token pays once.
     let (_, again, _) = post(
         &format!("{sim}/embedded/decide"),
         &vads::testing::urlencode_pairs(&pay),
     );
     assert!(again.contains("INT_903"), "{again}");
+}
+
+#[test]
+fn demo_toml_calls_the_simulator_api_at_its_default_address() {
+    let c = ShopConfig::from_toml_file(concat!(env!("CARGO_MANIFEST_DIR"), "/demo.toml")).unwrap();
+    assert_eq!(c.api_url.as_deref(), Some("http://127.0.0.1:8081"));
+    let main = include_str!("../src/main.rs");
+    assert!(main.contains("\"VADS_DEMO_SIMULATOR_ADDR\", \"127.0.0.1:8081\""));
+    assert!(c.test_hmac_key_file.is_some() && c.test_password_file.is_some());
+    Shop::new(c).unwrap();
 }
