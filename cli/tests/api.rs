@@ -296,3 +296,82 @@ fn preflight_online_checks_the_credentials_and_never_prints_them() {
         text(&o)
     );
 }
+
+/// Answers one request as an HTTP proxy would see it: the request line and headers are
+/// sent back through the channel; the answer is an SDKTest envelope.
+fn proxy() -> (String, std::sync::mpsc::Receiver<(String, Vec<String>)>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut request_line = String::new();
+        reader.read_line(&mut request_line).unwrap();
+        let mut headers = Vec::new();
+        let mut len = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let line = line.trim_end().to_owned();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap();
+            }
+            headers.push(line);
+        }
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).unwrap();
+        let answer = r#"{"webService":"Charge/SDKTest","status":"SUCCESS","answer":{"value":"via proxy","_type":"V4/Type/String"},"_type":"V4/WebService/Response"}"#;
+        let mut stream = stream;
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+            answer.len()
+        )
+        .unwrap();
+        tx.send((request_line.trim_end().to_owned(), headers))
+            .unwrap();
+    });
+    (url, rx)
+}
+
+#[test]
+fn the_proxy_of_the_environment_is_used_and_the_user_agent_is_vads() {
+    let (proxy_url, seen) = proxy();
+    // Nothing listens at the API host: only the proxy can answer.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let cfg = config(&api, TEST_PASSWORD);
+    let o = Command::new(env!("CARGO_BIN_EXE_vads"))
+        .args(["api", "sdk-test", "--config", cfg.to_str().unwrap()])
+        .env("HTTP_PROXY", &proxy_url)
+        .env("http_proxy", &proxy_url)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .unwrap();
+    assert_eq!(json(&o)["value"], "via proxy");
+    let (line, headers) = seen.recv().unwrap();
+    // An absolute URI: the request went to the proxy, for the API host.
+    assert_eq!(
+        line,
+        format!("POST {api}/api-payment/V4/Charge/SDKTest HTTP/1.1")
+    );
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|h| h.to_ascii_lowercase().starts_with(&format!("{name}:")))
+            .map(|h| h.split_once(':').unwrap().1.trim().to_owned())
+    };
+    assert_eq!(
+        header("user-agent").as_deref(),
+        Some(concat!("vads/", env!("CARGO_PKG_VERSION")))
+    );
+    assert!(header("authorization").unwrap().starts_with("Basic "));
+    assert_eq!(header("content-type").as_deref(), Some("application/json"));
+}

@@ -52,6 +52,10 @@ pub struct DemoConfig {
     pub retry_delay: Duration,
     /// The servers' limits.
     pub limits: Limits,
+    /// Whether the simulator sends a REST IPN for what a REST API operation changed (a
+    /// refund, a cancellation, ...): the platform's behaviour is unconfirmed; the shop
+    /// folds the operation's own answer in either way.
+    pub notify_api_operations: bool,
 }
 
 /// The running demo.
@@ -105,7 +109,16 @@ pub fn start(config: DemoConfig) -> Result<Demo, String> {
         simulator_url: to_simulator.then(|| simulator_url.clone()),
         api,
     });
-    let platform = Arc::new(vads::testing::platform::Platform::for_shop(&platform_shop));
+    // What an API operation changed goes to a task that sends its REST IPN (the
+    // simulator's setting), outside the API's request.
+    let (changes, mut changed) = tokio::sync::mpsc::unbounded_channel();
+    let mut platform = vads::testing::platform::Platform::for_shop(&platform_shop);
+    if config.notify_api_operations {
+        platform = platform.on_change(move |t| {
+            let _ = changes.send(t.clone());
+        });
+    }
+    let platform = Arc::new(platform);
     let sim_state = Arc::new(simulator::SimState {
         platform,
         shop: platform_shop,
@@ -113,6 +126,12 @@ pub fn start(config: DemoConfig) -> Result<Demo, String> {
         last: Mutex::new(HashMap::new()),
         retry_delay: config.retry_delay,
         next: Mutex::new(0),
+    });
+    let notifier = sim_state.clone();
+    tokio::spawn(async move {
+        while let Some(t) = changed.recv().await {
+            simulator::notify_api_change(&notifier, t).await;
+        }
     });
     for l in [&config.shop_listener, &config.simulator_listener] {
         l.set_nonblocking(true).map_err(|e| e.to_string())?;

@@ -5,7 +5,8 @@
 //! `VADS_DEMO_LIVE_CONFIG` (the same shop's PRODUCTION deployment, served at
 //! `/notify/live`; default: demo-production.toml beside this crate; `none` for none),
 //! `VADS_DEMO_SHOP_ADDR` (127.0.0.1:8080), `VADS_DEMO_SIMULATOR_ADDR` (127.0.0.1:8081),
-//! `VADS_DEMO_DB` (a SQLite file in the temporary folder). When the config's
+//! `VADS_DEMO_DB` (a SQLite file in the temporary folder), `VADS_DEMO_API_IPN` (`off`: the
+//! simulator sends no IPN for what a REST API operation changed). When the config's
 //! `payment_url` is on 127.0.0.1 forms go to the simulator; otherwise to that URL (a real
 //! platform).
 
@@ -70,6 +71,7 @@ async fn main() {
         database: database.clone(),
         retry_delay: Duration::from_secs(2),
         limits: vads_demo::Limits::default(),
+        notify_api_operations: std::env::var("VADS_DEMO_API_IPN").map_or(true, |v| v != "off"),
     })
     .unwrap_or_else(|e| fail(&e));
     println!("vads demo shop:      {}/   <- open this", demo.shop_url);

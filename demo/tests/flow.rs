@@ -845,3 +845,46 @@ fn demo_toml_calls_the_simulator_api_at_its_default_address() {
     assert!(c.test_hmac_key_file.is_some() && c.test_password_file.is_some());
     Shop::new(c).unwrap();
 }
+
+#[test]
+fn a_validation_through_the_api_reaches_the_shop_as_a_rest_ipn() {
+    let running = start("api-refund");
+    let shop = &running.demo.shop_url;
+    let (order, status, _) = checkout(shop, "pay_later", false);
+    assert_eq!(status, 200);
+    assert_eq!(order_state(shop, &order)["state"], "pending");
+
+    let api_shop = {
+        let mut c = ShopConfig::new("12345678", Mode::Test);
+        c.test_password = Some(SecretString::new(common::PASSWORD.into()));
+        c.api_url = Some(running.demo.simulator_url.clone());
+        Shop::new(c).unwrap()
+    };
+    let client = vads::api::Client::for_shop(&api_shop).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // The hosted-form payment exists on the platform's side, under the IPN's uuid.
+    let found = rt
+        .block_on(client.call(&vads::api::OrderGet::new(order.as_str())))
+        .unwrap();
+    assert_eq!(found.transactions.len(), 1);
+    let uuid = found.transactions[0].uuid.clone().unwrap();
+    let t = rt
+        .block_on(client.call(&vads::api::Validate::new(&uuid)))
+        .unwrap();
+    assert_eq!(t.detailed_status.as_deref(), Some("AUTHORISED"));
+    // The simulator sends the REST IPN of the change; the shop records it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let state = order_state(shop, &order);
+        if state["notifications"].as_array().unwrap().len() == 2 {
+            assert_eq!(state["notifications"][1]["verdict"], "accepted", "{state}");
+            assert_eq!(state["state"], "paid", "{state}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no IPN: {state}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

@@ -133,3 +133,31 @@ pub(crate) async fn decide(State(s): State<Arc<SimState>>, Form(d): Form<Decisio
     )
     .into_response()
 }
+
+/// The REST IPN of a transaction an API operation created or changed (a refund's
+/// `CREDIT`, a cancellation, a validation, a lowered amount), to where its payment's
+/// notifications go. Sent once: the shop folds the operation's own answer in anyway.
+pub(crate) async fn notify_api_change(s: &SimState, t: vads::testing::platform::SimTransaction) {
+    let Some(url) = t.ipn_target_url.clone() else {
+        return;
+    };
+    let operation = if t.operation_type == "CREDIT" {
+        OperationType::Credit
+    } else {
+        OperationType::Debit
+    };
+    let b = RestAnswerBuilder::new(&s.shop)
+        .endpoint(Endpoint::Ipn)
+        .amount(t.amount)
+        .currency(&t.currency)
+        .uuid(&t.uuid)
+        .status(TransStatus::parse(&t.detailed_status))
+        .operation_type(operation);
+    let b = match &t.order_id {
+        Some(id) => b.order_id(id),
+        None => b.without_order_id(),
+    };
+    if let Ok(body) = b.body() {
+        post_notification(url, body).await;
+    }
+}

@@ -17,6 +17,8 @@ mod back_office;
 mod embedded;
 mod payment;
 
+pub(crate) use embedded::notify_api_change;
+
 use crate::ui::{self, Site};
 use axum::http::StatusCode;
 use axum::response::Response;

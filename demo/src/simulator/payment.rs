@@ -172,6 +172,30 @@ pub(crate) async fn decide(State(s): State<Arc<SimState>>, Form(d): Form<Decisio
     };
     fields = b.fields();
     let url_check = get("vads_url_check").unwrap_or_default();
+    // The payment exists on the platform's side too: the REST API reads and acts on it.
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    if let (Some(uuid), Some(amount)) = (
+        field("vads_trans_uuid"),
+        field("vads_amount").and_then(|a| a.parse::<u64>().ok()),
+    ) {
+        let currency = field("vads_currency")
+            .and_then(|c| vads::form::Currency::find(&c))
+            .map_or("EUR", |c| c.alpha);
+        let mut payment = vads::testing::platform::NewPayment::new(
+            get("vads_order_id").unwrap_or_default(),
+            amount,
+            currency,
+            status,
+        );
+        payment.uuid = Some(uuid);
+        payment.ipn_target_url = Some(url_check.clone());
+        s.platform.add_payment(payment);
+    }
     let order_id = get("vads_order_id").unwrap_or_default();
     s.last
         .lock()

@@ -55,6 +55,7 @@ pub fn start_with(name: &str, limits: vads_demo::Limits) -> Running {
                 database: db,
                 retry_delay: Duration::from_millis(200),
                 limits,
+                notify_api_operations: true,
             })
         })
         .unwrap();

@@ -87,6 +87,10 @@ pub struct NewPayment {
     pub status: TransStatus,
     /// Its mode (default: the platform's first password's).
     pub mode: Option<Mode>,
+    /// Its uuid (default: a new one), e.g. the `vads_trans_uuid` of a hosted-form payment.
+    pub uuid: Option<String>,
+    /// Where its notifications go.
+    pub ipn_target_url: Option<String>,
 }
 
 impl NewPayment {
@@ -104,6 +108,8 @@ impl NewPayment {
             currency: currency.into(),
             status,
             mode: None,
+            uuid: None,
+            ipn_target_url: None,
         }
     }
 }
@@ -179,7 +185,12 @@ pub struct Platform {
     /// The expected `Authorization` headers, by mode.
     passwords: Vec<(Mode, Zeroizing<String>)>,
     state: Mutex<State>,
+    /// Called with each transaction an operation created or changed.
+    on_change: Option<OnChange>,
 }
+
+/// What [`Platform::on_change`] calls.
+type OnChange = Box<dyn Fn(&SimTransaction) + Send + Sync>;
 
 impl core::fmt::Debug for Platform {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -204,6 +215,7 @@ impl Platform {
             site_id: site_id.into(),
             passwords: Vec::new(),
             state: Mutex::new(State::default()),
+            on_change: None,
         }
     }
 
@@ -225,6 +237,16 @@ impl Platform {
     pub fn accept_password(mut self, mode: Mode, password: &str) -> Platform {
         let header = basic_authorization(self.site_id.as_bytes(), password.as_bytes());
         self.passwords.push((mode, header));
+        self
+    }
+
+    /// Calls `f` with each transaction an operation created (a refund's `CREDIT`) or
+    /// changed (cancelled, validated, lowered), after the platform applied it, even when
+    /// the answer is then lost: where a simulator sends the notification of an API
+    /// operation, as its setting says (whether the platform does is unconfirmed).
+    #[must_use]
+    pub fn on_change(mut self, f: impl Fn(&SimTransaction) + Send + Sync + 'static) -> Platform {
+        self.on_change = Some(Box::new(f));
         self
     }
 
@@ -252,6 +274,11 @@ impl Platform {
             "DEBIT",
             None,
         );
+        let mut t = t;
+        if let Some(uuid) = payment.uuid {
+            t.uuid = uuid;
+        }
+        t.ipn_target_url = payment.ipn_target_url;
         let uuid = t.uuid.clone();
         state.transactions.push(t);
         uuid
@@ -412,7 +439,20 @@ impl Platform {
             }),
             applied,
         });
+        let changed = if applied {
+            answer
+                .as_ref()
+                .ok()
+                .and_then(|v| v.get("uuid"))
+                .and_then(Value::as_str)
+                .and_then(|u| state.transactions.iter().find(|t| t.uuid == u).cloned())
+        } else {
+            None
+        };
         drop(state);
+        if let (Some(t), Some(f)) = (&changed, &self.on_change) {
+            f(t);
+        }
         let envelope = match answer {
             Ok(answer) => envelope(op, "SUCCESS", answer),
             Err(e) => envelope(op, "ERROR", e),
@@ -676,11 +716,16 @@ impl Platform {
                         );
                     }
                     state.transactions[i].refunded += amount;
-                    let (order, currency, parent) = {
+                    let (order, currency, parent, target) = {
                         let t = &state.transactions[i];
-                        (t.order_id.clone(), t.currency.clone(), t.uuid.clone())
+                        (
+                            t.order_id.clone(),
+                            t.currency.clone(),
+                            t.uuid.clone(),
+                            t.ipn_target_url.clone(),
+                        )
                     };
-                    let credit = new_transaction(
+                    let mut credit = new_transaction(
                         state,
                         order,
                         mode,
@@ -690,6 +735,7 @@ impl Platform {
                         "CREDIT",
                         Some(parent),
                     );
+                    credit.ipn_target_url = target;
                     state.transactions.push(credit.clone());
                     return ok(self, &credit);
                 }
@@ -1022,5 +1068,102 @@ impl http_body::Body for Broken {
         _: &mut core::task::Context<'_>,
     ) -> core::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
         core::task::Poll::Ready(Some(Err(std::io::Error::other("connection dropped"))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PASSWORD: &str = "testpassword_PlatformUnit1234";
+
+    fn platform() -> (Platform, String) {
+        let p = Platform::new("69876357").accept_password(Mode::Test, PASSWORD);
+        let auth = basic_authorization(b"69876357", PASSWORD.as_bytes()).to_string();
+        (p, auth)
+    }
+
+    fn code(r: &SimResponse) -> String {
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["_type"], "V4/WebService/Response");
+        v["answer"]["errorCode"].as_str().unwrap_or("").to_owned()
+    }
+
+    #[test]
+    fn wrong_credentials_bad_json_and_unknown_paths() {
+        let (p, auth) = platform();
+        let path = Operation::SdkTest.path();
+        let r = p.handle(path, Some("Basic d3Jvbmc6d3Jvbmc="), br#"{"value":"x"}"#);
+        assert_eq!((r.status, code(&r)), (401, "INT_905".into()));
+        let r = p.handle(path, None, br#"{"value":"x"}"#);
+        assert_eq!((r.status, code(&r)), (401, "INT_905".into()));
+        let r = p.handle(path, Some(&auth), b"{not json");
+        assert_eq!((r.status, code(&r)), (200, "INT_902".into()));
+        let r = p.handle(path, Some(&auth), b"[1,2]");
+        assert_eq!(code(&r), "INT_902");
+        let r = p.handle("/api-payment/V4/Charge/Nope", Some(&auth), b"{}");
+        assert_eq!(r.status, 404);
+        assert_eq!(p.calls().len(), 5);
+    }
+
+    #[test]
+    fn refunds_until_nothing_is_left_then_psp_104() {
+        let (p, auth) = platform();
+        let uuid = p.add_payment(NewPayment::new("A", 1000, "EUR", TransStatus::Captured));
+        let refund = |amount: u64| {
+            let body = json!({"uuid": uuid, "amount": amount, "currency": "EUR", "resolutionMode": "REFUND_ONLY"});
+            p.handle(
+                Operation::CancelOrRefund.path(),
+                Some(&auth),
+                body.to_string().as_bytes(),
+            )
+        };
+        assert_eq!(code(&refund(600)), "");
+        assert_eq!(code(&refund(500)), "INT_009");
+        assert_eq!(code(&refund(400)), "");
+        assert_eq!(code(&refund(1)), "PSP_104");
+        let credits: u64 = p
+            .transactions()
+            .iter()
+            .filter(|t| t.operation_type == "CREDIT")
+            .map(|t| t.amount)
+            .sum();
+        assert_eq!(credits, 1000);
+        // A refund of a refund, another mode's transaction, an unknown one.
+        let credit = p
+            .transactions()
+            .into_iter()
+            .find(|t| t.operation_type == "CREDIT")
+            .unwrap();
+        let body = json!({"uuid": credit.uuid, "amount": 1, "currency": "EUR"});
+        assert_eq!(
+            code(&p.handle(
+                Operation::CancelOrRefund.path(),
+                Some(&auth),
+                body.to_string().as_bytes()
+            )),
+            "PSP_083"
+        );
+        let mut other = NewPayment::new("B", 1000, "EUR", TransStatus::Captured);
+        other.mode = Some(Mode::Production);
+        let prod = p.add_payment(other);
+        let body = json!({"uuid": prod});
+        assert_eq!(
+            code(&p.handle(
+                Operation::TransactionGet.path(),
+                Some(&auth),
+                body.to_string().as_bytes()
+            )),
+            "INT_912"
+        );
+        let body = json!({"uuid": "0123456789abcdef0123456789abcdef"});
+        assert_eq!(
+            code(&p.handle(
+                Operation::TransactionGet.path(),
+                Some(&auth),
+                body.to_string().as_bytes()
+            )),
+            "PSP_010"
+        );
     }
 }
