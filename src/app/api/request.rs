@@ -384,6 +384,34 @@ impl CreatePayment {
         }
     }
 
+    /// A payment of a decimal amount (`"12.50"`) of `currency`, in minor units with the
+    /// currency's exponent ([`Currency::minor_units`]: `"1500"` JPY is 1500, `"1.5"` KWD
+    /// is 1500; more decimals than the currency has is an error, never a rounding).
+    ///
+    /// ```
+    /// use vads::api::CreatePayment;
+    /// assert_eq!(CreatePayment::decimal("12.50", "EUR")?.amount, 1250);
+    /// assert_eq!(CreatePayment::decimal("1500", "JPY")?.amount, 1500);
+    /// assert!(CreatePayment::decimal("12.505", "EUR").is_err());
+    /// # Ok::<(), vads::api::RequestError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`RequestError::Invalid`] (`currency` unknown, `amount` not a decimal amount of it).
+    pub fn decimal(amount: &str, currency: &str) -> Result<CreatePayment, RequestError> {
+        let c = Currency::find(currency).ok_or(invalid(
+            "currency",
+            "an ISO 4217 currency the platform accepts (EUR, USD, ...)",
+        ))?;
+        let minor = c.minor_units(amount).map_err(|_| {
+            invalid(
+                "amount",
+                "a decimal amount with no more decimals than the currency has (12.50)",
+            )
+        })?;
+        Ok(CreatePayment::new(minor, c.alpha))
+    }
+
     /// Sets `orderId`.
     #[must_use]
     pub fn order_id(mut self, id: impl Into<String>) -> CreatePayment {
