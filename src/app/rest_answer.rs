@@ -273,7 +273,9 @@ impl RestAnswer {
         self.transactions
             .iter()
             .enumerate()
-            .map(|(index, t)| t.event(self, index))
+            .map(|(index, t)| {
+                t.event_in(&self.shop_id, self.order_details.order_id.as_deref(), index)
+            })
             .collect()
     }
 }
@@ -316,8 +318,34 @@ impl RestTransaction {
         self.transaction_details.as_ref()?.card_details.as_ref()
     }
 
-    /// This transaction as a reconciliation event (the `index`-th of `answer`).
-    fn event(&self, answer: &RestAnswer, index: usize) -> TransactionEvent {
+    /// This transaction of an API answer (`Transaction/Get`, `Order/Get`, an operation's
+    /// answer) as a reconciliation event: the same event, with the same idempotency key,
+    /// as a notification of the same transaction in the same status (its own `shopId` and
+    /// `orderDetails.orderId`; `order_id` when it has none).
+    ///
+    /// ```
+    /// use vads::rest_answer::RestTransaction;
+    /// let t: RestTransaction = serde_json::from_str(r#"{"shopId":"69876357","uuid":"5b158f084502a02b7e36b7d5e0e8d9a4",
+    ///   "amount":990,"currency":"EUR","detailedStatus":"CAPTURED","operationType":"DEBIT",
+    ///   "orderDetails":{"orderId":"A-1"}}"#)?;
+    /// let e = t.to_event(None);
+    /// assert_eq!(e.idempotency_key(), "5b158f084502a02b7e36b7d5e0e8d9a4|CAPTURED|DEBIT");
+    /// assert_eq!((e.order_id.as_deref(), e.currency.as_deref()), (Some("A-1"), Some("978")));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    #[must_use]
+    pub fn to_event(&self, order_id: Option<&str>) -> TransactionEvent {
+        let order = self
+            .order_details
+            .as_ref()
+            .and_then(|d| d.order_id.as_deref())
+            .or(order_id);
+        self.event_in(self.shop_id.as_deref().unwrap_or_default(), order, 0)
+    }
+
+    /// This transaction as a reconciliation event (the `index`-th of an answer of shop
+    /// `shop_id` for `order_id`).
+    fn event_in(&self, shop_id: &str, order_id: Option<&str>, index: usize) -> TransactionEvent {
         let trans_id = self.card().and_then(|c| c.legacy_trans_id.clone());
         let trans_date = self
             .card()
@@ -327,9 +355,9 @@ impl RestTransaction {
         let transaction = match (&self.uuid, &trans_date, &trans_id) {
             (Some(uuid), _, _) if !uuid.is_empty() => uuid.clone(),
             (_, Some(date), Some(id)) => {
-                format!("{}-{date}-{}", answer.shop_id, id.to_ascii_lowercase())
+                format!("{shop_id}-{date}-{}", id.to_ascii_lowercase())
             }
-            _ => format!("{}-rest-{}", answer.shop_id, index),
+            _ => format!("{shop_id}-rest-{index}"),
         };
         let currency = self
             .currency
@@ -337,7 +365,7 @@ impl RestTransaction {
             .map(|c| Currency::find(c).map_or_else(|| c.to_owned(), |k| k.numeric.to_owned()));
         TransactionEvent {
             transaction,
-            order_id: answer.order_details.order_id.clone(),
+            order_id: order_id.map(str::to_owned),
             trans_uuid: self.uuid.clone(),
             trans_id,
             trans_date,

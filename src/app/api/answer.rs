@@ -102,6 +102,24 @@ pub struct OrderTransactions {
     pub transactions: Vec<RestTransaction>,
 }
 
+impl OrderTransactions {
+    /// The platform's view of the order as reconciliation events, one per transaction,
+    /// the same events (and idempotency keys) as notifications of those transactions in
+    /// their current status: merge them with the notifications received
+    /// ([`crate::lifecycle::reconcile`]).
+    #[must_use]
+    pub fn events(&self) -> Vec<crate::protocol::lifecycle::TransactionEvent> {
+        let order = self
+            .order_id
+            .as_deref()
+            .or_else(|| self.order_details.as_ref()?.order_id.as_deref());
+        self.transactions
+            .iter()
+            .map(|t| t.to_event(order))
+            .collect()
+    }
+}
+
 impl sealed::Sealed for OrderTransactions {}
 impl FromAnswer for OrderTransactions {
     const DOCUMENTED_TYPE: Option<&'static str> = None;
