@@ -54,6 +54,8 @@ pub struct SimTransaction {
     pub mode: Mode,
     /// Minor units (lowered by `Transaction/Update`).
     pub amount: u64,
+    /// The amount it was created with (`orderDetails.orderTotalAmount` in its answers).
+    pub initial_amount: u64,
     /// Alphabetic ISO 4217 code.
     pub currency: String,
     /// `detailedStatus` (`CAPTURED`, `AUTHORISED`, `CANCELLED`, ...).
@@ -787,7 +789,7 @@ impl Platform {
             "orderDetails": {
                 "orderId": t.order_id,
                 "mode": t.mode.as_str(),
-                "orderTotalAmount": t.amount,
+                "orderTotalAmount": t.initial_amount,
                 "orderCurrency": t.currency,
                 "_type": "V4/OrderDetails"
             },
@@ -839,6 +841,7 @@ fn new_transaction(
         order_id,
         mode,
         amount,
+        initial_amount: amount,
         currency,
         detailed_status,
         operation_type: operation_type.to_owned(),
