@@ -34,6 +34,7 @@
 mod answer;
 mod client;
 mod error;
+pub mod money;
 pub(crate) mod request;
 #[cfg(feature = "client")]
 mod reqwest_transport;

@@ -1,0 +1,221 @@
+//! Features `client`, `testing`, `axum`: refunds, cancellations and validations of an
+//! order through `vads::api::money`, on the simulator served on 127.0.0.1 through the real
+//! transport. The platform applies, then the connection drops; the impatient user calls
+//! again: the simulator counts one refund, one cancellation, one validation.
+#![cfg(all(feature = "client", feature = "testing", feature = "axum"))]
+
+use std::sync::Arc;
+use std::time::Duration;
+use vads::api::money::{cancel, refund, validate, MoneyError, RefundAmount};
+use vads::api::{Client, ClientConfig, Operation, ReqwestTransport};
+use vads::lifecycle::OrderOutcome;
+use vads::testing::platform::{router, Fault, NewPayment, Platform};
+use vads::{Mode, SecretString, Shop, ShopConfig, TransStatus};
+
+const PASSWORD: &str = "testpassword_MoneyOnce5a4b3c2d";
+
+async fn setup() -> (Arc<Platform>, Client<ReqwestTransport>) {
+    let platform = Arc::new(Platform::new("69876357").accept_password(Mode::Test, PASSWORD));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let p = platform.clone();
+    tokio::spawn(async move { axum::serve(listener, router(p)).await.unwrap() });
+    let mut c = ShopConfig::new("69876357", Mode::Test);
+    c.test_password = Some(SecretString::new(PASSWORD.into()));
+    c.api_url = Some(url);
+    let mut config = ClientConfig::default();
+    config.attempt_timeout = Duration::from_millis(700);
+    config.backoff_base = Duration::from_millis(5);
+    let client = Client::for_shop_with(&Shop::new(c).unwrap(), config).unwrap();
+    (platform, client)
+}
+
+fn credits(p: &Platform) -> Vec<u64> {
+    p.transactions()
+        .into_iter()
+        .filter(|t| t.operation_type == "CREDIT")
+        .map(|t| t.amount)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_lost_refund_answer_is_read_back_and_the_impatient_retry_sends_nothing() {
+    for fault in [Fault::DropAfterApply, Fault::Delay(Duration::from_secs(2))] {
+        let (p, client) = setup().await;
+        p.add_payment(NewPayment::new("R-1", 3000, "EUR", TransStatus::Captured));
+        p.inject(Operation::CancelOrRefund, fault);
+        let done = refund(&client, "R-1", RefundAmount::Total(1000))
+            .await
+            .unwrap();
+        assert_eq!(done.sent.len(), 1);
+        assert!(done.sent[0].found_applied, "{fault:?}");
+        assert_eq!(done.state.refunded, 1000);
+        assert_eq!(done.state.outcome, OrderOutcome::PartiallyRefunded);
+        // The impatient user asks again: the total is reached, nothing is sent.
+        let again = refund(&client, "R-1", RefundAmount::Total(1000))
+            .await
+            .unwrap();
+        assert!(again.sent.is_empty());
+        // "1000 more, given that 0 is refunded": refused, the refund went through.
+        let e = refund(
+            &client,
+            "R-1",
+            RefundAmount::More {
+                amount: 1000,
+                refunded_now: 0,
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code(), "refunded_changed");
+        assert_eq!(p.count(Operation::CancelOrRefund), 1, "{fault:?}");
+        assert_eq!(credits(&p), [1000]);
+    }
+}
+
+#[tokio::test]
+async fn refund_all_more_and_the_limits_checked_before_sending() {
+    let (p, client) = setup().await;
+    p.add_payment(NewPayment::new("R-2", 3000, "EUR", TransStatus::Captured));
+    let e = refund(&client, "R-2", RefundAmount::Total(3001))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "amount_above_refundable");
+    let done = refund(
+        &client,
+        "R-2",
+        RefundAmount::More {
+            amount: 500,
+            refunded_now: 0,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.state.refunded, 500);
+    let e = refund(&client, "R-2", RefundAmount::Total(100))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "total_below_refunded");
+    let done = refund(&client, "R-2", RefundAmount::All).await.unwrap();
+    assert_eq!(
+        (done.state.refunded, done.state.outcome),
+        (3000, OrderOutcome::Refunded)
+    );
+    let e = refund(&client, "R-2", RefundAmount::All).await.unwrap_err();
+    assert_eq!(e.code(), "nothing_to_refund");
+    assert_eq!(p.count(Operation::CancelOrRefund), 2);
+    assert_eq!(credits(&p), [500, 2500]);
+    assert_eq!(
+        refund(&client, "NO-ORDER", RefundAmount::All)
+            .await
+            .unwrap_err()
+            .code(),
+        "no_payment"
+    );
+}
+
+#[tokio::test]
+async fn a_refund_of_a_payment_not_captured_cancels_or_lowers_it() {
+    let (p, client) = setup().await;
+    p.add_payment(NewPayment::new("U-1", 2000, "EUR", TransStatus::Authorised));
+    let done = refund(
+        &client,
+        "U-1",
+        RefundAmount::More {
+            amount: 500,
+            refunded_now: 0,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.sent[0].operation, Operation::Update);
+    assert_eq!(done.transactions[0].amount, Some(1500));
+    // Total(500) again: reached, nothing sent (the lowered amount counts as refunded).
+    assert!(refund(&client, "U-1", RefundAmount::Total(500))
+        .await
+        .unwrap()
+        .sent
+        .is_empty());
+    p.inject(Operation::CancelOrRefund, Fault::DropAfterApply);
+    let done = refund(&client, "U-1", RefundAmount::All).await.unwrap();
+    assert!(done.sent[0].found_applied);
+    assert_eq!(done.state.outcome, OrderOutcome::Cancelled);
+    assert_eq!(
+        (
+            p.count(Operation::Update),
+            p.count(Operation::CancelOrRefund)
+        ),
+        (1, 1)
+    );
+    assert!(credits(&p).is_empty());
+}
+
+#[tokio::test]
+async fn cancel_and_validate_happen_once() {
+    let (p, client) = setup().await;
+    p.add_payment(NewPayment::new("C-1", 900, "EUR", TransStatus::Authorised));
+    p.inject(Operation::Cancel, Fault::DropAfterApply);
+    let done = cancel(&client, "C-1").await.unwrap();
+    assert!(done.sent[0].found_applied);
+    assert_eq!(done.state.outcome, OrderOutcome::Cancelled);
+    assert!(cancel(&client, "C-1").await.unwrap().sent.is_empty());
+    assert_eq!(p.count(Operation::Cancel), 1);
+
+    p.add_payment(NewPayment::new(
+        "V-1",
+        900,
+        "EUR",
+        TransStatus::AuthorisedToValidate,
+    ));
+    p.inject(Operation::Validate, Fault::DropAfterApply);
+    let done = validate(&client, "V-1").await.unwrap();
+    assert!(done.sent[0].found_applied);
+    assert_eq!(done.state.outcome, OrderOutcome::Paid);
+    assert!(validate(&client, "V-1").await.unwrap().sent.is_empty());
+    assert_eq!(p.count(Operation::Validate), 1);
+
+    p.add_payment(NewPayment::new("K-1", 900, "EUR", TransStatus::Captured));
+    let e = cancel(&client, "K-1").await.unwrap_err();
+    assert_eq!(e.code(), "status_forbids");
+    assert!(
+        e.to_string()
+            .contains("Transaction/Cancel is not possible on a payment CAPTURED"),
+        "{e}"
+    );
+    assert_eq!(p.count(Operation::Cancel), 1);
+}
+
+#[tokio::test]
+async fn a_lost_answer_not_visible_yet_stays_unknown_and_nothing_is_sent_again() {
+    let (p, client) = setup().await;
+    p.add_payment(NewPayment::new("S-1", 3000, "EUR", TransStatus::Captured));
+    // HTTP 500: the client cannot tell whether it was applied (here it was not).
+    p.inject(Operation::CancelOrRefund, Fault::ServerError);
+    let e = refund(&client, "S-1", RefundAmount::Total(1000))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, MoneyError::StillUnknown(_)), "{e:?}");
+    assert_eq!(e.code(), "outcome_unknown");
+    assert!(e.to_string().contains("nothing was sent again"), "{e}");
+    assert_eq!(p.count(Operation::CancelOrRefund), 1);
+    assert!(credits(&p).is_empty());
+    // Asked again once the platform is known not to have it: the total is not reached.
+    let done = refund(&client, "S-1", RefundAmount::Total(1000))
+        .await
+        .unwrap();
+    assert_eq!(done.state.refunded, 1000);
+    assert_eq!(credits(&p), [1000]);
+}
+
+#[tokio::test]
+async fn psp_104_is_read_back() {
+    let (p, client) = setup().await;
+    p.add_payment(NewPayment::new("A-104", 3000, "EUR", TransStatus::Captured));
+    // The platform says "already refunded" although the read shows nothing: an error.
+    p.inject(Operation::CancelOrRefund, Fault::Refuse("PSP_104"));
+    let e = refund(&client, "A-104", RefundAmount::All)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "PSP_104");
+    assert!(credits(&p).is_empty());
+}
