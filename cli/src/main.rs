@@ -11,6 +11,7 @@
 mod api;
 mod common;
 mod form;
+mod money;
 mod preflight;
 mod reconcile;
 mod rehearse;
@@ -31,7 +32,8 @@ Exit statuses:
      preflight or delivery, refused reconcile lines, an API call refused or unanswered
   2  bad usage: unknown command or option, unreadable or invalid config
   3  outcome unknown: a refund, cancellation, update or validation was sent once and its
-     answer lost; read the transaction (vads api transaction-get) before trying again
+     answer lost (vads api), or still not visible when the order was read again (vads
+     refund, cancel, validate); read the order before trying again
 A key is never a command-line argument and never printed.";
 
 #[derive(Parser)]
@@ -70,6 +72,13 @@ enum Command {
     /// Call the REST API V4 with the config's shop (its mode's REST password, its API
     /// host: api_url or the brand's); print the answer as one JSON object.
     Api(api::ApiArgs),
+    /// Refund an order through the REST API, once: all that is left, --amount N more, or
+    /// up to a refunded --total T (run twice, it refunds once). Prints the order's state.
+    Refund(money::RefundArgs),
+    /// Cancel an order's payment not captured yet, once. Prints the order's state.
+    Cancel(money::OrderArgs),
+    /// Validate an order's payment that waits for it, once. Prints the order's state.
+    Validate(money::OrderArgs),
 }
 
 fn main() -> ExitCode {
@@ -105,6 +114,9 @@ fn main() -> ExitCode {
         Command::Reconcile(args) => reconcile::run(&args),
         Command::Rehearse(args) => rehearse::run(&args),
         Command::Api(args) => api::run(&args),
+        Command::Refund(args) => money::refund(&args),
+        Command::Cancel(args) => money::cancel(&args),
+        Command::Validate(args) => money::validate(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

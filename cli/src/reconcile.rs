@@ -12,9 +12,19 @@ pub(crate) struct ReconcileArgs {
     #[arg(long, value_name = "PATH")]
     config: PathBuf,
     /// The log of notification bodies, one per line (blank lines are ignored); standard
-    /// input when absent.
+    /// input when absent (with --fetch: unless --order-id is given).
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
+    /// Also ask the platform (Order/Get) for every order the lines mention and every
+    /// --order-id, and merge its view of their transactions in.
+    #[arg(long)]
+    fetch: bool,
+    /// With --fetch: an order to ask for that no line mentions (repeatable).
+    #[arg(long = "order-id", value_name = "ID", requires = "fetch")]
+    order_ids: Vec<String>,
+    /// With --fetch: the shop whose credentials ask, when the config has several.
+    #[arg(long, value_name = "NAME", requires = "fetch")]
+    shop: Option<String>,
 }
 
 /// How far past [`vads::MAX_BODY_LEN`] a line without a line break is skipped, when the
@@ -121,7 +131,9 @@ pub(crate) fn stdin_is_a_regular_file() -> bool {
 pub(crate) fn run(args: &ReconcileArgs) -> Result<(), Failure> {
     use std::io::BufRead;
     let shops = load_shops(&args.config)?;
+    let read_lines = args.file.is_some() || !args.fetch || args.order_ids.is_empty();
     let (input, regular): (Box<dyn BufRead>, bool) = match &args.file {
+        _ if !read_lines => (Box::new(std::io::empty()), true),
         Some(path) => {
             let file = std::fs::File::open(path).map_err(|e| {
                 data_error(format!(
@@ -194,6 +206,9 @@ pub(crate) fn run(args: &ReconcileArgs) -> Result<(), Failure> {
             }
         }
     }
+    if args.fetch {
+        refused += fetch(&shops, args, &mut events)?;
+    }
     let mut out = std::io::stdout().lock();
     for order in vads::lifecycle::reconcile_orders(events) {
         let _ = writeln!(out, "{}", order_json(&order));
@@ -201,10 +216,47 @@ pub(crate) fn run(args: &ReconcileArgs) -> Result<(), Failure> {
     if refused > 0 {
         return Err(Failure {
             status: 1,
-            message: format!("refused: {refused} line(s) refused, see above"),
+            message: format!("refused: {refused} line(s) or order(s) refused, see above"),
         });
     }
     Ok(())
+}
+
+/// `--fetch`: the platform's view (Order/Get) of every order of `events` and of
+/// `--order-id`, merged into `events`; how many orders could not be read (each reported).
+fn fetch(
+    shops: &vads::Shops,
+    args: &ReconcileArgs,
+    events: &mut Vec<vads::lifecycle::TransactionEvent>,
+) -> Result<usize, Failure> {
+    let shop = crate::common::pick(shops, args.shop.as_deref())?;
+    let client = vads::api::Client::for_shop(shop).map_err(|e| crate::api::api_failure(&e))?;
+    let mut ids: Vec<String> = events.iter().filter_map(|e| e.order_id.clone()).collect();
+    ids.extend(args.order_ids.iter().cloned());
+    ids.sort();
+    ids.dedup();
+    let rt = crate::api::runtime()?;
+    let mut failed = 0;
+    for id in ids {
+        match rt.block_on(vads::api::money::read_order(&client, &id)) {
+            Ok(transactions) => events.extend(transactions.iter().map(|t| t.to_event(Some(&id)))),
+            Err(e) => {
+                failed += 1;
+                let text = e.to_string();
+                let sentence = text
+                    .strip_prefix(e.code())
+                    .and_then(|s| s.strip_prefix(": "))
+                    .unwrap_or(&text);
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "vads: {}: order {}: {sentence}",
+                    e.code(),
+                    vads::shown::shown_name(&id, &[])
+                );
+            }
+        }
+    }
+    Ok(failed)
 }
 
 /// The JSON line of an order for `vads reconcile`.

@@ -375,3 +375,198 @@ fn the_proxy_of_the_environment_is_used_and_the_user_agent_is_vads() {
     assert!(header("authorization").unwrap().starts_with("Basic "));
     assert_eq!(header("content-type").as_deref(), Some("application/json"));
 }
+
+#[test]
+fn refund_cancel_validate_move_money_once_and_print_the_order() {
+    let (platform, url) = serve();
+    let cfg = config(&url, TEST_PASSWORD);
+    let cfg = cfg.to_str().unwrap();
+    platform.add_payment(NewPayment::new("M-1", 3000, "EUR", TransStatus::Captured));
+    platform.inject(Operation::CancelOrRefund, Fault::DropAfterApply);
+    let o = vads(&[
+        "refund",
+        "--config",
+        cfg,
+        "--order-id",
+        "M-1",
+        "--total",
+        "1000",
+    ]);
+    let state = json(&o);
+    assert_eq!(
+        (state["outcome"].as_str(), state["refunded"].as_u64()),
+        (Some("partially_refunded"), Some(1000))
+    );
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("sent: Transaction/CancelOrRefund on transaction ")
+            && err.contains("answer lost"),
+        "{err}"
+    );
+    // Twice: nothing sent, the same state.
+    let o = vads(&[
+        "refund",
+        "--config",
+        cfg,
+        "--order-id",
+        "M-1",
+        "--total",
+        "1000",
+    ]);
+    assert_eq!(json(&o), state);
+    assert!(text(&o).1.is_empty());
+    assert_eq!(platform.count(Operation::CancelOrRefund), 1);
+    // "--amount 500" given that 0 is refunded: refused, 1000 is.
+    let o = vads(&[
+        "refund",
+        "--config",
+        cfg,
+        "--order-id",
+        "M-1",
+        "--amount",
+        "500",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o)
+            .1
+            .starts_with("vads: refunded_changed: 1000 is refunded, not 0"),
+        "{:?}",
+        text(&o)
+    );
+    // The rest.
+    let o = vads(&["refund", "--config", cfg, "--order-id", "M-1"]);
+    assert_eq!(json(&o)["outcome"], "refunded");
+    assert_eq!(platform.count(Operation::CancelOrRefund), 2);
+
+    platform.add_payment(NewPayment::new("M-2", 900, "EUR", TransStatus::Authorised));
+    for _ in 0..2 {
+        let o = vads(&["cancel", "--config", cfg, "--order-id", "M-2"]);
+        assert_eq!(json(&o)["outcome"], "cancelled");
+    }
+    assert_eq!(platform.count(Operation::Cancel), 1);
+    platform.add_payment(NewPayment::new(
+        "M-3",
+        900,
+        "EUR",
+        TransStatus::AuthorisedToValidate,
+    ));
+    for _ in 0..2 {
+        let o = vads(&["validate", "--config", cfg, "--order-id", "M-3"]);
+        assert_eq!(json(&o)["outcome"], "paid");
+    }
+    assert_eq!(platform.count(Operation::Validate), 1);
+
+    // An answer lost and not visible when read again: exit 3, nothing sent again.
+    platform.add_payment(NewPayment::new("M-4", 900, "EUR", TransStatus::Captured));
+    platform.inject(Operation::CancelOrRefund, Fault::ServerError);
+    let o = vads(&["refund", "--config", cfg, "--order-id", "M-4"]);
+    assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
+    assert!(
+        text(&o).1.starts_with("vads: outcome_unknown: "),
+        "{:?}",
+        text(&o)
+    );
+    assert_eq!(platform.count(Operation::CancelOrRefund), 3);
+    assert_no_password(&o);
+}
+
+#[test]
+fn reconcile_fetch_merges_the_platforms_view() {
+    let (platform, url) = serve();
+    let cfg = config(&url, TEST_PASSWORD);
+    let cfg_s = cfg.to_str().unwrap();
+    // An order no notification reached the shop for.
+    platform.add_payment(NewPayment::new("F-1", 1250, "EUR", TransStatus::Captured));
+    let o = vads(&[
+        "reconcile",
+        "--config",
+        cfg_s,
+        "--fetch",
+        "--order-id",
+        "F-1",
+    ]);
+    let state = json(&o);
+    assert_eq!(
+        (
+            state["order_id"].as_str(),
+            state["outcome"].as_str(),
+            state["paid"].as_u64()
+        ),
+        (Some("F-1"), Some("paid"), Some(1250))
+    );
+
+    // A log with the payment's IPN; the platform has refunded it since.
+    let uuid = platform.add_payment(NewPayment::new("F-2", 2000, "EUR", TransStatus::Captured));
+    let mut c = vads::ShopConfig::new(SITE, Mode::Test);
+    c.test_password = Some(vads::SecretString::new(TEST_PASSWORD.into()));
+    let shop = vads::Shop::new(c).unwrap();
+    let ipn = vads::testing::RestAnswerBuilder::new(&shop)
+        .order_id("F-2")
+        .amount(2000)
+        .uuid(&uuid)
+        .status(TransStatus::Captured)
+        .operation_type(vads::OperationType::Debit)
+        .body()
+        .unwrap();
+    let log = cfg.parent().unwrap().join("ipn.log");
+    std::fs::write(&log, format!("{ipn}\n")).unwrap();
+    let without = vads(&["reconcile", "--config", cfg_s, log.to_str().unwrap()]);
+    assert_eq!(json(&without)["outcome"], "paid");
+    let o = vads(&[
+        "refund",
+        "--config",
+        cfg_s,
+        "--order-id",
+        "F-2",
+        "--total",
+        "500",
+    ]);
+    assert_eq!(json(&o)["refunded"], 500);
+    let o = vads(&[
+        "reconcile",
+        "--config",
+        cfg_s,
+        "--fetch",
+        log.to_str().unwrap(),
+    ]);
+    let fetched = json(&o);
+    assert_eq!(
+        (
+            fetched["outcome"].as_str(),
+            fetched["paid"].as_u64(),
+            fetched["refunded"].as_u64()
+        ),
+        (Some("partially_refunded"), Some(2000), Some(500))
+    );
+    // The same state the refund printed.
+    assert_eq!(
+        fetched,
+        json(&vads(&[
+            "refund",
+            "--config",
+            cfg_s,
+            "--order-id",
+            "F-2",
+            "--total",
+            "500"
+        ]))
+    );
+    // An order the platform cannot be asked for: reported, exit 1.
+    let o = vads(&[
+        "reconcile",
+        "--config",
+        cfg_s,
+        "--fetch",
+        "--order-id",
+        "F-1",
+        "--order-id",
+        "bad\u{1}id",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).1.contains("vads: invalid_request: order "),
+        "{:?}",
+        text(&o)
+    );
+}
