@@ -56,6 +56,9 @@ pub struct DemoConfig {
     /// refund, a cancellation, ...): the platform's behaviour is unconfirmed; the shop
     /// folds the operation's own answer in either way.
     pub notify_api_operations: bool,
+    /// When to ask `Order/Get` for an order still pending (its notification lost), and
+    /// how often to look; `None`: never.
+    pub recovery: Option<(vads::api::recovery::SweepPolicy, Duration)>,
 }
 
 /// The running demo.
@@ -141,6 +144,9 @@ pub fn start(config: DemoConfig) -> Result<Demo, String> {
     let sim_listener =
         tokio::net::TcpListener::from_std(config.simulator_listener).map_err(|e| e.to_string())?;
     let limits = config.limits;
+    if let Some((policy, every)) = config.recovery {
+        tokio::spawn(shop::recovery::run(shop_state.clone(), policy, every));
+    }
     tokio::spawn(server::serve(
         shop_listener,
         shop::router(shop_state),

@@ -22,6 +22,14 @@ fn fail(message: &str) -> ! {
     std::process::exit(2);
 }
 
+fn recovery_policy() -> vads::api::recovery::SweepPolicy {
+    let mut p = vads::api::recovery::SweepPolicy::default();
+    p.after = Duration::from_secs(20);
+    p.backoff = Duration::from_secs(10);
+    p.max_backoff = Duration::from_secs(600);
+    p
+}
+
 #[tokio::main]
 async fn main() {
     // vads' events (one per verification: code, site id, mode, kind, source, key; never a
@@ -72,6 +80,9 @@ async fn main() {
         retry_delay: Duration::from_secs(2),
         limits: vads_demo::Limits::default(),
         notify_api_operations: std::env::var("VADS_DEMO_API_IPN").map_or(true, |v| v != "off"),
+        // A demo's minutes are seconds: an order still pending 20 s after its payment
+        // started is asked for, then again after 10 s, 20 s, ...
+        recovery: Some((recovery_policy(), Duration::from_secs(2))),
     })
     .unwrap_or_else(|e| fail(&e));
     println!("vads demo shop:      {}/   <- open this", demo.shop_url);

@@ -888,3 +888,63 @@ fn a_validation_through_the_api_reaches_the_shop_as_a_rest_ipn() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_lost_notification_is_recovered_through_order_get() {
+    let running = start("recovery");
+    let shop = &running.demo.shop_url;
+    let (order, status, page) = checkout(shop, "pay_lost", false);
+    assert_eq!(status, 200);
+    // The return comes back before anything is known: no notification was sent.
+    assert!(
+        page.contains("<strong id=\"state\">pending</strong>"),
+        "{page}"
+    );
+    assert_eq!(
+        order_state(shop, &order)["notifications"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    // Without any action, the sweeper asks Order/Get and the order is paid.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let state = loop {
+        let state = order_state(shop, &order);
+        if state["state"] == "paid" {
+            break state;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not recovered: {state}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(state["paid"], 1250);
+    assert!(state["recovered_at"].is_string(), "{state}");
+    assert_eq!(state["api_calls"][0]["operation"], "Order/Get");
+    assert!(state["notifications"].as_array().unwrap().is_empty());
+    let html = agent()
+        .get(&format!("{shop}/orders/{order}"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        html.contains("Recovered through <code>Order/Get</code>"),
+        "{html}"
+    );
+    // The notification arriving late (the back office resends it) is a duplicate.
+    let (status, body, _) = post(
+        &format!(
+            "{}/admin/replay?order_id={order}",
+            running.demo.simulator_url
+        ),
+        "",
+    );
+    assert_eq!((status, body.as_str()), (200, "shop answered 200"));
+    let state = order_state(shop, &order);
+    assert_eq!(state["notifications"][0]["verdict"], "duplicate", "{state}");
+    assert_eq!(state["paid"], 1250);
+}

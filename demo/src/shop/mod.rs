@@ -7,12 +7,14 @@
 //! notification endpoint), [`checkout`] (the product page, the order, the return),
 //! [`embedded`] (an order paid with the embedded form: the formToken from
 //! `Charge/CreatePayment`),
-//! [`order_page`] (what vads did for an order, as a page and as JSON).
+//! [`order_page`] (what vads did for an order, as a page and as JSON), [`recovery`] (the
+//! orders whose notification never came, asked for through `Order/Get`).
 
 mod checkout;
 mod embedded;
 mod notify;
 mod order_page;
+pub(crate) mod recovery;
 pub(crate) mod store;
 
 use crate::ui::{self, Site};

@@ -111,6 +111,16 @@ pub(crate) async fn order_page(
         outcome_badge(state.outcome)
     );
 
+    if let Some(at) = super::recovery::recovered_at(&s, &id) {
+        body += &format!(
+            "<div class=\"notice info\" id=\"recovered\">Recovered through <code>Order/Get</code> at {} UTC: \
+             no notification had told the shop about this payment, so the shop asked the platform, and \
+             recorded what it answered as events, like notifications (a notification arriving later is a \
+             duplicate).</div>",
+            escape_html(&at)
+        );
+    }
+
     // 1. How the payment started: the signed form, or the API calls of the embedded form.
     if kind == "embedded" {
         body += &format!(
@@ -309,6 +319,7 @@ pub(crate) async fn order_json(
                     "deliveries": events,
                     "notifications": notifications,
                     "api_calls": calls,
+                    "recovered_at": super::recovery::recovered_at(&s, &id),
                 })
                 .to_string(),
             )

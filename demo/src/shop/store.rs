@@ -14,11 +14,12 @@ pub(crate) fn open_db(path: &std::path::Path) -> Result<rusqlite::Connection, St
     let version: i64 = db
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(|e| format!("database: {e}"))?;
-    if version != 4 {
+    if version != 5 {
         db.execute_batch(
             "DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS events;
              DROP TABLE IF EXISTS deliveries; DROP TABLE IF EXISTS order_seq;
-             DROP TABLE IF EXISTS reviews; DROP TABLE IF EXISTS api_calls;",
+             DROP TABLE IF EXISTS reviews; DROP TABLE IF EXISTS api_calls;
+             DROP TABLE IF EXISTS recovery;",
         )
         .map_err(|e| format!("database: {e}"))?;
     }
@@ -28,6 +29,7 @@ pub(crate) fn open_db(path: &std::path::Path) -> Result<rusqlite::Connection, St
              id TEXT PRIMARY KEY, amount INTEGER NOT NULL, currency TEXT NOT NULL,
              form TEXT NOT NULL, signing_string TEXT NOT NULL,
              kind TEXT NOT NULL DEFAULT 'hosted',
+             created_unix INTEGER NOT NULL DEFAULT (unixepoch()),
              created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
          CREATE TABLE IF NOT EXISTS events (
              idempotency_key TEXT PRIMARY KEY, order_id TEXT NOT NULL,
@@ -47,7 +49,10 @@ pub(crate) fn open_db(path: &std::path::Path) -> Result<rusqlite::Connection, St
              operation TEXT NOT NULL, attempts INTEGER NOT NULL, status INTEGER,
              code TEXT, duration_ms INTEGER NOT NULL,
              at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
-         PRAGMA user_version = 4;",
+         CREATE TABLE IF NOT EXISTS recovery (
+             order_id TEXT PRIMARY KEY, asked INTEGER NOT NULL, last_asked INTEGER NOT NULL,
+             recovered_at TEXT);
+         PRAGMA user_version = 5;",
     )
     .map_err(|e| format!("database: {e}"))?;
     Ok(db)
@@ -65,6 +70,16 @@ pub(crate) fn record(
         AnyNotification::Form(n) => n.get("vads_url_check_src").unwrap_or_default().into_owned(),
         AnyNotification::Rest(_) => "REST".to_owned(),
     };
+    record_events(s, &src, events)
+}
+
+/// Records events (from a notification, or from `Order/Get`: `src` says which), each
+/// once under its idempotency key. `Ok(true)` when one was new.
+pub(crate) fn record_events(
+    s: &ShopState,
+    src: &str,
+    events: Vec<TransactionEvent>,
+) -> Result<bool, rusqlite::Error> {
     let db = s.db.lock().map_err(|_| rusqlite::Error::InvalidQuery)?;
     let mut new = false;
     for event in events {

@@ -84,13 +84,16 @@ pub(crate) async fn payment_page(State(s): State<Arc<SimState>>, body: Bytes) ->
              <p><span class=\"badge ok\">signature verified</span> The platform recomputed the form's signature \
              with the shop's key; its signing string (key masked):<br><code>{}</code></p></div>\
              <div class=\"card\"><h2>Choose the outcome</h2><p class=\"muted\">A real payment page asks for a card; \
-             this simulator lets you decide what the bank says.</p><div class=\"actions\">{}{}{}{}</div></div>",
+             this simulator lets you decide what the bank says. \"Notification lost\" pays but sends no \
+             notification, as when the shop's notification URL is down: the shop finds the payment \
+             through <code>Order/Get</code>.</p><div class=\"actions\">{}{}{}{}{}</div></div>",
             escape_html(s.shop.site_id()),
             escape_html(&order),
             escape_html(&money(amount, &currency)),
             escape_html(&masked),
             button("pay", "Pay", "primary"),
             button("pay_later", "Pay, merchant validates later", ""),
+            button("pay_lost", "Pay, notification lost (URL down)", ""),
             button("refuse", "Refuse (bank declines)", "danger"),
             button("cancel", "Cancel (buyer abandons)", "")
         ),
@@ -151,7 +154,7 @@ pub(crate) async fn decide(State(s): State<Arc<SimState>>, Form(d): Form<Decisio
         .cloned()
         .collect();
     let status = match d.choice.as_str() {
-        "pay" => TransStatus::Authorised,
+        "pay" | "pay_lost" => TransStatus::Authorised,
         "pay_later" => TransStatus::AuthorisedToValidate,
         "refuse" => TransStatus::Refused,
         _ => TransStatus::Abandoned,
@@ -201,8 +204,16 @@ pub(crate) async fn decide(State(s): State<Arc<SimState>>, Form(d): Form<Decisio
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(order_id, (url_check.clone(), fields.clone()));
-    // The IPN first (the source of truth), retried like the platform on failure.
-    deliver(s.clone(), url_check, fields.clone()).await;
+    // The IPN first (the source of truth), retried like the platform on failure; unless
+    // the notification URL is "down": then nothing is sent, and the failure is recorded.
+    if d.choice == "pay_lost" {
+        eprintln!(
+            "vads-demo simulator: notification for order {} lost (URL down): nothing sent",
+            get("vads_order_id").unwrap_or_default()
+        );
+    } else {
+        deliver(s.clone(), url_check, fields.clone()).await;
+    }
     // Then the browser goes back with the signed return fields.
     let Some(url_return) = get("vads_url_return") else {
         return ui::page(

@@ -29,6 +29,14 @@ fn live_config() -> ShopConfig {
     c
 }
 
+/// Recovery in test time: an order pending 1 s after it started is asked for.
+fn recovery_policy() -> vads::api::recovery::SweepPolicy {
+    let mut p = vads::api::recovery::SweepPolicy::default();
+    p.after = Duration::from_secs(1);
+    p.backoff = Duration::from_secs(1);
+    p
+}
+
 pub fn start(name: &str) -> Running {
     start_with(name, vads_demo::Limits::default())
 }
@@ -56,6 +64,7 @@ pub fn start_with(name: &str, limits: vads_demo::Limits) -> Running {
                 retry_delay: Duration::from_millis(200),
                 limits,
                 notify_api_operations: true,
+                recovery: Some((recovery_policy(), Duration::from_millis(200))),
             })
         })
         .unwrap();

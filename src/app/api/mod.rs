@@ -35,6 +35,7 @@ mod answer;
 mod client;
 mod error;
 pub mod money;
+pub mod recovery;
 pub(crate) mod request;
 #[cfg(feature = "client")]
 mod reqwest_transport;
