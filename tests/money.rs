@@ -219,3 +219,31 @@ async fn psp_104_is_read_back() {
     assert_eq!(e.code(), "PSP_104");
     assert!(credits(&p).is_empty());
 }
+
+#[tokio::test]
+async fn every_call_is_reported_whatever_the_result() {
+    let (p, client) = setup().await;
+    p.add_payment(NewPayment::new("L-1", 3000, "EUR", TransStatus::Captured));
+    p.inject(Operation::CancelOrRefund, Fault::DropAfterApply);
+    let mut calls = Vec::new();
+    vads::api::money::refund_logged(&client, "L-1", RefundAmount::All, &mut calls)
+        .await
+        .unwrap();
+    let ops: Vec<(&str, Option<&str>)> = calls
+        .iter()
+        .map(|c| (c.operation.name(), c.error_code.as_deref()))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("Order/Get", None),
+            ("Transaction/CancelOrRefund", Some("outcome_unknown")),
+            ("Order/Get", None),
+            ("Order/Get", None)
+        ]
+    );
+    let mut calls = Vec::new();
+    let e = vads::api::money::cancel_logged(&client, "L-1", &mut calls).await.unwrap_err();
+    assert_eq!(e.code(), "status_forbids");
+    assert_eq!(calls.len(), 1);
+}

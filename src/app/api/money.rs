@@ -18,7 +18,7 @@
 //! later (or look in the back office) before asking again.
 
 use super::answer::OrderTransactions;
-use super::client::{Client, Transport};
+use super::client::{CallReport, Client, Transport};
 use super::error::{ApiError, ErrorCode, OutcomeUnknown};
 use super::request::{Cancel, CancelOrRefund, OrderGet, ResolutionMode, Update, Validate};
 use super::Operation;
@@ -272,14 +272,38 @@ pub async fn read_order<T: Transport>(
     client: &Client<T>,
     order_id: &str,
 ) -> Result<Vec<RestTransaction>, ApiError> {
-    match client.call(&OrderGet::new(order_id)).await {
+    read_logged(client, &Log::default(), order_id).await
+}
+
+/// What the calls of one operation did, in order (for an order's history).
+type Log = std::sync::Mutex<Vec<CallReport>>;
+
+/// A call, its report kept in `log`.
+async fn logged<T: Transport, C: super::request::ApiCall>(
+    client: &Client<T>,
+    log: &Log,
+    call: &C,
+) -> Result<C::Answer, ApiError> {
+    let (result, report) = client.call_with_report(call).await;
+    log.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(report);
+    result
+}
+
+async fn read_logged<T: Transport>(
+    client: &Client<T>,
+    log: &Log,
+    order_id: &str,
+) -> Result<Vec<RestTransaction>, ApiError> {
+    match logged(client, log, &OrderGet::new(order_id)).await {
         Ok(OrderTransactions { transactions, .. }) => Ok(transactions),
         Err(ApiError::Refused(e)) if e.kind() == ErrorCode::Psp015 => {
             let mut all = Vec::new();
             for operation in [OperationType::Debit, OperationType::Credit] {
                 let mut call = OrderGet::new(order_id);
                 call.operation_type = Some(operation);
-                all.extend(client.call(&call).await?.transactions);
+                all.extend(logged(client, log, &call).await?.transactions);
             }
             Ok(all)
         }
@@ -306,6 +330,7 @@ fn settled(sent: Vec<Sent>, transactions: Vec<RestTransaction>, order_id: &str) 
 /// not visible yet. Nothing is ever sent again here.
 async fn resolve<T: Transport>(
     client: &Client<T>,
+    log: &Log,
     order_id: &str,
     error: ApiError,
     applied: impl Fn(&[RestTransaction]) -> bool,
@@ -315,7 +340,7 @@ async fn resolve<T: Transport>(
         ApiError::Refused(e) if matches!(e.kind(), ErrorCode::Psp104 | ErrorCode::Psp105) => None,
         _ => return Err(MoneyError::Api(error)),
     };
-    let now = read_order(client, order_id).await?;
+    let now = read_logged(client, log, order_id).await?;
     if applied(&now) {
         return Ok(());
     }
@@ -337,7 +362,36 @@ pub async fn refund<T: Transport>(
     order_id: &str,
     amount: RefundAmount,
 ) -> Result<Settled, MoneyError> {
-    let before = read_order(client, order_id).await?;
+    refund_logged(client, order_id, amount, &mut Vec::new()).await
+}
+
+/// As [`refund`], with the report of every call made (reads included) pushed to `calls`,
+/// whatever the result.
+///
+/// # Errors
+/// As [`refund`].
+pub async fn refund_logged<T: Transport>(
+    client: &Client<T>,
+    order_id: &str,
+    amount: RefundAmount,
+    calls: &mut Vec<CallReport>,
+) -> Result<Settled, MoneyError> {
+    let log = Log::default();
+    let result = refund_in(client, &log, order_id, amount).await;
+    calls.extend(
+        log.into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    result
+}
+
+async fn refund_in<T: Transport>(
+    client: &Client<T>,
+    log: &Log,
+    order_id: &str,
+    amount: RefundAmount,
+) -> Result<Settled, MoneyError> {
+    let before = read_logged(client, log, order_id).await?;
     let pays = payments(&before);
     if !pays.iter().any(|t| holds_money(t)) && pays.iter().all(|t| refunded_of(t, &before) == 0) {
         return Err(MoneyError::NoPayment);
@@ -390,10 +444,10 @@ pub async fn refund<T: Transport>(
         }
         let x = remaining.min(left);
         let step = Step::of(&t, x, &before);
-        let found_applied = match step.send(client).await {
+        let found_applied = match step.send(client, log).await {
             Ok(()) => false,
             Err(error) => {
-                resolve(client, order_id, error, |now| step.applied(now)).await?;
+                resolve(client, log, order_id, error, |now| step.applied(now)).await?;
                 true
             }
         };
@@ -405,7 +459,7 @@ pub async fn refund<T: Transport>(
         });
         remaining -= x;
     }
-    let after = read_order(client, order_id).await?;
+    let after = read_logged(client, log, order_id).await?;
     Ok(settled(sent, after, order_id))
 }
 
@@ -462,23 +516,18 @@ impl Step {
         }
     }
 
-    async fn send<T: Transport>(&self, client: &Client<T>) -> Result<(), ApiError> {
+    async fn send<T: Transport>(&self, client: &Client<T>, log: &Log) -> Result<(), ApiError> {
         let (u, a, c) = (&self.uuid, self.amount, &self.currency);
         match self.kind {
-            StepKind::Refund => client
-                .call(&CancelOrRefund::new(u, a, c, ResolutionMode::RefundOnly))
-                .await
-                .map(|_| ()),
-            StepKind::CancelWhole => client
-                .call(&CancelOrRefund::new(
-                    u,
-                    a,
-                    c,
-                    ResolutionMode::CancellationOnly,
-                ))
-                .await
-                .map(|_| ()),
-            StepKind::Lower => client.call(&Update::new(u, a, c)).await.map(|_| ()),
+            StepKind::Refund => {
+                let call = CancelOrRefund::new(u, a, c, ResolutionMode::RefundOnly);
+                logged(client, log, &call).await.map(|_| ())
+            }
+            StepKind::CancelWhole => {
+                let call = CancelOrRefund::new(u, a, c, ResolutionMode::CancellationOnly);
+                logged(client, log, &call).await.map(|_| ())
+            }
+            StepKind::Lower => logged(client, log, &Update::new(u, a, c)).await.map(|_| ()),
         }
     }
 
@@ -516,14 +565,33 @@ pub async fn cancel<T: Transport>(
     client: &Client<T>,
     order_id: &str,
 ) -> Result<Settled, MoneyError> {
-    on_each(
+    cancel_logged(client, order_id, &mut Vec::new()).await
+}
+
+/// As [`cancel`], with the report of every call made pushed to `calls`.
+///
+/// # Errors
+/// As [`cancel`].
+pub async fn cancel_logged<T: Transport>(
+    client: &Client<T>,
+    order_id: &str,
+    calls: &mut Vec<CallReport>,
+) -> Result<Settled, MoneyError> {
+    let log = Log::default();
+    let result = on_each(
         client,
+        &log,
         order_id,
         Operation::Cancel,
         &NOT_CAPTURED,
         &["CANCELLED"],
     )
-    .await
+    .await;
+    calls.extend(
+        log.into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    result
 }
 
 /// Validates the payments of order `order_id` that wait for it
@@ -535,8 +603,22 @@ pub async fn validate<T: Transport>(
     client: &Client<T>,
     order_id: &str,
 ) -> Result<Settled, MoneyError> {
-    on_each(
+    validate_logged(client, order_id, &mut Vec::new()).await
+}
+
+/// As [`validate`], with the report of every call made pushed to `calls`.
+///
+/// # Errors
+/// As [`validate`].
+pub async fn validate_logged<T: Transport>(
+    client: &Client<T>,
+    order_id: &str,
+    calls: &mut Vec<CallReport>,
+) -> Result<Settled, MoneyError> {
+    let log = Log::default();
+    let result = on_each(
         client,
+        &log,
         order_id,
         Operation::Validate,
         &[
@@ -545,19 +627,25 @@ pub async fn validate<T: Transport>(
         ],
         &["AUTHORISED", "WAITING_AUTHORISATION", "CAPTURED"],
     )
-    .await
+    .await;
+    calls.extend(
+        log.into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    result
 }
 
 /// `operation` on each payment in one of the `from` statuses; none, and one already in a
 /// `done` status: nothing to do.
 async fn on_each<T: Transport>(
     client: &Client<T>,
+    log: &Log,
     order_id: &str,
     operation: Operation,
     from: &[&str],
     done: &[&str],
 ) -> Result<Settled, MoneyError> {
-    let before = read_order(client, order_id).await?;
+    let before = read_logged(client, log, order_id).await?;
     let pays = payments(&before);
     let targets: Vec<String> = pays
         .iter()
@@ -579,14 +667,14 @@ async fn on_each<T: Transport>(
     let mut sent = Vec::new();
     for uuid in targets {
         let result = match operation {
-            Operation::Cancel => client.call(&Cancel::new(&uuid)).await.map(|_| ()),
-            _ => client.call(&Validate::new(&uuid)).await.map(|_| ()),
+            Operation::Cancel => logged(client, log, &Cancel::new(&uuid)).await.map(|_| ()),
+            _ => logged(client, log, &Validate::new(&uuid)).await.map(|_| ()),
         };
         let found_applied = match result {
             Ok(()) => false,
             Err(error) => {
                 let check = uuid.clone();
-                resolve(client, order_id, error, |now: &[RestTransaction]| {
+                resolve(client, log, order_id, error, |now: &[RestTransaction]| {
                     now.iter().any(|p| {
                         p.uuid.as_deref() == Some(check.as_str()) && done.contains(&status(p))
                     })
@@ -602,6 +690,6 @@ async fn on_each<T: Transport>(
             found_applied,
         });
     }
-    let after = read_order(client, order_id).await?;
+    let after = read_logged(client, log, order_id).await?;
     Ok(settled(sent, after, order_id))
 }
