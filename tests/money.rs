@@ -243,7 +243,9 @@ async fn every_call_is_reported_whatever_the_result() {
         ]
     );
     let mut calls = Vec::new();
-    let e = vads::api::money::cancel_logged(&client, "L-1", &mut calls).await.unwrap_err();
+    let e = vads::api::money::cancel_logged(&client, "L-1", &mut calls)
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "status_forbids");
     assert_eq!(calls.len(), 1);
 }

@@ -38,10 +38,12 @@ h2 { font-size:1.1rem; margin:0 0 .6rem; }
 .muted { color:var(--muted); }
 .step { display:inline-block; width:1.6rem; height:1.6rem; line-height:1.6rem; text-align:center; border-radius:50%; background:var(--brand); color:#fff; font-size:.85rem; margin-right:.4rem; }
 table { width:100%; border-collapse:collapse; font-size:.9rem; }
+.scroll { overflow-x:auto; max-width:100%; }
 th, td { text-align:left; padding:.35rem .5rem; border-bottom:1px solid var(--line); vertical-align:top; }
 th { color:var(--muted); font-weight:600; }
 td.nowrap code { white-space:nowrap; word-break:normal; }
-code, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:.85rem; word-break:break-all; }
+code, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:.85rem; overflow-wrap:anywhere; }
+td code { overflow-wrap:normal; white-space:nowrap; }
 .badge { display:inline-block; padding:.05rem .55rem; border-radius:999px; font-size:.8rem; font-weight:600; }
 .badge.ok { background:var(--okbg); color:var(--ok); }
 .badge.bad { background:var(--badbg); color:var(--bad); }

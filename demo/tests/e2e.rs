@@ -321,13 +321,31 @@ fn the_playground_in_a_real_browser() {
         "paid",
         "nothing of that changed the order"
     );
-    let row = send(&s, &shop, "refund", "10-refunded");
+    // The back office goes through the REST API: the payment is authorised, not captured:
+    // a partial refund lowers it, a full one cancels it; every call is listed.
+    let button = s.wait(&format!("{shop}/orders/"), "#refund_part");
+    s.click(&button);
+    s.wait(&format!("{shop}/orders/"), "#api-done");
+    assert!(s.texts("#api-done")[0].contains("done"));
+    assert!(s
+        .texts("tr.api-call")
+        .iter()
+        .any(|r| r.contains("Transaction/Update")));
+    assert_eq!(s.texts("#paid"), ["7.50 EUR"]);
+    s.screenshot("10-refund-part-through-the-api");
+    let button = s.wait(&format!("{shop}/orders/"), "#refund");
+    s.click(&button);
+    s.wait(&format!("{shop}/orders/"), "#api-done");
+    assert_eq!(order_state(&shop, &order)["state"], "cancelled");
+    let button = s.wait(&format!("{shop}/orders/"), "#refund");
+    s.click(&button);
+    s.wait(&format!("{shop}/orders/"), "#api-done");
     assert!(
-        row.contains("accepted") && row.contains("MERCH_BO"),
-        "{row}"
+        s.texts("#api-done")[0].contains("nothing_to_refund"),
+        "{:?}",
+        s.texts("#api-done")
     );
-    assert_eq!(s.texts("#refunded"), ["12.50 EUR"]);
-    assert_eq!(order_state(&shop, &order)["state"], "refunded");
+    s.screenshot("10b-nothing-left-to-refund");
 
     // Refused and abandoned payments: the order fails, each with its own heading.
     let (order, state, heading) = buy(

@@ -948,3 +948,64 @@ fn a_lost_notification_is_recovered_through_order_get() {
     assert_eq!(state["notifications"][0]["verdict"], "duplicate", "{state}");
     assert_eq!(state["paid"], 1250);
 }
+
+#[test]
+fn the_back_office_goes_through_the_api_and_never_moves_money_twice() {
+    let running = start("back-office");
+    let shop = &running.demo.shop_url;
+    let op = |order: &str, body: &str| {
+        let (status, _, location) = post(&format!("{shop}/orders/{order}/operation"), body);
+        assert_eq!(status, 303);
+        location.unwrap()
+    };
+    // An authorised payment (not captured): a partial refund lowers it, a full one cancels.
+    let (order, _, _) = checkout(shop, "pay", false);
+    let to = op(&order, "op=refund_part&amount=500");
+    assert!(to.ends_with("api=refund_part&result=ok"), "{to}");
+    let state = order_state(shop, &order);
+    assert_eq!(
+        (state["state"].as_str(), state["paid"].as_u64()),
+        (Some("paid"), Some(750)),
+        "{state}"
+    );
+    let calls: Vec<&str> = state["api_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(calls, ["Order/Get", "Transaction/Update", "Order/Get"]);
+    let to = op(&order, "op=refund");
+    assert!(to.ends_with("result=ok"), "{to}");
+    assert_eq!(order_state(shop, &order)["state"], "cancelled");
+    // Again: nothing to refund, nothing sent.
+    let to = op(&order, "op=refund");
+    assert!(to.ends_with("result=nothing_to_refund"), "{to}");
+    let to = op(&order, "op=cancel");
+    assert!(to.ends_with("result=nothing_to_send"), "{to}");
+    let html = agent()
+        .get(&format!("{shop}{to}"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert!(html.contains("already done: nothing was sent"), "{html}");
+    let state = order_state(shop, &order);
+    let sent: Vec<&str> = state["api_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["operation"].as_str().unwrap())
+        .filter(|o| *o != "Order/Get")
+        .collect();
+    assert_eq!(sent, ["Transaction/Update", "Transaction/CancelOrRefund"]);
+
+    // Manual validation, through the API, once.
+    let (order, _, _) = checkout(shop, "pay_later", false);
+    assert!(op(&order, "op=validate").ends_with("result=ok"));
+    assert!(op(&order, "op=validate").ends_with("result=nothing_to_send"));
+    assert_eq!(order_state(shop, &order)["state"], "paid");
+    // What the status forbids is refused before sending.
+    assert!(op(&order, "op=refund_part&amount=99999").ends_with("result=amount_above_refundable"));
+}

@@ -77,7 +77,7 @@ pub(crate) fn recent_orders(s: &ShopState, limit: usize) -> String {
             )
         })
         .collect();
-    format!("<table><tr><th>Order</th><th>Created (UTC)</th><th>State</th></tr>{rows}</table>")
+    format!("<div class=\"scroll\"><table><tr><th>Order</th><th>Created (UTC)</th><th>State</th></tr>{rows}</table></div>")
 }
 
 pub(crate) async fn orders_page(State(s): State<Arc<ShopState>>) -> Response {

@@ -8,8 +8,10 @@
 //! [`embedded`] (an order paid with the embedded form: the formToken from
 //! `Charge/CreatePayment`),
 //! [`order_page`] (what vads did for an order, as a page and as JSON), [`recovery`] (the
-//! orders whose notification never came, asked for through `Order/Get`).
+//! orders whose notification never came, asked for through `Order/Get`), [`back_office`]
+//! (refund, cancel, validate through the REST API).
 
+mod back_office;
 mod checkout;
 mod embedded;
 mod notify;
@@ -85,6 +87,7 @@ pub(crate) fn router(state: Arc<ShopState>) -> Router {
         .route("/orders", get(checkout::orders_page))
         .route("/orders/{id}", get(order_page::order_page))
         .route("/api/orders/{id}", get(order_page::order_json))
+        .route("/orders/{id}/operation", post(back_office::operation))
         .fallback(not_found)
         // The library refuses bodies above MAX_BODY_LEN: reading more would only cost
         // memory. Larger bodies get 413 before they are read.

@@ -111,6 +111,31 @@ pub(crate) async fn order_page(
         outcome_badge(state.outcome)
     );
 
+    if let Some(op) = q.get("api") {
+        let result = q.get("result").map_or("", String::as_str);
+        let (class, said) = match result {
+            "ok" => ("ok", "done".to_owned()),
+            "nothing_to_send" => ("ok", "already done: nothing was sent".to_owned()),
+            code => (
+                "bad",
+                format!(
+                    "refused, <code>{}</code>; nothing more was sent",
+                    escape_html(code)
+                ),
+            ),
+        };
+        body += &format!(
+            "<div class=\"notice {class}\" id=\"api-done\">The shop called the platform's REST API to {}: {said}. \
+             Every call is in the table of REST API calls below; the state is the platform's answer, folded in.</div>",
+            escape_html(match op.as_str() {
+                "refund" => "refund all that is left",
+                "refund_part" => "refund part of the order",
+                "cancel" => "cancel the payment",
+                "validate" => "validate the payment",
+                _ => "operate",
+            })
+        );
+    }
     if let Some(at) = super::recovery::recovered_at(&s, &id) {
         body += &format!(
             "<div class=\"notice info\" id=\"recovered\">Recovered through <code>Order/Get</code> at {} UTC: \
@@ -147,7 +172,7 @@ pub(crate) async fn order_page(
             "<div class=\"card\" id=\"form\"><h2><span class=\"step\">1</span>The signed form</h2>\
              <p class=\"muted\">What the shop posted to the payment page. The signature covers every <code>vads_</code> \
              field: their values sorted by name, joined with <code>+</code>, then the key ({algorithm}).</p>\
-             <table><tr><th>Field</th><th>Value</th></tr>{fields}</table>\
+             <div class=\"scroll\"><table><tr><th>Field</th><th>Value</th></tr>{fields}</table></div>\
              <p><strong>Signing string</strong> (key masked, as the platform's error e-mail shows it):<br><code id=\"signing-string\">{}</code></p>\
              <p><strong>Signature</strong>: <code>{}</code></p></div>",
             escape_html(&signing_string),
@@ -201,8 +226,8 @@ pub(crate) async fn order_page(
             "<p id=\"no-notification\">None yet. The platform notifies the shop when the payment ends.</p>".to_owned()
         } else {
             format!(
-                "<table><tr><th>#</th><th>Time</th><th>Endpoint</th><th>Format</th><th>Source</th><th>Status</th>\
-                 <th>Verdict</th><th>Answer</th></tr>{rows}</table>"
+                "<div class=\"scroll\"><table><tr><th>#</th><th>Time</th><th>Endpoint</th><th>Format</th><th>Source</th><th>Status</th>\
+                 <th>Verdict</th><th>Answer</th></tr>{rows}</table></div>"
             )
         }
     );
@@ -239,14 +264,34 @@ pub(crate) async fn order_page(
 
     // 4. What the platform may send: the playground's buttons (they replay a hosted-form
     // payment's notification; an embedded-form payment's operations go through the API).
+    let api_button = |op: &str, label: &str, extra: &str| {
+        format!(
+            "<form method=\"POST\" action=\"/orders/{}/operation\"><input type=\"hidden\" name=\"op\" value=\"{op}\">{extra}\
+             <button id=\"{op}\" type=\"submit\">{label}</button></form>",
+            query_escape(&id)
+        )
+    };
+    let back_office = if s.api.is_some() {
+        format!(
+            "<p class=\"muted\">Back office, through the REST API: the shop reads the order first, refuses what its \
+             status forbids, sends each operation once (a lost answer is read back, never sent again), and folds \
+             the platform's answer into the order. A payment not captured yet is cancelled or lowered, not refunded.</p>\
+             <div class=\"actions\">{}{}{}{}</div>",
+            api_button("validate", "Validate", ""),
+            api_button("cancel", "Cancel the payment", ""),
+            api_button("refund", "Refund all that is left", ""),
+            api_button(
+                "refund_part",
+                "Refund",
+                "<label class=\"amount\">amount in cents <input name=\"amount\" id=\"refund_amount\" value=\"500\" size=\"6\"></label> "
+            ),
+        )
+    } else {
+        String::new()
+    };
     if kind == "embedded" {
         body += &format!(
-            "<div class=\"card\" id=\"playground\"><h2><span class=\"step\">4</span>Act on this payment</h2>\
-             <p class=\"muted\">The playground's replay buttons act on hosted-form payments. This payment was \
-             made through the REST API: read it, then refund or cancel it the same way:</p>\
-             <p><code>vads api order-get --config demo/demo.toml --order-id {}</code><br>\
-             <code>vads api refund --config demo/demo.toml --uuid UUID --amount 500</code></p></div>",
-            escape_html(&id)
+            "<div class=\"card\" id=\"playground\"><h2><span class=\"step\">4</span>Act on this payment</h2>{back_office}</div>"
         );
     } else if let Some(sim) = &s.simulator_url {
         let back = format!("{}/orders/{}", s.base_url, query_escape(&id));
@@ -268,8 +313,7 @@ pub(crate) async fn order_page(
                     "<p class=\"muted\">The simulator sends this order's payment notification again, in the ways the \
                      real platform (or someone else) may; watch the verdicts above.</p>\
                      <div class=\"actions\">{}{}{}{}{}</div>\
-                     <p class=\"muted\">Back-office operations: each sends the notification the platform sends.</p>\
-                     <div class=\"actions\">{}{}{}{}</div>\
+                     {back_office}\
                      <p class=\"muted\">The same endpoint takes REST answers (<code>kr-hash</code>, signed with the REST password):</p>\
                      <div class=\"actions\">{}{}</div>",
                     button("replay", "Deliver again (back office)", "", ""),
@@ -277,10 +321,6 @@ pub(crate) async fn order_page(
                     button("forgery", "As a forgery (wrong key)", "", "danger"),
                     button("test_to_production", "TEST notification to the PRODUCTION shop", "", "danger"),
                     button("duplicate_field", "With a duplicated field", "", "danger"),
-                    button("validate", "Validate", "", ""),
-                    button("cancel", "Cancel the payment", "", ""),
-                    button("refund", "Refund in full", "", ""),
-                    button("refund_part", "Refund", "<input name=\"amount\" id=\"refund_amount\" value=\"500\" size=\"6\" aria-label=\"amount in cents\"> ", ""),
                     button("rest_payment", "Payment again, as REST", "", ""),
                     button("rest_refund_part", "Refund, as REST", "<input name=\"amount\" id=\"rest_refund_amount\" value=\"300\" size=\"6\" aria-label=\"amount in cents\"> ", ""),
                 )
@@ -356,6 +396,6 @@ fn api_calls_table(s: &ShopState, id: &str) -> String {
         })
         .collect();
     format!(
-        "<table><tr><th>#</th><th>Time</th><th>Operation</th><th>Attempts</th><th>HTTP</th><th>Result</th><th>Duration</th></tr>{rows}</table>"
+        "<div class=\"scroll\"><table><tr><th>#</th><th>Time</th><th>Operation</th><th>Attempts</th><th>HTTP</th><th>Result</th><th>Duration</th></tr>{rows}</table></div>"
     )
 }

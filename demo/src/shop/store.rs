@@ -84,10 +84,28 @@ pub(crate) fn record_events(
     let mut new = false;
     for event in events {
         let json = serde_json::to_string(&event).map_err(|_| rusqlite::Error::InvalidQuery)?;
-        let inserted = db.execute(
-            "INSERT OR IGNORE INTO events (idempotency_key, order_id, event, url_check_src) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![event.idempotency_key(), event.order_id.clone().unwrap_or_default(), json, src],
-        )?;
+        let params = rusqlite::params![
+            event.idempotency_key(),
+            event.order_id.clone().unwrap_or_default(),
+            json,
+            src
+        ];
+        let inserted = if src == "API" || src == "ORDER_GET" {
+            // The platform's view of the present: an event of the same key whose facts
+            // changed (an amount lowered by Transaction/Update keeps uuid, status and
+            // operation) takes the platform's facts. A notification never overrides.
+            db.execute(
+                "INSERT INTO events (idempotency_key, order_id, event, url_check_src) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT(idempotency_key) DO UPDATE SET event = excluded.event \
+                 WHERE json_extract(events.event, '$.amount') IS NOT json_extract(excluded.event, '$.amount')",
+                params,
+            )?
+        } else {
+            db.execute(
+                "INSERT OR IGNORE INTO events (idempotency_key, order_id, event, url_check_src) VALUES (?1, ?2, ?3, ?4)",
+                params,
+            )?
+        };
         new |= inserted == 1;
     }
     Ok(new)

@@ -1,0 +1,109 @@
+//! The merchant's back office, through the REST API: refund in full or in part, cancel,
+//! validate an order with `vads::api::money` (read first, send once, a lost answer read
+//! back). Every call is recorded on the order's page; the operation's answer (the
+//! platform's transactions afterwards) is folded into the order like notifications.
+
+use super::store::{record_api_call, record_events};
+use super::ShopState;
+use crate::ui::query_escape;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::sync::Arc;
+use vads::api::money::{self, RefundAmount};
+
+#[derive(serde::Deserialize)]
+pub(crate) struct Operation {
+    op: String,
+    amount: Option<String>,
+}
+
+pub(crate) async fn operation(
+    State(s): State<Arc<ShopState>>,
+    Path(id): Path<String>,
+    Form(o): Form<Operation>,
+) -> Response {
+    let Some(client) = &s.api else {
+        return s.fail(
+            StatusCode::NOT_FOUND,
+            "No REST API here",
+            "This shop has no REST API credentials: its back office cannot call the platform.",
+        );
+    };
+    let mut calls = Vec::new();
+    let result = match o.op.as_str() {
+        "refund" => money::refund_logged(client, &id, RefundAmount::All, &mut calls).await,
+        "refund_part" => {
+            let Some(amount) = o
+                .amount
+                .as_deref()
+                .and_then(|a| a.trim().parse::<u64>().ok())
+                .filter(|a| *a > 0)
+            else {
+                return s.fail(
+                    StatusCode::BAD_REQUEST,
+                    "Invalid amount",
+                    "The amount to refund is a whole number of cents, e.g. 500 for 5.00 EUR.",
+                );
+            };
+            // What the shop knows is refunded now: the operation is refused if the
+            // platform says otherwise (a refund made meanwhile is not repeated).
+            let refunded_now = super::store::order_state(&s, &id).map_or(0, |(st, _)| st.refunded);
+            let amount = RefundAmount::More {
+                amount,
+                refunded_now,
+            };
+            money::refund_logged(client, &id, amount, &mut calls).await
+        }
+        "cancel" => money::cancel_logged(client, &id, &mut calls).await,
+        "validate" => money::validate_logged(client, &id, &mut calls).await,
+        _ => {
+            return s.fail(
+                StatusCode::BAD_REQUEST,
+                "Unknown operation",
+                "The back office offers refund, cancel and validate.",
+            )
+        }
+    };
+    for report in &calls {
+        record_api_call(&s, &id, report);
+    }
+    let outcome = match result {
+        Ok(done) => {
+            let events = done
+                .transactions
+                .iter()
+                .map(|t| t.to_event(Some(&id)))
+                .collect();
+            // The merchant lowered the payment: the order now expects that amount.
+            for sent in done
+                .sent
+                .iter()
+                .filter(|d| d.operation == vads::api::Operation::Update)
+            {
+                if let (Ok(db), Some(amount)) = (s.db.lock(), sent.amount) {
+                    let _ = db.execute(
+                        "UPDATE orders SET amount = ?1 WHERE id = ?2",
+                        rusqlite::params![i64::try_from(amount).unwrap_or(i64::MAX), id],
+                    );
+                }
+            }
+            if let Err(e) = record_events(&s, "API", events) {
+                eprintln!("vads-demo: cannot record the answer of an operation on order {id}: {e}");
+            }
+            if done.sent.is_empty() {
+                "nothing_to_send".to_owned()
+            } else {
+                "ok".to_owned()
+            }
+        }
+        Err(e) => e.code().to_owned(),
+    };
+    Redirect::to(&format!(
+        "/orders/{}?api={}&result={}",
+        query_escape(&id),
+        query_escape(&o.op),
+        query_escape(&outcome)
+    ))
+    .into_response()
+}
