@@ -249,3 +249,40 @@ async fn every_call_is_reported_whatever_the_result() {
     assert_eq!(e.code(), "status_forbids");
     assert_eq!(calls.len(), 1);
 }
+
+#[tokio::test]
+async fn more_than_30_transactions_are_read_per_operation_type() {
+    let (p, client) = setup().await;
+    let uuid = p.add_payment(NewPayment::new(
+        "BIG-1",
+        100_000,
+        "EUR",
+        TransStatus::Captured,
+    ));
+    for _ in 0..19 {
+        p.add_payment(NewPayment::new("BIG-1", 100, "EUR", TransStatus::Refused));
+    }
+    for _ in 0..11 {
+        let call =
+            vads::api::CancelOrRefund::new(&uuid, 10, "EUR", vads::api::ResolutionMode::RefundOnly);
+        client.call(&call).await.unwrap();
+    }
+    // 31 in all: Order/Get answers PSP_015, then DEBIT (20) and CREDIT (11) apart.
+    let all = vads::api::money::read_order(&client, "BIG-1")
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 31);
+    assert_eq!(p.count(Operation::OrderGet), 3);
+    let done = refund(&client, "BIG-1", RefundAmount::Total(200))
+        .await
+        .unwrap();
+    assert_eq!(done.state.refunded, 200);
+    // Beyond 30 of one type too: reported.
+    for _ in 0..11 {
+        p.add_payment(NewPayment::new("BIG-1", 100, "EUR", TransStatus::Refused));
+    }
+    let e = vads::api::money::read_order(&client, "BIG-1")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "PSP_015");
+}

@@ -1009,3 +1009,53 @@ fn the_back_office_goes_through_the_api_and_never_moves_money_twice() {
     // What the status forbids is refused before sending.
     assert!(op(&order, "op=refund_part&amount=99999").ends_with("result=amount_above_refundable"));
 }
+
+#[test]
+fn an_injected_fault_never_makes_the_back_office_move_money_twice() {
+    let running = start("api-fault");
+    let shop = &running.demo.shop_url;
+    let sim = &running.demo.simulator_url;
+    let (order, _, _) = checkout(shop, "pay", false);
+    let (status, _, _) = post(
+        &format!("{sim}/admin/api-fault"),
+        "op=Transaction/Update&fault=drop",
+    );
+    assert_eq!(status, 200);
+    let op = |body: &str| {
+        post(&format!("{shop}/orders/{order}/operation"), body)
+            .2
+            .unwrap()
+    };
+    // Applied, the answer dropped: read back, found applied.
+    assert!(op("op=refund_part&amount=500").ends_with("result=ok"));
+    assert_eq!(order_state(shop, &order)["paid"], 750);
+    // The impatient second press: refused (500 is already taken off), nothing sent.
+    let to = op("op=refund_part&amount=500");
+    assert!(to.ends_with("result=refunded_changed"), "{to}");
+    let state = order_state(shop, &order);
+    assert_eq!(state["paid"], 750, "{state}");
+    let updates: Vec<&serde_json::Value> = state["api_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["operation"] == "Transaction/Update")
+        .collect();
+    assert_eq!(updates.len(), 1, "{state}");
+    assert_eq!(updates[0]["code"], "outcome_unknown");
+    // And on the platform's side: 750 left, once.
+    let api_shop = {
+        let mut c = ShopConfig::new("12345678", Mode::Test);
+        c.test_password = Some(SecretString::new(common::PASSWORD.into()));
+        c.api_url = Some(sim.clone());
+        Shop::new(c).unwrap()
+    };
+    let client = vads::api::Client::for_shop(&api_shop).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let view = rt
+        .block_on(client.call(&vads::api::OrderGet::new(order.as_str())))
+        .unwrap();
+    assert_eq!(view.transactions[0].amount, Some(750));
+}

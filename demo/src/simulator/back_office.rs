@@ -264,3 +264,32 @@ pub(crate) fn rest_operation(
     };
     b.body().map_err(|e| e.to_string())
 }
+
+#[derive(serde::Deserialize)]
+pub(crate) struct ApiFault {
+    /// The operation, as the API names it (`Transaction/CancelOrRefund`, ...).
+    op: String,
+    /// `drop` (applied, then the connection drops), `500`, or `delay` (applied, answered
+    /// after 60 s).
+    fault: String,
+}
+
+/// Injects a fault into the next call of a REST API operation (for tests and for trying
+/// what `vads` does with a lost answer).
+pub(crate) async fn api_fault(State(s): State<Arc<SimState>>, Form(f): Form<ApiFault>) -> Response {
+    use vads::testing::platform::Fault;
+    let Some(op) = vads::api::Operation::ALL
+        .into_iter()
+        .find(|o| o.name() == f.op)
+    else {
+        return (axum::http::StatusCode::BAD_REQUEST, "unknown operation").into_response();
+    };
+    let fault = match f.fault.as_str() {
+        "drop" => Fault::DropAfterApply,
+        "500" => Fault::ServerError,
+        "delay" => Fault::Delay(std::time::Duration::from_secs(60)),
+        _ => return (axum::http::StatusCode::BAD_REQUEST, "unknown fault").into_response(),
+    };
+    s.platform.inject(op, fault);
+    "fault armed".into_response()
+}

@@ -59,6 +59,7 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .route("/admin/replay", post(back_office::replay))
         .route("/admin/order", get(back_office::back_office))
         .route("/admin/operation", post(back_office::operation))
+        .route("/admin/api-fault", post(back_office::api_fault))
         .route("/embedded", post(embedded::page))
         .route("/embedded/decide", post(embedded::decide))
         .fallback(|| async {
