@@ -11,6 +11,15 @@ cd "$(dirname "$0")/.."
 log=$(mktemp)
 work=$(mktemp -d)
 trap 'rm -rf "$work" "$log"' EXIT
+# cargo package verifies each crate against the others through a temporary local
+# registry under target/package; cargo extracts a crate of such a registry once per path
+# and version, and never again: an earlier run's sources of vads 0.1.0 from the same path
+# would be compiled instead of this one's. Those extractions (registry folders named
+# "-<hash>", never crates.io's) of our own three packages are removed first.
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+for crate in vads vads-cli vads-reference; do
+  rm -rf "$cargo_home"/registry/src/-*/"$crate"-0.1.0 "$cargo_home"/registry/cache/-*/"$crate"-0.1.0.crate
+done
 echo "== cargo package (vads-reference, vads, vads-cli)"
 if ! cargo package --workspace --exclude vads-demo --exclude vads-fuzz-replay --locked >"$log" 2>&1; then
   cat "$log"; echo "cargo package failed"; exit 1

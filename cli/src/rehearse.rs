@@ -10,9 +10,19 @@ pub(crate) struct RehearseArgs {
     /// The shop's (or shops') TOML configuration.
     #[arg(long, value_name = "PATH")]
     config: PathBuf,
-    /// The shop's notification endpoint.
-    #[arg(long, value_name = "URL")]
-    url: String,
+    /// The shop's notification endpoint: post a signed, harmless notification to it.
+    #[arg(long, value_name = "URL", required_unless_present = "order_id")]
+    url: Option<String>,
+    /// After a real (test or first production) payment: ask the platform (Order/Get)
+    /// for this order, and say whether each of its transactions was notified to the shop
+    /// (with --log) — the check the go-live guides describe by hand ("notification URL
+    /// status: sent").
+    #[arg(long, value_name = "ID")]
+    order_id: Option<String>,
+    /// With --order-id: the shop's log of notification bodies, one per line, to find the
+    /// platform's transactions in.
+    #[arg(long, value_name = "FILE", requires = "order_id")]
+    log: Option<PathBuf>,
     /// The shop to rehearse, when the config has several.
     #[arg(long, value_name = "NAME")]
     shop: Option<String>,
@@ -24,7 +34,94 @@ pub(crate) struct RehearseArgs {
 pub(crate) fn run(args: &RehearseArgs) -> Result<(), Failure> {
     let shops = load_shops(&args.config)?;
     let shop = pick(&shops, args.shop.as_deref())?;
-    if !(args.url.starts_with("http://") || args.url.starts_with("https://")) {
+    if let Some(url) = &args.url {
+        deliver(args, shop, url)?;
+    }
+    match &args.order_id {
+        Some(order) => seen_by_the_platform(args, &shops, shop, order),
+        None => Ok(()),
+    }
+}
+
+/// `--order-id`: the platform's transactions of the order, each found (or not) among the
+/// notifications of `--log`, by idempotency key.
+fn seen_by_the_platform(
+    args: &RehearseArgs,
+    shops: &vads::Shops,
+    shop: &vads::Shop,
+    order: &str,
+) -> Result<(), Failure> {
+    let client = vads::api::Client::for_shop(shop).map_err(|e| crate::api::api_failure(&e))?;
+    let transactions = crate::api::runtime()?
+        .block_on(vads::api::money::read_order(&client, order))
+        .map_err(|e| crate::api::api_failure(&e))?;
+    let shown = vads::shown::shown_name(order, &[]);
+    if transactions.is_empty() {
+        return Err(data_error(format!(
+            "order_unknown: the platform has no transaction for order {shown} in {} mode: pay it first (a test payment in TEST)",
+            shop.mode()
+        )));
+    }
+    let logged: Option<std::collections::HashSet<String>> = match &args.log {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read(path).map_err(|e| {
+                data_error(format!(
+                    "read_error: cannot read {}: {}",
+                    vads::shown::shown_path(path),
+                    crate::common::os_reason(&e)
+                ))
+            })?;
+            let mut keys = std::collections::HashSet::new();
+            for line in text.split(|b| *b == b'\n') {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if let Ok((_, n)) = shops.verify_any(line, vads::Endpoint::Ipn) {
+                    if let Ok(events) = n.events() {
+                        keys.extend(
+                            events
+                                .iter()
+                                .map(vads::lifecycle::TransactionEvent::idempotency_key),
+                        );
+                    }
+                }
+            }
+            Some(keys)
+        }
+    };
+    let mut missing = 0;
+    for t in &transactions {
+        let event = t.to_event(Some(order));
+        let notified = logged
+            .as_ref()
+            .map(|keys| keys.contains(&event.idempotency_key()));
+        if notified == Some(false) {
+            missing += 1;
+        }
+        println!(
+            "order {shown}: transaction {} {} {} {}: {}",
+            t.uuid.as_deref().unwrap_or("?"),
+            t.operation_type.as_deref().unwrap_or("?"),
+            t.detailed_status.as_deref().unwrap_or("?"),
+            t.amount.map_or_else(|| "?".to_owned(), |a| a.to_string()),
+            match notified {
+                None => "on the platform (give --log to check the shop received its notification)",
+                Some(true) => "notified: the shop's log has it",
+                Some(false) => "NOT in the shop's log: its notification did not arrive (check the notification URL in the back office)",
+            }
+        );
+    }
+    if missing > 0 {
+        return Err(data_error(format!(
+            "notification_missing: {missing} transaction(s) of order {shown} are on the platform but not in the shop's log"
+        )));
+    }
+    Ok(())
+}
+
+/// `--url`: the harmless notification posted, and whether the platform would count it
+/// delivered.
+fn deliver(args: &RehearseArgs, shop: &vads::Shop, url: &str) -> Result<(), Failure> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(usage_error("usage: --url must be an absolute http(s) URL"));
     }
     let now = std::time::SystemTime::now()
@@ -52,7 +149,7 @@ pub(crate) fn run(args: &RehearseArgs) -> Result<(), Failure> {
         .into();
     let started = std::time::Instant::now();
     let result = agent
-        .post(&args.url)
+        .post(url)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("User-Agent", "vads-rehearse")
         .send(body.as_bytes());
@@ -60,7 +157,7 @@ pub(crate) fn run(args: &RehearseArgs) -> Result<(), Failure> {
     let response = result.map_err(|e| {
         data_error(format!(
             "unreachable: could not deliver to {} after {} ms: {e}",
-            args.url,
+            url,
             elapsed.as_millis()
         ))
     })?;
@@ -69,7 +166,7 @@ pub(crate) fn run(args: &RehearseArgs) -> Result<(), Failure> {
     let slow = elapsed.as_secs() >= 35;
     println!(
         "{} {status} in {} ms (order {order_id}, mode {}): the platform would count this delivery as {}",
-        args.url,
+        url,
         elapsed.as_millis(),
         shop.mode(),
         if delivered && !slow { "successful" } else { "FAILED" }

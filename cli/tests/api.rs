@@ -570,3 +570,67 @@ fn reconcile_fetch_merges_the_platforms_view() {
         text(&o)
     );
 }
+
+#[test]
+fn rehearse_asks_the_platform_whether_the_shop_was_notified() {
+    let (platform, url) = serve();
+    let cfg = config(&url, TEST_PASSWORD);
+    let cfg_s = cfg.to_str().unwrap();
+    let uuid = platform.add_payment(NewPayment::new("G-1", 1250, "EUR", TransStatus::Captured));
+    let mut c = vads::ShopConfig::new(SITE, Mode::Test);
+    c.test_password = Some(vads::SecretString::new(TEST_PASSWORD.into()));
+    let shop = vads::Shop::new(c).unwrap();
+    let ipn = vads::testing::RestAnswerBuilder::new(&shop)
+        .order_id("G-1")
+        .amount(1250)
+        .uuid(&uuid)
+        .status(TransStatus::Captured)
+        .operation_type(vads::OperationType::Debit)
+        .body()
+        .unwrap();
+    let log = cfg.parent().unwrap().join("shop.log");
+    std::fs::write(&log, format!("{ipn}\n")).unwrap();
+    let o = vads(&[
+        "rehearse",
+        "--config",
+        cfg_s,
+        "--order-id",
+        "G-1",
+        "--log",
+        log.to_str().unwrap(),
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out} {err}");
+    assert!(
+        out.contains(&format!("transaction {uuid} DEBIT CAPTURED 1250: notified")),
+        "{out}"
+    );
+    // A log without it: the notification did not arrive.
+    std::fs::write(&log, "\n").unwrap();
+    let o = vads(&[
+        "rehearse",
+        "--config",
+        cfg_s,
+        "--order-id",
+        "G-1",
+        "--log",
+        log.to_str().unwrap(),
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out.contains("NOT in the shop's log"), "{out}");
+    assert!(
+        err.starts_with("vads: notification_missing: 1 transaction(s) of order G-1"),
+        "{err}"
+    );
+    // An order the platform does not have.
+    let o = vads(&["rehearse", "--config", cfg_s, "--order-id", "NOPE-1"]);
+    assert!(
+        text(&o).1.starts_with("vads: order_unknown: "),
+        "{:?}",
+        text(&o)
+    );
+    // Neither --url nor --order-id: a usage error.
+    let o = vads(&["rehearse", "--config", cfg_s]);
+    assert_eq!(o.status.code(), Some(2));
+}
