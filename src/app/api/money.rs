@@ -272,28 +272,23 @@ pub async fn read_order<T: Transport>(
     client: &Client<T>,
     order_id: &str,
 ) -> Result<Vec<RestTransaction>, ApiError> {
-    read_logged(client, &Log::default(), order_id).await
+    read_logged(client, &mut Vec::new(), order_id).await
 }
-
-/// What the calls of one operation did, in order (for an order's history).
-type Log = std::sync::Mutex<Vec<CallReport>>;
 
 /// A call, its report kept in `log`.
 async fn logged<T: Transport, C: super::request::ApiCall>(
     client: &Client<T>,
-    log: &Log,
+    log: &mut Vec<CallReport>,
     call: &C,
 ) -> Result<C::Answer, ApiError> {
     let (result, report) = client.call_with_report(call).await;
-    log.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .push(report);
+    log.push(report);
     result
 }
 
 async fn read_logged<T: Transport>(
     client: &Client<T>,
-    log: &Log,
+    log: &mut Vec<CallReport>,
     order_id: &str,
 ) -> Result<Vec<RestTransaction>, ApiError> {
     match logged(client, log, &OrderGet::new(order_id)).await {
@@ -330,7 +325,7 @@ fn settled(sent: Vec<Sent>, transactions: Vec<RestTransaction>, order_id: &str) 
 /// not visible yet. Nothing is ever sent again here.
 async fn resolve<T: Transport>(
     client: &Client<T>,
-    log: &Log,
+    log: &mut Vec<CallReport>,
     order_id: &str,
     error: ApiError,
     applied: impl Fn(&[RestTransaction]) -> bool,
@@ -376,18 +371,12 @@ pub async fn refund_logged<T: Transport>(
     amount: RefundAmount,
     calls: &mut Vec<CallReport>,
 ) -> Result<Settled, MoneyError> {
-    let log = Log::default();
-    let result = refund_in(client, &log, order_id, amount).await;
-    calls.extend(
-        log.into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    );
-    result
+    refund_in(client, calls, order_id, amount).await
 }
 
 async fn refund_in<T: Transport>(
     client: &Client<T>,
-    log: &Log,
+    log: &mut Vec<CallReport>,
     order_id: &str,
     amount: RefundAmount,
 ) -> Result<Settled, MoneyError> {
@@ -516,7 +505,11 @@ impl Step {
         }
     }
 
-    async fn send<T: Transport>(&self, client: &Client<T>, log: &Log) -> Result<(), ApiError> {
+    async fn send<T: Transport>(
+        &self,
+        client: &Client<T>,
+        log: &mut Vec<CallReport>,
+    ) -> Result<(), ApiError> {
         let (u, a, c) = (&self.uuid, self.amount, &self.currency);
         match self.kind {
             StepKind::Refund => {
@@ -577,21 +570,15 @@ pub async fn cancel_logged<T: Transport>(
     order_id: &str,
     calls: &mut Vec<CallReport>,
 ) -> Result<Settled, MoneyError> {
-    let log = Log::default();
-    let result = on_each(
+    on_each(
         client,
-        &log,
+        calls,
         order_id,
         Operation::Cancel,
         &NOT_CAPTURED,
         &["CANCELLED"],
     )
-    .await;
-    calls.extend(
-        log.into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    );
-    result
+    .await
 }
 
 /// Validates the payments of order `order_id` that wait for it
@@ -615,10 +602,9 @@ pub async fn validate_logged<T: Transport>(
     order_id: &str,
     calls: &mut Vec<CallReport>,
 ) -> Result<Settled, MoneyError> {
-    let log = Log::default();
-    let result = on_each(
+    on_each(
         client,
-        &log,
+        calls,
         order_id,
         Operation::Validate,
         &[
@@ -627,19 +613,14 @@ pub async fn validate_logged<T: Transport>(
         ],
         &["AUTHORISED", "WAITING_AUTHORISATION", "CAPTURED"],
     )
-    .await;
-    calls.extend(
-        log.into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    );
-    result
+    .await
 }
 
 /// `operation` on each payment in one of the `from` statuses; none, and one already in a
 /// `done` status: nothing to do.
 async fn on_each<T: Transport>(
     client: &Client<T>,
-    log: &Log,
+    log: &mut Vec<CallReport>,
     order_id: &str,
     operation: Operation,
     from: &[&str],
