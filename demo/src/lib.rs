@@ -1,7 +1,7 @@
 //! A checkout a user can run, and a local stand-in for the payment platform: a protocol
 //! playground.
 //!
-//! - The **shop** ([`shop`], axum + SQLite): a product page; "Pay" creates an order and
+//! - The **shop** ([`shop`], axum + `vads-store` on SQLite or PostgreSQL): a product page; "Pay" creates an order and
 //!   posts the signed form (built with [`vads::Shop::form`]) to the payment URL of the
 //!   config; the notification endpoint takes both formats at one URL
 //!   ([`vads::axum::VerifiedNotification`]: `vads_*` fields checked with the form key, REST
@@ -25,7 +25,7 @@ mod simulator;
 mod ui;
 
 pub use server::Limits;
-pub use shop::{CURRENCY, PRICE};
+pub use shop::{Database, CURRENCY, PRICE};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -46,8 +46,12 @@ pub struct DemoConfig {
     pub shop_listener: std::net::TcpListener,
     /// The simulator's listener.
     pub simulator_listener: std::net::TcpListener,
-    /// The SQLite database file (created if missing).
-    pub database: std::path::PathBuf,
+    /// Where the orders are kept: a SQLite file (created if missing) or a database URL
+    /// (PostgreSQL: several instances may share it).
+    pub database: Database,
+    /// How long the outbox worker holds an entry it claimed: an instance killed while it
+    /// held one, the entry goes to another after this.
+    pub outbox_lease: Duration,
     /// Delay between the simulator's notification retries (the platform: 15 minutes).
     pub retry_delay: Duration,
     /// The servers' limits.
@@ -69,11 +73,12 @@ pub struct Demo {
     pub simulator_url: String,
 }
 
-/// Starts the shop and the simulator on the given listeners (in the current tokio runtime).
+/// Starts the shop, its outbox worker and the simulator on the given listeners (in the
+/// current tokio runtime).
 ///
 /// # Errors
 /// A sentence when the config, the database or a listener cannot be used.
-pub fn start(config: DemoConfig) -> Result<Demo, String> {
+pub async fn start(config: DemoConfig) -> Result<Demo, String> {
     let shop_addr = config
         .shop_listener
         .local_addr()
@@ -107,7 +112,8 @@ pub fn start(config: DemoConfig) -> Result<Demo, String> {
     let shop_state = Arc::new(shop::ShopState {
         shops: Arc::new(Shops::from(shop)),
         live: live.map(|l| Arc::new(Shops::from(l))),
-        db: Mutex::new(shop::open_db(&config.database)?),
+        store: shop::store::open(&config.database).await?,
+        instance: format!("shop@{shop_addr}"),
         base_url: shop_url.clone(),
         simulator_url: to_simulator.then(|| simulator_url.clone()),
         api,
@@ -144,6 +150,11 @@ pub fn start(config: DemoConfig) -> Result<Demo, String> {
     let sim_listener =
         tokio::net::TcpListener::from_std(config.simulator_listener).map_err(|e| e.to_string())?;
     let limits = config.limits;
+    tokio::spawn(shop::shipping::run(
+        shop_state.clone(),
+        config.outbox_lease,
+        Duration::from_millis(200),
+    ));
     if let Some((policy, every)) = config.recovery {
         tokio::spawn(shop::recovery::run(shop_state.clone(), policy, every));
     }

@@ -5,7 +5,10 @@
 //! `VADS_DEMO_LIVE_CONFIG` (the same shop's PRODUCTION deployment, served at
 //! `/notify/live`; default: demo-production.toml beside this crate; `none` for none),
 //! `VADS_DEMO_SHOP_ADDR` (127.0.0.1:8080), `VADS_DEMO_SIMULATOR_ADDR` (127.0.0.1:8081),
-//! `VADS_DEMO_DB` (a SQLite file in the temporary folder), `VADS_DEMO_API_IPN` (`off`: the
+//! `VADS_DEMO_DB` (a SQLite file; default: in the temporary folder), `VADS_DEMO_DATABASE_URL`
+//! (`postgres://user:password@host/db` instead of the SQLite file: several instances may
+//! share it), `VADS_DEMO_OUTBOX_LEASE_MS` (how long the outbox worker holds an entry;
+//! 30000), `VADS_DEMO_API_IPN` (`off`: the
 //! simulator sends no IPN for what a REST API operation changed). When the config's
 //! `payment_url` is on 127.0.0.1 forms go to the simulator; otherwise to that URL (a real
 //! platform).
@@ -61,9 +64,21 @@ async fn main() {
         shop.payment_url = Some(format!("http://{sim_addr}/vads-payment/"));
         shop.api_url = Some(format!("http://{sim_addr}"));
     }
-    let database: std::path::PathBuf = std::env::var_os("VADS_DEMO_DB")
-        .map(Into::into)
-        .unwrap_or_else(|| std::env::temp_dir().join("vads-demo.sqlite"));
+    let database = match std::env::var("VADS_DEMO_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => vads_demo::Database::Url(url),
+        _ => vads_demo::Database::SqliteFile(
+            std::env::var_os("VADS_DEMO_DB")
+                .map(Into::into)
+                .unwrap_or_else(|| std::env::temp_dir().join("vads-demo.sqlite")),
+        ),
+    };
+    let outbox_lease = match std::env::var("VADS_DEMO_OUTBOX_LEASE_MS") {
+        Ok(ms) => Duration::from_millis(
+            ms.parse()
+                .unwrap_or_else(|_| fail("VADS_DEMO_OUTBOX_LEASE_MS is a number of milliseconds")),
+        ),
+        Err(_) => Duration::from_secs(30),
+    };
     let live_path = env_or(
         "VADS_DEMO_LIVE_CONFIG",
         concat!(env!("CARGO_MANIFEST_DIR"), "/demo-production.toml"),
@@ -77,6 +92,7 @@ async fn main() {
         shop_listener,
         simulator_listener,
         database: database.clone(),
+        outbox_lease,
         retry_delay: Duration::from_secs(2),
         limits: vads_demo::Limits::default(),
         notify_api_operations: std::env::var("VADS_DEMO_API_IPN").map_or(true, |v| v != "off"),
@@ -84,6 +100,7 @@ async fn main() {
         // started is asked for, then again after 10 s, 20 s, ...
         recovery: Some((recovery_policy(), Duration::from_secs(2))),
     })
+    .await
     .unwrap_or_else(|e| fail(&e));
     println!("vads demo shop:      {}/   <- open this", demo.shop_url);
     println!(
@@ -95,7 +112,7 @@ async fn main() {
             " (unused: the config posts to a real platform)"
         }
     );
-    println!("orders database:     {}", database.display());
+    println!("orders database:     {database}");
     println!(
         "This command keeps running: use another terminal for anything else; Ctrl-C stops it."
     );

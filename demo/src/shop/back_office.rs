@@ -3,7 +3,7 @@
 //! back). Every call is recorded on the order's page; the operation's answer (the
 //! platform's transactions afterwards) is folded into the order like notifications.
 
-use super::store::{record_api_call, record_events};
+use super::store::{record_api_call, record_platform_read, set_amount};
 use super::ShopState;
 use crate::ui::query_escape;
 use axum::extract::{Form, Path, State};
@@ -48,7 +48,9 @@ pub(crate) async fn operation(
             };
             // What the shop knows is refunded now: the operation is refused if the
             // platform says otherwise (a refund made meanwhile is not repeated).
-            let refunded_now = super::store::order_state(&s, &id).map_or(0, |(st, _)| st.refunded);
+            let refunded_now = super::store::order_state(&s, &id)
+                .await
+                .map_or(0, |(st, _)| st.refunded);
             let amount = RefundAmount::More {
                 amount,
                 refunded_now,
@@ -66,7 +68,7 @@ pub(crate) async fn operation(
         }
     };
     for report in &calls {
-        record_api_call(&s, &id, report);
+        record_api_call(&s, &id, report).await;
     }
     let outcome = match result {
         Ok(done) => {
@@ -81,16 +83,11 @@ pub(crate) async fn operation(
                 .iter()
                 .filter(|d| d.operation == vads::api::Operation::Update)
             {
-                if let (Ok(db), Some(amount)) = (s.db.lock(), sent.amount) {
-                    let _ = db.execute(
-                        "UPDATE orders SET amount = ?1 WHERE id = ?2",
-                        rusqlite::params![i64::try_from(amount).unwrap_or(i64::MAX), id],
-                    );
+                if let Some(amount) = sent.amount {
+                    set_amount(&s, &id, amount).await;
                 }
             }
-            if let Err(e) = record_events(&s, "API", events) {
-                eprintln!("vads-demo: cannot record the answer of an operation on order {id}: {e}");
-            }
+            record_platform_read(&s, "API", events).await;
             if done.sent.is_empty() {
                 "nothing_to_send".to_owned()
             } else {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use vads::lifecycle::OrderOutcome;
 
 pub(crate) async fn product_page(State(s): State<Arc<ShopState>>) -> Response {
-    let recent = recent_orders(&s, 5);
+    let recent = recent_orders(&s, 5).await;
     ui::page(
         s.site(),
         "Café vads",
@@ -47,27 +47,19 @@ pub(crate) async fn product_page(State(s): State<Arc<ShopState>>) -> Response {
 }
 
 /// The newest orders as a table (empty when there are none).
-pub(crate) fn recent_orders(s: &ShopState, limit: usize) -> String {
-    let ids: Vec<(String, String)> = {
-        let Ok(db) = s.db.lock() else {
-            return String::new();
-        };
-        let Ok(mut q) =
-            db.prepare("SELECT id, created_at FROM orders ORDER BY rowid DESC LIMIT ?1")
-        else {
-            return String::new();
-        };
-        q.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map(|rows| rows.filter_map(Result::ok).collect())
-            .unwrap_or_default()
-    };
+pub(crate) async fn recent_orders(s: &ShopState, limit: usize) -> String {
+    let ids = super::store::recent(s, limit).await;
     if ids.is_empty() {
         return String::new();
     }
+    let mut states = Vec::with_capacity(ids.len());
+    for (id, _) in &ids {
+        states.push(order_state(s, id).await.map(|(st, _)| st));
+    }
     let rows: String = ids
         .iter()
-        .map(|(id, at)| {
-            let state = order_state(s, id).map(|(st, _)| st);
+        .zip(states)
+        .map(|((id, at), state)| {
             format!(
                 "<tr><td><a href=\"/orders/{}\">{}</a></td><td>{}</td><td>{}</td></tr>",
                 query_escape(id),
@@ -81,7 +73,7 @@ pub(crate) fn recent_orders(s: &ShopState, limit: usize) -> String {
 }
 
 pub(crate) async fn orders_page(State(s): State<Arc<ShopState>>) -> Response {
-    let table = recent_orders(&s, 100);
+    let table = recent_orders(&s, 100).await;
     ui::page(
         s.site(),
         "Orders",
@@ -97,26 +89,13 @@ pub(crate) async fn orders_page(State(s): State<Arc<ShopState>>) -> Response {
 
 /// A new order id, `ORD-<unix time>-<n>`: one row of the sequence per order, inserted
 /// under the database's lock, so two concurrent orders never get the same number.
-pub(crate) fn new_order_id(s: &ShopState) -> Result<String, Box<Response>> {
-    let Ok(db) = s.db.lock() else {
+pub(crate) async fn new_order_id(s: &ShopState) -> Result<String, Box<Response>> {
+    let Some(n) = super::store::next_order_number(s).await else {
         return Err(Box::new(s.fail(
             StatusCode::SERVICE_UNAVAILABLE,
             "Please try again",
-            "the database is busy",
+            "the order could not be created",
         )));
-    };
-    // One row of the sequence per order, inserted under the database's lock: two
-    // concurrent orders never get the same number.
-    let n = match db.execute("INSERT INTO order_seq DEFAULT VALUES", []) {
-        Ok(_) => db.last_insert_rowid(),
-        Err(e) => {
-            eprintln!("vads-demo: cannot allocate an order id: {e}");
-            return Err(Box::new(s.fail(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Please try again",
-                "the order could not be created",
-            )));
-        }
     };
     Ok(format!(
         "ORD-{}-{}",
@@ -135,7 +114,7 @@ pub(crate) async fn create_order(State(s): State<Arc<ShopState>>) -> Response {
             "the demo needs exactly one shop",
         );
     };
-    let order_id = match new_order_id(&s) {
+    let order_id = match new_order_id(&s).await {
         Ok(id) => id,
         Err(page) => return *page,
     };
@@ -166,28 +145,13 @@ pub(crate) async fn create_order(State(s): State<Arc<ShopState>>) -> Response {
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
     let masked = shop.signing_string_masked(signed).unwrap_or_default();
-    let stored = {
-        let Ok(db) = s.db.lock() else {
-            return s.fail(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Please try again",
-                "the database is busy",
-            );
-        };
-        db.execute(
-            "INSERT INTO orders (id, amount, currency, form, signing_string) VALUES (?1, ?2, ?3, ?4, ?5)",
-            rusqlite::params![
-                order_id,
-                PRICE as i64,
-                CURRENCY,
-                serde_json::to_string(&form.fields).unwrap_or_default(),
-                masked
-            ],
-        )
-    };
-    if let Err(e) = stored {
+    let form_json = serde_json::to_string(&form.fields).unwrap_or_default();
+    if !super::store::save_order(
+        &s, &order_id, PRICE, CURRENCY, &form_json, &masked, "hosted",
+    )
+    .await
+    {
         // The database's words go to the operator's terminal, never to the buyer's page.
-        eprintln!("vads-demo: cannot save order {order_id}: {e}");
         return s.fail(
             StatusCode::SERVICE_UNAVAILABLE,
             "The order could not be saved",
@@ -207,7 +171,7 @@ pub(crate) async fn create_order(State(s): State<Arc<ShopState>>) -> Response {
     .into_response()
 }
 
-pub(crate) fn show_return(s: &ShopState, fields: &[u8]) -> Response {
+pub(crate) async fn show_return(s: &ShopState, fields: &[u8]) -> Response {
     // The browser return is only a convenience: show what the notifications recorded.
     let Some(shop) = s.shop() else {
         return s.fail(
@@ -250,7 +214,7 @@ pub(crate) fn show_return(s: &ShopState, fields: &[u8]) -> Response {
             )
         }
     };
-    let state = order_state(s, &order_id).map(|(st, _)| st);
+    let state = order_state(s, &order_id).await.map(|(st, _)| st);
     let outcome = state.as_ref().map(|st| st.outcome);
     let (title, text) = match (outcome, status) {
         (Some(OrderOutcome::Paid), _) => (
@@ -308,9 +272,9 @@ pub(crate) async fn return_page(
     State(s): State<Arc<ShopState>>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    show_return(&s, q.unwrap_or_default().as_bytes())
+    show_return(&s, q.unwrap_or_default().as_bytes()).await
 }
 
 pub(crate) async fn return_post(State(s): State<Arc<ShopState>>, body: Bytes) -> Response {
-    show_return(&s, &body)
+    show_return(&s, &body).await
 }

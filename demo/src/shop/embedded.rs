@@ -7,7 +7,7 @@
 //! the page posts the token to the simulator's stand-in payment page instead, and says so.
 
 use super::checkout::new_order_id;
-use super::store::record_api_call;
+use super::store::{record_api_call, save_order};
 use super::{ShopState, CURRENCY, PRICE, PRODUCT};
 use crate::ui::{self, escape_html, money, query_escape};
 use axum::extract::State;
@@ -24,18 +24,11 @@ pub(crate) async fn create_embedded(State(s): State<Arc<ShopState>>) -> Response
             "This shop has no REST API credentials, or its payments do not go to the simulator.",
         );
     };
-    let order_id = match new_order_id(&s) {
+    let order_id = match new_order_id(&s).await {
         Ok(id) => id,
         Err(page) => return *page,
     };
-    let stored = s.db.lock().ok().map(|db| {
-        db.execute(
-            "INSERT INTO orders (id, amount, currency, form, signing_string, kind) VALUES (?1, ?2, ?3, '[]', '', 'embedded')",
-            rusqlite::params![order_id, PRICE as i64, CURRENCY],
-        )
-    });
-    if !matches!(stored, Some(Ok(_))) {
-        eprintln!("vads-demo: cannot save order {order_id}");
+    if !save_order(&s, &order_id, PRICE, CURRENCY, "[]", "", "embedded").await {
         return s.fail(
             StatusCode::SERVICE_UNAVAILABLE,
             "The order could not be saved",
@@ -46,7 +39,7 @@ pub(crate) async fn create_embedded(State(s): State<Arc<ShopState>>) -> Response
         .order_id(order_id.as_str())
         .ipn_target_url(format!("{}/notify", s.base_url));
     let (result, report) = client.call_with_report(&call).await;
-    record_api_call(&s, &order_id, &report);
+    record_api_call(&s, &order_id, &report).await;
     let form = match result {
         Ok(form) => form,
         Err(e) => {

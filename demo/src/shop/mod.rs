@@ -3,13 +3,14 @@
 //! transaction event once; every order has a page that shows, in order, the signed form,
 //! every notification received with its verdict, and the state reconciled from them.
 //!
-//! Its rooms: [`store`] (the SQLite tables and what is read from them), [`notify`] (the
+//! Its rooms: [`store`] (the store and the demo's tables beside it), [`notify`] (the
 //! notification endpoint), [`checkout`] (the product page, the order, the return),
 //! [`embedded`] (an order paid with the embedded form: the formToken from
 //! `Charge/CreatePayment`),
 //! [`order_page`] (what vads did for an order, as a page and as JSON), [`recovery`] (the
 //! orders whose notification never came, asked for through `Order/Get`), [`back_office`]
-//! (refund, cancel, validate through the REST API).
+//! (refund, cancel, validate through the REST API), [`shipping`] (the outbox worker that
+//! ships an order once).
 
 mod back_office;
 mod checkout;
@@ -17,6 +18,7 @@ mod embedded;
 mod notify;
 mod order_page;
 pub(crate) mod recovery;
+pub(crate) mod shipping;
 pub(crate) mod store;
 
 use crate::ui::{self, Site};
@@ -25,10 +27,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use vads::{Shop, Shops};
 
-pub(crate) use store::open_db;
+pub use store::Database;
 
 /// The price of the demo's only product, in cents.
 pub const PRICE: u64 = 1250;
@@ -42,7 +44,10 @@ pub(crate) struct ShopState {
     /// The same shop's PRODUCTION deployment, at `/notify/live`, if configured: where
     /// the playground shows that a TEST notification is never trusted.
     pub(crate) live: Option<Arc<Shops>>,
-    pub(crate) db: Mutex<rusqlite::Connection>,
+    /// The store (`vads-store`) and, in the same database, the demo's own tables.
+    pub(crate) store: vads_store::Store,
+    /// This instance's name in logs and rows (several instances may share a database).
+    pub(crate) instance: String,
     pub(crate) base_url: String,
     /// The simulator's base URL, when forms go to it (the playground's actions).
     pub(crate) simulator_url: Option<String>,

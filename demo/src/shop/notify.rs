@@ -1,7 +1,7 @@
 //! The notification endpoint: verify (either format), record each event once, log the
 //! delivery with its verdict, answer as `vads::answer` decides.
 
-use super::store::{keep_for_review, record};
+use super::store::{keep_for_review, log_delivery, record, DeliveryLog, RecordError};
 use super::ShopState;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -80,7 +80,7 @@ pub(crate) fn claimed(body: &[u8]) -> Claimed {
 
 /// Verifies, records, logs the delivery with its verdict, and answers as `vads::answer`
 /// decides.
-pub(crate) fn handle(s: &ShopState, shops: &Shops, endpoint: &str, body: Bytes) -> Answer {
+pub(crate) async fn handle(s: &ShopState, shops: &Shops, endpoint: &str, body: Bytes) -> Answer {
     let claim = claimed(&body);
     let (handled, verdict, order_id) =
         match VerifiedNotification::verify(shops, body, Endpoint::Ipn) {
@@ -94,14 +94,23 @@ pub(crate) fn handle(s: &ShopState, shops: &Shops, endpoint: &str, body: Bytes) 
                 match n.events() {
                     // Genuine, but its content cannot be read as events: kept for a human,
                     // answered 200 (a retry would bring the same signed bytes).
-                    Err(e) => match keep_for_review(s, order_id.as_deref(), e.code(), &n) {
+                    Err(e) => match keep_for_review(s, order_id.as_deref(), e.code(), &n).await {
                         Ok(()) => (Handled::KeptForReview, "kept_for_review", order_id),
                         Err(_) => (Handled::StorageFailed, "storage_failed", order_id),
                     },
-                    Ok(events) => match record(s, &n, events) {
+                    Ok(events) => match record(s, &n, events).await {
                         Ok(true) => (Handled::Recorded, "accepted", order_id),
                         Ok(false) => (Handled::Duplicate, "duplicate", order_id),
-                        Err(_) => (Handled::StorageFailed, "storage_failed", order_id),
+                        // Verified, but no order to attach it to: kept for a human.
+                        Err(RecordError::Unrecordable(code)) => {
+                            match keep_for_review(s, order_id.as_deref(), code, &n).await {
+                                Ok(()) => (Handled::KeptForReview, "kept_for_review", order_id),
+                                Err(_) => (Handled::StorageFailed, "storage_failed", order_id),
+                            }
+                        }
+                        Err(RecordError::Failed) => {
+                            (Handled::StorageFailed, "storage_failed", order_id)
+                        }
                     },
                 }
             }
@@ -111,24 +120,33 @@ pub(crate) fn handle(s: &ShopState, shops: &Shops, endpoint: &str, body: Bytes) 
         Handled::Rejected(e) => Some(e.code()),
         _ => None,
     };
-    if let Ok(db) = s.db.lock() {
-        let _ = db.execute(
-            "INSERT INTO deliveries (order_id, endpoint, format, source, status, verdict, code, answer) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            rusqlite::params![order_id, endpoint, claim.format, claim.source, claim.status, verdict, code, a.status],
-        );
-    }
+    log_delivery(
+        s,
+        DeliveryLog {
+            order_id: order_id.as_deref(),
+            endpoint,
+            format: claim.format,
+            source: claim.source.as_deref(),
+            status: claim.status.as_deref(),
+            verdict,
+            code,
+            answer: a.status,
+        },
+    )
+    .await;
     a
 }
 
 pub(crate) async fn notify(State(s): State<Arc<ShopState>>, body: Bytes) -> Answer {
-    handle(&s, &s.shops, "/notify", body)
+    handle(&s, &s.shops, "/notify", body).await
 }
 
 /// The PRODUCTION deployment's endpoint (its own shop, in PRODUCTION).
 pub(crate) async fn notify_live(State(s): State<Arc<ShopState>>, body: Bytes) -> Response {
     match &s.live {
-        Some(live) => handle(&s, live, "/notify/live (PRODUCTION)", body).into_response(),
+        Some(live) => handle(&s, live, "/notify/live (PRODUCTION)", body)
+            .await
+            .into_response(),
         None => (
             StatusCode::NOT_FOUND,
             "no PRODUCTION deployment in this demo",

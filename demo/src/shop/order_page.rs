@@ -1,7 +1,7 @@
 //! What vads did for one order: the signed form, every delivery with its verdict, the
 //! reconciled state, the playground's buttons; and the same as JSON.
 
-use super::store::{api_calls, deliveries, order_state};
+use super::store::{api_calls, deliveries, order_row, order_state, shipments};
 use super::{ShopState, PRODUCT};
 use crate::ui::{self, escape_html, money, query_escape};
 use axum::extract::{Path, Query, State};
@@ -10,6 +10,26 @@ use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::sync::Arc;
 use vads::lifecycle::OrderOutcome;
+
+/// What the outbox worker shipped for an order.
+fn shipped_words(shipped: &[(i64, String, String)]) -> String {
+    match shipped {
+        [] => "not yet (the outbox ships an order once its money arrived)".to_owned(),
+        [(entry, worker, at)] => format!(
+            "yes, at {} UTC by {} (outbox entry {entry})",
+            escape_html(at),
+            escape_html(worker)
+        ),
+        more => format!(
+            "<span class=\"badge bad\">{} times</span> (outbox entries {})",
+            more.len(),
+            more.iter()
+                .map(|(e, ..)| e.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
 
 pub(crate) fn outcome_badge(outcome: OrderOutcome) -> String {
     let class = match outcome {
@@ -55,24 +75,23 @@ pub(crate) async fn order_page(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    type Row = (i64, String, String, String, String, String);
-    let row: Option<Row> = s.db.lock().ok().and_then(|db| {
-        db.query_row(
-            "SELECT amount, currency, form, signing_string, created_at, kind FROM orders WHERE id = ?1",
-            [&id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-        )
-        .ok()
-    });
-    let Some((amount, currency, form, signing_string, created, kind)) = row else {
+    let row = order_row(&s, &id).await;
+    let Some(super::store::OrderRow {
+        amount,
+        currency,
+        form,
+        signing_string,
+        created,
+        kind,
+    }) = row
+    else {
         return s.fail(
             StatusCode::NOT_FOUND,
             "No such order",
             &format!("There is no order {id} in this shop."),
         );
     };
-    let amount = u64::try_from(amount).unwrap_or_default();
-    let Some((state, events)) = order_state(&s, &id) else {
+    let Some((state, events)) = order_state(&s, &id).await else {
         return s.fail(
             StatusCode::SERVICE_UNAVAILABLE,
             "Please try again",
@@ -104,11 +123,12 @@ pub(crate) async fn order_page(
     }
     body += &format!(
         "<div class=\"card\"><dl class=\"facts\"><dt>Order</dt><dd id=\"order\">{}</dd><dt>Product</dt><dd>{PRODUCT}</dd>\
-         <dt>Amount</dt><dd>{}</dd><dt>Created (UTC)</dt><dd>{}</dd><dt>State</dt><dd>{}</dd></dl></div>",
+         <dt>Amount</dt><dd>{}</dd><dt>Created (UTC)</dt><dd>{}</dd><dt>State</dt><dd>{}</dd><dt>Shipped</dt><dd id=\"shipped\">{}</dd></dl></div>",
         escape_html(&id),
         money(amount, &currency),
         escape_html(&created),
-        outcome_badge(state.outcome)
+        outcome_badge(state.outcome),
+        shipped_words(&shipments(&s, &id).await)
     );
 
     if let Some(op) = q.get("api") {
@@ -136,7 +156,7 @@ pub(crate) async fn order_page(
             })
         );
     }
-    if let Some(at) = super::recovery::recovered_at(&s, &id) {
+    if let Some(at) = super::store::recovered_at(&s, &id).await {
         body += &format!(
             "<div class=\"notice info\" id=\"recovered\">Recovered through <code>Order/Get</code> at {} UTC: \
              no notification had told the shop about this payment, so the shop asked the platform, and \
@@ -153,7 +173,7 @@ pub(crate) async fn order_page(
              <p class=\"muted\">No signed form: the shop asked the platform's REST API for a formToken \
              (<code>Charge/CreatePayment</code>, HTTP Basic with the shop id and the REST password of its mode) \
              and the embedded form started with it. The API calls made for this order:</p>{}</div>",
-            api_calls_table(&s, &id)
+            api_calls_table(&s, &id).await
         );
     } else {
         // 1. The signed form.
@@ -178,7 +198,7 @@ pub(crate) async fn order_page(
             escape_html(&signing_string),
             escape_html(signature)
         );
-        let calls = api_calls_table(&s, &id);
+        let calls = api_calls_table(&s, &id).await;
         if !calls.contains("no-api-call") {
             body += &format!(
                 "<div class=\"card\" id=\"api-calls\"><h2>REST API calls</h2>{calls}</div>"
@@ -187,7 +207,7 @@ pub(crate) async fn order_page(
     }
 
     // 2. Every notification received, with its verdict.
-    let list = deliveries(&s, &id);
+    let list = deliveries(&s, &id).await;
     let rows: String = list
         .iter()
         .map(|d| {
@@ -333,46 +353,62 @@ pub(crate) async fn order_page(
     ui::page(s.site(), &format!("Order {id}"), &body).into_response()
 }
 
+/// The order's reconciled state as JSON, for tests and operators: `order_id`, `outcome`,
+/// `paid`, `refunded`, `currency`, `shipments` (how many times the outbox shipped it),
+/// `attention`, and what was received and asked (`notifications`, `api_calls`).
 pub(crate) async fn order_json(
     State(s): State<Arc<ShopState>>,
     Path(id): Path<String>,
 ) -> Response {
-    match order_state(&s, &id) {
-        Some((state, events)) => {
-            let notifications: Vec<serde_json::Value> = deliveries(&s, &id)
-                .into_iter()
-                .map(|d| serde_json::json!({"endpoint": d.endpoint, "verdict": d.verdict, "code": d.code, "answer": d.answer}))
-                .collect();
-            let calls: Vec<serde_json::Value> = api_calls(&s, &id)
-                .into_iter()
-                .map(|c| serde_json::json!({"operation": c.operation, "attempts": c.attempts, "status": c.status, "code": c.code}))
-                .collect();
-            (
-                [("content-type", "application/json")],
-                serde_json::json!({
-                    "id": id,
-                    "state": state.outcome.as_str(),
-                    "paid": state.paid,
-                    "refunded": state.refunded,
-                    "currency": state.currency,
-                    "attention": state.attention,
-                    "deliveries": events,
-                    "notifications": notifications,
-                    "api_calls": calls,
-                    "recovered_at": super::recovery::recovered_at(&s, &id),
-                })
-                .to_string(),
-            )
-                .into_response()
-        }
-        None => (StatusCode::NOT_FOUND, "no such order").into_response(),
+    if order_row(&s, &id).await.is_none() {
+        return (StatusCode::NOT_FOUND, "no such order").into_response();
     }
+    let Some((state, events)) = order_state(&s, &id).await else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database cannot be read",
+        )
+            .into_response();
+    };
+    let notifications: Vec<serde_json::Value> = deliveries(&s, &id)
+        .await
+        .into_iter()
+        .map(|d| serde_json::json!({"endpoint": d.endpoint, "verdict": d.verdict, "code": d.code, "answer": d.answer}))
+        .collect();
+    let calls: Vec<serde_json::Value> = api_calls(&s, &id)
+        .await
+        .into_iter()
+        .map(|c| serde_json::json!({"operation": c.operation, "attempts": c.attempts, "status": c.status, "code": c.code}))
+        .collect();
+    let shipped = shipments(&s, &id).await;
+    (
+        [("content-type", "application/json")],
+        serde_json::json!({
+            "order_id": id,
+            "outcome": state.outcome.as_str(),
+            "paid": state.paid,
+            "refunded": state.refunded,
+            "currency": state.currency,
+            "shipments": shipped.len(),
+            "attention": state.attention,
+            "events": events,
+            "notifications": notifications,
+            "api_calls": calls,
+            "recovered_at": super::store::recovered_at(&s, &id).await,
+            // The names of earlier versions of this answer.
+            "id": id,
+            "state": state.outcome.as_str(),
+            "deliveries": events,
+        })
+        .to_string(),
+    )
+        .into_response()
 }
 
 /// The API calls made for an order, as a table: operation, attempts, HTTP status, error
 /// code, duration. Never a credential, a body or a token.
-fn api_calls_table(s: &ShopState, id: &str) -> String {
-    let calls = api_calls(s, id);
+async fn api_calls_table(s: &ShopState, id: &str) -> String {
+    let calls = api_calls(s, id).await;
     if calls.is_empty() {
         return "<p id=\"no-api-call\">None.</p>".to_owned();
     }

@@ -60,12 +60,14 @@ pub fn start_with(name: &str, limits: vads_demo::Limits) -> Running {
                 platform_shop: config(None),
                 shop_listener,
                 simulator_listener,
-                database: db,
+                database: vads_demo::Database::SqliteFile(db),
+                outbox_lease: Duration::from_secs(5),
                 retry_delay: Duration::from_millis(200),
                 limits,
                 notify_api_operations: true,
                 recovery: Some((recovery_policy(), Duration::from_millis(200))),
             })
+            .await
         })
         .unwrap();
     Running { demo, _rt: rt }
