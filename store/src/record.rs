@@ -178,26 +178,20 @@ async fn lock(
     row.as_ref().map(locked_from).transpose()
 }
 
-/// Locks the order's row, creating it (without an expected amount) when missing.
-async fn lock_or_create(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    order_id: &str,
-) -> Result<Locked, StoreError> {
-    if let Some(l) = lock(conn, backend, order_id).await? {
-        return Ok(l);
-    }
-    let now = now_ms();
-    sqlx::query(
-        "INSERT INTO vads_orders (order_id, created_ms, updated_ms) VALUES ($1, $2, $2) ON CONFLICT (order_id) DO NOTHING",
+/// Locks the order's row, creating it (without an expected amount) when missing, in one
+/// statement on both backends: an upsert takes the row's lock (PostgreSQL) or the
+/// database's write lock (SQLite) and returns what the recompute needs.
+async fn lock_or_create(conn: &mut AnyConnection, order_id: &str) -> Result<Locked, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO vads_orders (order_id, created_ms, updated_ms) VALUES ($1, $2, $2) \
+         ON CONFLICT (order_id) DO UPDATE SET updated_ms = vads_orders.updated_ms \
+         RETURNING expected_amount, expected_currency, outcome, events, conflicts",
     )
     .bind(order_id)
-    .bind(now)
-    .execute(&mut *conn)
+    .bind(now_ms())
+    .fetch_one(&mut *conn)
     .await?;
-    lock(conn, backend, order_id)
-        .await?
-        .ok_or(StoreError::Corrupt("order row"))
+    locked_from(&row)
 }
 
 /// The state of an order from its events, with what the store knows beside them.
@@ -366,7 +360,7 @@ impl Store {
         check_order_id(order_id)?;
         i64::try_from(expected.amount).map_err(|_| StoreError::OrderConflict)?;
         let mut tx = self.pool.begin().await?;
-        let mut locked = lock_or_create(&mut tx, self.backend, order_id).await?;
+        let mut locked = lock_or_create(&mut tx, order_id).await?;
         let change = expect(&mut tx, order_id, &mut locked, expected).await?;
         tx.commit().await?;
         Ok(change)
@@ -391,7 +385,7 @@ impl Store {
         let order_id = order_of(events)?;
         let label = source.label();
         let mut tx = self.pool.begin().await?;
-        let mut locked = lock_or_create(&mut tx, self.backend, order_id).await?;
+        let mut locked = lock_or_create(&mut tx, order_id).await?;
         let (mut new, mut replays, mut conflicts) = (0, 0, 0);
         let now = now_ms();
         for event in events {
