@@ -9,7 +9,9 @@
 //! ```
 //!
 //! The store is in memory here; a real one is a database table whose primary key is the
-//! idempotency key, written in one transaction before answering.
+//! idempotency key, written in one transaction before answering: the same endpoint on
+//! `vads-store` (SQLite or PostgreSQL, several instances, an outbox) is
+//! `store/examples/axum_notify.rs` (`cargo run -p vads-store --example axum_notify`).
 
 use axum::extract::{FromRef, Path, State};
 use axum::routing::{get, post};

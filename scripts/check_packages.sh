@@ -17,10 +17,10 @@ trap 'rm -rf "$work" "$log"' EXIT
 # would be compiled instead of this one's. Those extractions (registry folders named
 # "-<hash>", never crates.io's) of our own three packages are removed first.
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
-for crate in vads vads-cli vads-reference; do
+for crate in vads vads-cli vads-reference vads-store; do
   rm -rf "$cargo_home"/registry/src/-*/"$crate"-0.1.0 "$cargo_home"/registry/cache/-*/"$crate"-0.1.0.crate
 done
-echo "== cargo package (vads-reference, vads, vads-cli)"
+echo "== cargo package (vads-reference, vads, vads-cli, vads-store)"
 if ! cargo package --workspace --exclude vads-demo --exclude vads-fuzz-replay --locked >"$log" 2>&1; then
   cat "$log"; echo "cargo package failed"; exit 1
 fi
