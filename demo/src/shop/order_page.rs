@@ -363,6 +363,10 @@ pub(crate) async fn order_json(
     if order_row(&s, &id).await.is_none() {
         return (StatusCode::NOT_FOUND, "no such order").into_response();
     }
+    // The delivery log first, the state second: a delivery is logged after its record
+    // committed, so the state read next includes every delivery listed (the other way
+    // round, a record committing between the two reads is listed but missing).
+    let logged = deliveries(&s, &id).await;
     let Some((state, events)) = order_state(&s, &id).await else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -370,8 +374,7 @@ pub(crate) async fn order_json(
         )
             .into_response();
     };
-    let notifications: Vec<serde_json::Value> = deliveries(&s, &id)
-        .await
+    let notifications: Vec<serde_json::Value> = logged
         .into_iter()
         .map(|d| serde_json::json!({"endpoint": d.endpoint, "verdict": d.verdict, "code": d.code, "answer": d.answer}))
         .collect();
