@@ -1,8 +1,10 @@
 //! Recorded deliveries per second on PostgreSQL (`VADS_TEST_DATABASE_URL`), with 1, 4 and
-//! 16 concurrent writers: `Store::record` (one transaction: lock the order, insert the
-//! event, recompute, write the outbox entry) beside the floor measured in the same run, a
+//! 16 concurrent writers: `Store::record` (the event, the state and the outbox entry in one
+//! transaction) beside the floor measured in the same run, a
 //! bare `INSERT ... ON CONFLICT DO NOTHING` of the same rows over the same pool. Each
-//! delivery is a new order's payment (the worst case: every record writes an outbox entry).
+//! delivery is a payment that changes its order's outcome (every record writes an outbox
+//! entry): `store_record` for orders first seen in the notification, `store_record_created`
+//! for orders created beforehand with `create_order` (not timed).
 //!
 //! `VADS_TEST_DATABASE_URL=postgres://... cargo bench -p vads-store --features postgres --bench deliveries`
 
@@ -10,7 +12,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use vads::lifecycle::TransactionEvent;
+use vads::lifecycle::{Expected, TransactionEvent};
 use vads_store::{Source, Store, StoreOptions};
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -30,24 +32,39 @@ fn event(n: u64) -> TransactionEvent {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Writer {
+    /// The bare insert.
     Floor,
+    /// `record` of an order first seen in the notification.
     Store,
+    /// `record` of an order created beforehand with its expected amount
+    /// (`create_order`, not timed): what a shop that creates its orders does.
+    StoreCreated,
 }
 
 /// `total` deliveries by `writers` concurrent tasks; the time they took.
 async fn run(store: &Arc<Store>, writer: Writer, writers: u64, total: u64) -> Duration {
+    let base = NEXT.fetch_add(total, Ordering::Relaxed);
+    if writer == Writer::StoreCreated {
+        let expected = Expected {
+            amount: 1250,
+            currency: Some("978".into()),
+        };
+        for n in base..base + total {
+            let id = event(n).order_id.unwrap();
+            store.create_order(&id, &expected).await.unwrap();
+        }
+    }
     let start = Instant::now();
     let tasks: Vec<_> = (0..writers)
         .map(|w| {
             let store = store.clone();
-            let share = total / writers + u64::from(w < total % writers);
             tokio::spawn(async move {
-                for _ in 0..share {
-                    let e = event(NEXT.fetch_add(1, Ordering::Relaxed));
+                for n in (base + w..base + total).step_by(writers as usize) {
+                    let e = event(n);
                     match writer {
-                        Writer::Store => {
+                        Writer::Store | Writer::StoreCreated => {
                             store
                                 .record(std::slice::from_ref(&e), Source::Notification("PAY"))
                                 .await
@@ -92,7 +109,15 @@ fn deliveries(c: &mut Criterion) {
         max_connections: 16,
         ..Default::default()
     };
-    let store = Arc::new(rt.block_on(Store::open_with(&url, options)).unwrap());
+    // A schema of its own, dropped at the end: the benchmark never touches the tables of
+    // the database it is pointed at.
+    let schema = format!("vads_bench_{}", std::process::id());
+    let admin = rt.block_on(Store::open(&url)).unwrap();
+    rt.block_on(vads_store::sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(admin.pool()))
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    let store = Arc::new(rt.block_on(Store::open_with(&scoped, options)).unwrap());
     rt.block_on(async {
         vads_store::sqlx::query(
             "CREATE TABLE IF NOT EXISTS bench_floor (idempotency_key TEXT PRIMARY KEY, order_id TEXT NOT NULL, event TEXT NOT NULL)",
@@ -110,6 +135,7 @@ fn deliveries(c: &mut Criterion) {
         for (name, writer) in [
             ("floor_insert", Writer::Floor),
             ("store_record", Writer::Store),
+            ("store_record_created", Writer::StoreCreated),
         ] {
             group.bench_with_input(BenchmarkId::new(name, writers), &writers, |b, &w| {
                 b.iter_custom(|iters| rt.block_on(run(&store, writer, w, iters)));
@@ -117,6 +143,14 @@ fn deliveries(c: &mut Criterion) {
         }
     }
     group.finish();
+    rt.block_on(async {
+        store.close().await;
+        vads_store::sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(admin.pool())
+            .await
+            .unwrap();
+        admin.close().await;
+    });
 }
 
 criterion_group!(benches, deliveries);

@@ -15,6 +15,12 @@
 //!    against the amount and currency the shop expects ([`Store::create_order`]);
 //! 4. when the order's outcome changes, write an **outbox** entry (order, from, to).
 //!
+//! On PostgreSQL, one event takes a shorter way to the same result: the state is computed
+//! from the order's row as read, and one statement writes the event, the state and the
+//! outbox entry only if the row is still what was read (a compare-and-set, atomic as any
+//! statement); a record that loses a race with another instance starts again, and after a
+//! few tries takes the locking transaction above.
+//!
 //! A worker then [`claim`](Store::claim)s outbox entries (`FOR UPDATE SKIP LOCKED` on
 //! PostgreSQL: two workers never get the same entry), does the side effect (ship the goods,
 //! e-mail the buyer) and [`complete`](Store::complete)s them; an entry left claimed by a
@@ -78,6 +84,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod fast;
 mod outbox;
 mod record;
 mod schema;

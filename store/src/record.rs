@@ -124,19 +124,26 @@ pub(crate) fn facts_hash(e: &TransactionEvent) -> String {
 }
 
 /// The order's row, locked for the transaction.
-struct Locked {
-    expected: Option<Expected>,
-    outcome: Option<String>,
-    events: Vec<TransactionEvent>,
-    conflicts: i64,
+#[derive(Default)]
+pub(crate) struct Locked {
+    pub(crate) expected: Option<Expected>,
+    pub(crate) outcome: Option<String>,
+    pub(crate) events: Vec<TransactionEvent>,
+    pub(crate) conflicts: i64,
 }
 
 fn locked_from(row: &AnyRow) -> Result<Locked, StoreError> {
-    let amount: Option<i64> = row.try_get(0)?;
-    let currency: Option<String> = row.try_get(1)?;
-    let outcome: Option<String> = row.try_get(2)?;
-    let events: String = row.try_get(3)?;
-    let conflicts: i64 = row.try_get(4)?;
+    locked_from_at(row, 0)
+}
+
+/// The order's columns (`expected_amount, expected_currency, outcome, events, conflicts`)
+/// read from the row's columns `at..at + 5`.
+pub(crate) fn locked_from_at(row: &AnyRow, at: usize) -> Result<Locked, StoreError> {
+    let amount: Option<i64> = row.try_get(at)?;
+    let currency: Option<String> = row.try_get(at + 1)?;
+    let outcome: Option<String> = row.try_get(at + 2)?;
+    let events: String = row.try_get(at + 3)?;
+    let conflicts: i64 = row.try_get(at + 4)?;
     let expected = amount
         .map(|a| {
             Ok::<_, StoreError>(Expected {
@@ -195,7 +202,7 @@ async fn lock_or_create(conn: &mut AnyConnection, order_id: &str) -> Result<Lock
 }
 
 /// The state of an order from its events, with what the store knows beside them.
-fn state_of(
+pub(crate) fn state_of(
     order_id: &str,
     events: &[TransactionEvent],
     expected: Option<&Expected>,
@@ -384,6 +391,11 @@ impl Store {
     ) -> Result<Recorded, StoreError> {
         let order_id = order_of(events)?;
         let label = source.label();
+        if let ([event], Backend::Postgres) = (events, self.backend) {
+            if let Some(recorded) = crate::fast::record(self, order_id, event, &label).await? {
+                return Ok(recorded);
+            }
+        }
         let mut tx = self.pool.begin().await?;
         let mut locked = lock_or_create(&mut tx, order_id).await?;
         let (mut new, mut replays, mut conflicts) = (0, 0, 0);

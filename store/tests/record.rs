@@ -145,6 +145,73 @@ async fn other_facts_under_a_known_key_are_a_conflict_and_a_platform_read_settle
 }
 
 #[tokio::test]
+async fn a_transaction_already_recorded_for_another_order_is_a_conflict_of_the_second() {
+    for store in stores("cross_order").await {
+        let first = event("ORD-A", "shared", "DEBIT", "CAPTURED", 1000);
+        let r = store
+            .record(&[first], Source::Notification("PAY"))
+            .await
+            .unwrap();
+        assert_eq!((r.new, r.state.outcome), (1, OrderOutcome::Paid));
+        // The same transaction key under another order: one transaction cannot pay two
+        // orders. Nothing of it is counted; the second order needs a human.
+        let second = event("ORD-B", "shared", "DEBIT", "CAPTURED", 1000);
+        let r = store
+            .record(std::slice::from_ref(&second), Source::Notification("PAY"))
+            .await
+            .unwrap();
+        assert_eq!((r.new, r.conflicts), (0, 1), "{r:?}");
+        assert_eq!(r.state.outcome, OrderOutcome::NeedsAttention);
+        assert_eq!(r.state.paid, 0);
+        assert!(store.events("ORD-B").await.unwrap().is_empty());
+        let a = store.order("ORD-A").await.unwrap().unwrap();
+        assert_eq!((a.events, a.state.outcome), (1, OrderOutcome::Paid));
+        // Again: kept aside once.
+        let r = store
+            .record(&[second], Source::Notification("RETRY"))
+            .await
+            .unwrap();
+        assert_eq!((r.conflicts, r.replays), (0, 1));
+    }
+}
+
+#[tokio::test]
+async fn a_first_payment_of_another_amount_than_the_order_expects_needs_attention() {
+    for store in stores("first_other_amount").await {
+        store.create_order("ORD-F", &eur(1000)).await.unwrap();
+        let r = store
+            .record(
+                &[event("ORD-F", "uf", "DEBIT", "CAPTURED", 900)],
+                Source::Notification("PAY"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.new, 1);
+        assert_eq!(r.state.outcome, OrderOutcome::NeedsAttention, "{r:?}");
+        assert_eq!(r.state.attention, ["paid 900 but the order expects 1000"]);
+        let change = r.change.expect("the first event changes the outcome");
+        assert_eq!(
+            (change.from, change.to),
+            (None, OrderOutcome::NeedsAttention)
+        );
+        // The same order, the same amount: paid.
+        store.create_order("ORD-G", &eur(900)).await.unwrap();
+        let r = store
+            .record(
+                &[event("ORD-G", "ug", "DEBIT", "CAPTURED", 900)],
+                Source::Notification("PAY"),
+            )
+            .await
+            .unwrap();
+        assert_eq!((r.new, r.state.outcome), (1, OrderOutcome::Paid));
+        assert_eq!(
+            store.order("ORD-G").await.unwrap().unwrap().expected,
+            Some(eur(900))
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_same_event_delivered_concurrently_is_new_exactly_once() {
     for store in stores("concurrent_same").await {
         store.create_order("ORD-3", &eur(500)).await.unwrap();
