@@ -135,6 +135,7 @@ pub async fn start(config: DemoConfig) -> Result<Demo, String> {
         last: Mutex::new(HashMap::new()),
         retry_delay: config.retry_delay,
         next: Mutex::new(0),
+        done: Mutex::new(HashMap::new()),
     });
     let notifier = sim_state.clone();
     tokio::spawn(async move {
@@ -158,18 +159,35 @@ pub async fn start(config: DemoConfig) -> Result<Demo, String> {
     if let Some((policy, every)) = config.recovery {
         tokio::spawn(shop::recovery::run(shop_state.clone(), policy, every));
     }
+    // Each side's requests run in a span of its name, so that the terminal's log says
+    // which side verified what (`shop: vads: ...`, `simulator: vads: ...`).
     tokio::spawn(server::serve(
         shop_listener,
-        shop::router(shop_state),
+        in_span(shop::router(shop_state), "shop"),
         limits,
     ));
     tokio::spawn(server::serve(
         sim_listener,
-        simulator::router(sim_state),
+        in_span(simulator::router(sim_state), "simulator"),
         limits,
     ));
     Ok(Demo {
         shop_url,
         simulator_url,
     })
+}
+
+/// `router` with each request handled inside a span named `side` (`shop` or `simulator`).
+fn in_span(router: axum::Router, side: &'static str) -> axum::Router {
+    use tracing::Instrument;
+    router.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let span = if side == "shop" {
+                tracing::info_span!("shop")
+            } else {
+                tracing::info_span!("simulator")
+            };
+            next.run(request).instrument(span)
+        },
+    ))
 }

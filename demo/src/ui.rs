@@ -41,7 +41,7 @@ table { width:100%; border-collapse:collapse; font-size:.9rem; }
 .scroll { overflow-x:auto; max-width:100%; }
 th, td { text-align:left; padding:.35rem .5rem; border-bottom:1px solid var(--line); vertical-align:top; }
 th { color:var(--muted); font-weight:600; }
-td.nowrap code { white-space:nowrap; word-break:normal; }
+td.nowrap, td.nowrap code { white-space:nowrap; word-break:normal; }
 code, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:.85rem; overflow-wrap:anywhere; }
 td code { overflow-wrap:normal; white-space:nowrap; }
 .badge { display:inline-block; padding:.05rem .55rem; border-radius:999px; font-size:.8rem; font-weight:600; }
@@ -49,6 +49,16 @@ td code { overflow-wrap:normal; white-space:nowrap; }
 .badge.bad { background:var(--badbg); color:var(--bad); }
 .badge.warn { background:var(--warnbg); color:var(--warn); }
 .badge.info { background:var(--infobg); color:var(--info); }
+.badge.plain { background:#eef0f3; color:var(--muted); }
+label.amount { display:inline-flex; align-items:center; gap:.4rem; color:var(--muted); font-size:.9rem; }
+@media (max-width:40rem) {
+  table.fields td + td code { white-space:normal; overflow-wrap:anywhere; }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display:block; width:100%; }
+  table.stack tr:first-child { display:none; }
+  table.stack tr { border-bottom:1px solid var(--line); padding:.4rem 0; }
+  table.stack td { border:0; padding:.1rem 0 .1rem 6.5rem; position:relative; min-height:1.4rem; }
+  table.stack td::before { content:attr(data-label); white-space:nowrap; overflow:hidden; position:absolute; left:0; width:6rem; color:var(--muted); font-size:.8rem; font-weight:600; }
+}
 .notice { border-left:4px solid var(--info); background:var(--infobg); padding:.6rem .9rem; border-radius:6px; margin:0 0 1.2rem; }
 .notice.bad { border-color:var(--bad); background:var(--badbg); }
 .notice.ok { border-color:var(--ok); background:var(--okbg); }
@@ -57,6 +67,7 @@ td code { overflow-wrap:normal; white-space:nowrap; }
 button, .button { font:inherit; cursor:pointer; border:1px solid var(--line); background:var(--card); color:var(--ink); padding:.45rem .9rem; border-radius:8px; text-decoration:none; display:inline-block; }
 button.primary, .button.primary { background:var(--brand); border-color:var(--brand); color:#fff; font-weight:600; }
 button.danger { border-color:#f0b4ae; color:var(--bad); }
+button:disabled { cursor:not-allowed; opacity:.55; }
 input[type=text], input:not([type]) { font:inherit; padding:.4rem .5rem; border:1px solid var(--line); border-radius:6px; width:6rem; }
 .product { display:flex; gap:1.2rem; align-items:center; }
 .product .pic { width:7rem; height:7rem; border-radius:12px; background:linear-gradient(135deg,#8b5a3c,#3b2417); flex:none; }
@@ -84,7 +95,8 @@ pub(crate) fn page(site: Site, title: &str, body: &str) -> Html<String> {
             "platform",
             "Payment platform · simulator",
             "<span class=\"muted\">a local stand-in for PayZen, Systempay, …</span>",
-            "",
+            "<div class=\"banner\" id=\"test-banner\">TEST: a simulator of the payment platform on this machine. \
+             No real payment, no real card; what it sends is signed with the shop's test key.</div>",
         ),
     };
     Html(format!(

@@ -284,7 +284,7 @@ fn the_playground_in_a_real_browser() {
         Some(("02-payment-page", "03-return-paid")),
     );
     assert_eq!(state, "paid");
-    assert_eq!(heading, "Thank you! Your payment is accepted");
+    assert_eq!(heading, "Thank you! Your payment went through");
     assert_eq!(order_state(&shop, &order)["deliveries"], 1);
 
     // The order's page: the signed form, the notification accepted, the state.
@@ -292,7 +292,7 @@ fn the_playground_in_a_real_browser() {
     s.click(&see);
     s.wait(&format!("{shop}/orders/"), "#notifications");
     assert!(s.texts("#signing-string")[0].ends_with("+****************"));
-    assert!(s.texts("tr.delivery")[0].contains("accepted"));
+    assert!(s.texts("tr.delivery")[0].contains("verified new event, recorded"));
     assert_eq!(s.texts("#paid"), ["12.50 EUR"]);
     s.screenshot("04-order-paid");
 
@@ -360,6 +360,54 @@ fn the_playground_in_a_real_browser() {
         ("failed", "Payment refused")
     );
     assert_eq!(order_state(&shop, &order)["state"], "failed");
+    // Its page: the refusal is a verified message about a refused payment, and says so.
+    s.goto(&format!("{shop}/orders/{order}"));
+    s.wait(&format!("{shop}/orders/"), "#notifications");
+    let row = s.texts("tr.delivery").pop().unwrap_or_default();
+    assert!(
+        row.contains("REFUSED") && row.contains("verified") && !row.contains("accepted"),
+        "{row}"
+    );
+    s.screenshot("12b-order-refused");
+
+    // A refund: its row says CREDIT and the amount refunded, beside the DEBIT it refunds.
+    let (order, _, _) = buy(&s, &shop, &simulator, "pay", None);
+    s.goto(&format!("{shop}/orders/{order}"));
+    let row = send(&s, &shop, "rest_refund_part", "12c-refund-as-rest");
+    assert!(
+        row.contains("CREDIT") && row.contains("3.00 EUR") && row.contains("REST"),
+        "{row}"
+    );
+    let rows = s.texts("tr.delivery");
+    assert!(
+        rows[0].contains("DEBIT") && rows[0].contains("12.50 EUR"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1].starts_with('2'),
+        "rows are numbered per order: {rows:?}"
+    );
+    // The simulator's back office offers only what the platform would do: no validation
+    // of a payment that needs none, no refund above what is left.
+    s.goto(&format!("{simulator}/admin/order?order_id={order}"));
+    s.wait(&format!("{simulator}/admin/order"), "#validate");
+    assert!(
+        !s.texts("#test-banner").is_empty(),
+        "the simulator's TEST banner"
+    );
+    assert!(
+        s.texts(".refusal")
+            .iter()
+            .any(|r| r.contains("Validate") && r.contains("not offered")),
+        "{:?}",
+        s.texts(".refusal")
+    );
+    s.screenshot("12d-simulator-back-office");
+    s.goto(&format!("{simulator}/"));
+    s.wait(&simulator, "main");
+    assert_eq!(s.texts("h1"), ["Payment platform simulator"]);
+    s.screenshot("12e-simulator-index");
+
     let (order, state, heading) = buy(&s, &shop, &simulator, "cancel", None);
     assert_eq!(
         (state.as_str(), heading.as_str()),
@@ -435,7 +483,7 @@ fn the_playground_in_a_real_browser() {
     s.click(&see);
     s.wait(&format!("{shop}/orders/"), "tr.api-call");
     assert!(s.texts("tr.api-call")[0].contains("Charge/CreatePayment"));
-    assert!(s.texts("tr.delivery")[0].contains("accepted"));
+    assert!(s.texts("tr.delivery")[0].contains("verified new event, recorded"));
     s.screenshot("20-embedded-order");
     assert_eq!(order_state(&shop, &order)["state"], "paid");
     eprintln!("screenshots: {}", screenshots().display());

@@ -423,7 +423,7 @@ fn post_return_mode_posts_the_signed_return_fields() {
     assert!(
         page.contains(&format!("<span id=\"order\">{order}</span>"))
             && page.contains("<strong id=\"state\">paid</strong>")
-            && page.contains("<h1>Thank you! Your payment is accepted</h1>"),
+            && page.contains("<h1>Thank you! Your payment went through</h1>"),
         "{page}"
     );
 }
@@ -956,7 +956,11 @@ fn the_back_office_goes_through_the_api_and_never_moves_money_twice() {
     let op = |order: &str, body: &str| {
         let (status, _, location) = post(&format!("{shop}/orders/{order}/operation"), body);
         assert_eq!(status, 303);
-        location.unwrap()
+        // Back to the order, at the notice that says what was done.
+        let to = location.unwrap();
+        to.strip_suffix("#api-done")
+            .expect("lands at the notice")
+            .to_owned()
     };
     // An authorised payment (not captured): a partial refund lowers it, a full one cancels.
     let (order, _, _) = checkout(shop, "pay", false);
@@ -1022,9 +1026,12 @@ fn an_injected_fault_never_makes_the_back_office_move_money_twice() {
     );
     assert_eq!(status, 200);
     let op = |body: &str| {
-        post(&format!("{shop}/orders/{order}/operation"), body)
+        let to = post(&format!("{shop}/orders/{order}/operation"), body)
             .2
-            .unwrap()
+            .unwrap();
+        to.strip_suffix("#api-done")
+            .expect("lands at the notice")
+            .to_owned()
     };
     // Applied, the answer dropped: read back, found applied.
     assert!(op("op=refund_part&amount=500").ends_with("result=ok"));
@@ -1058,4 +1065,129 @@ fn an_injected_fault_never_makes_the_back_office_move_money_twice() {
         .block_on(client.call(&vads::api::OrderGet::new(order.as_str())))
         .unwrap();
     assert_eq!(view.transactions[0].amount, Some(750));
+}
+
+/// The simulator's back office does what the platform would, and refuses the rest
+/// before sending anything: a full refund refunds what is left, a refund above it and a
+/// validation of a payment that needs none are refused (409, nothing sent).
+#[test]
+fn the_simulators_back_office_refuses_what_the_platform_would() {
+    let running = start("sim_rules");
+    let (shop, sim) = (&running.demo.shop_url, &running.demo.simulator_url);
+    let (order, _, _) = checkout(shop, "pay", false);
+    let refused = |operation: &str| {
+        let (status, page, _) = post(
+            &format!("{sim}/admin/operation"),
+            &format!("order_id={order}&{operation}"),
+        );
+        assert_eq!(status, 409, "{operation}: {page}");
+        assert!(page.contains("Operation refused by the platform"), "{page}");
+        assert!(
+            page.contains("Nothing was done, nothing was sent"),
+            "{page}"
+        );
+        page
+    };
+    let page = refused("op=validate");
+    assert!(page.contains("this one is AUTHORISED"), "{page}");
+    back_office(sim, &order, "op=refund_part&amount=500");
+    let page = refused("op=refund_part&amount=751");
+    assert!(
+        page.contains("what is left to refund (750); 751 asked"),
+        "{page}"
+    );
+    refused("op=rest_refund_part&amount=0");
+    refused("op=refund_part&amount=ten");
+    let page = refused("op=cancel");
+    assert!(page.contains("partly refunded"), "{page}");
+    let notifications = order_state(shop, &order)["notifications"]
+        .as_array()
+        .unwrap()
+        .len();
+    // The full refund: what is left, 7.50, not the payment's 12.50.
+    back_office(sim, &order, "op=refund");
+    let state = order_state(shop, &order);
+    assert_eq!(state["state"], "refunded", "{state}");
+    assert_eq!(
+        (state["paid"].as_u64(), state["refunded"].as_u64()),
+        (Some(1250), Some(1250))
+    );
+    assert_eq!(
+        state["notifications"].as_array().unwrap().len(),
+        notifications + 1,
+        "the refusals sent nothing"
+    );
+    let page = refused("op=refund");
+    assert!(page.contains("nothing is left to refund"), "{page}");
+    // The back office page offers none of it.
+    let page = common::agent()
+        .get(&format!("{sim}/admin/order?order_id={order}"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    for id in [
+        "validate",
+        "cancel",
+        "refund",
+        "refund_part",
+        "rest_refund_part",
+    ] {
+        assert!(
+            page.contains(&format!("id=\"{id}\" type=\"button\" disabled")),
+            "{id}: {page}"
+        );
+    }
+    assert!(page.contains("id=\"replay\"") || page.contains("rest_payment"));
+}
+
+/// A database left by an earlier demo, whose delivery log has no operation or amount
+/// column: the demo adds them and logs as before.
+#[test]
+fn a_database_from_an_earlier_demo_gets_the_new_columns() {
+    let db = std::env::temp_dir().join(format!("vads-demo-old-{}.sqlite", std::process::id()));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = vads_store::Store::open_sqlite_file(&db).await.unwrap();
+        vads_store::sqlx::query(
+            "CREATE TABLE demo_deliveries (n INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT, endpoint TEXT NOT NULL, \
+             format TEXT NOT NULL, source TEXT, status TEXT, verdict TEXT NOT NULL, code TEXT, answer BIGINT NOT NULL, \
+             instance TEXT NOT NULL, received_ms BIGINT NOT NULL)",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        vads_store::sqlx::query(
+            "INSERT INTO demo_deliveries (order_id, endpoint, format, verdict, answer, instance, received_ms) \
+             VALUES ('OLD-1', '/notify', 'vads_*', 'accepted', 200, 'old', 0)",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        store.close().await;
+    });
+    let running = common::start_on(db, vads_demo::Limits::default());
+    let shop = &running.demo.shop_url;
+    let (order, _, _) = checkout(shop, "pay", false);
+    let state = order_state(shop, &order);
+    assert_eq!(state["notifications"][0]["verdict"], "accepted", "{state}");
+    let page = common::agent()
+        .get(&format!("{shop}/orders/{order}"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        page.contains("<td data-label=\"Operation\">DEBIT</td>"),
+        "{page}"
+    );
+    assert!(page.contains("12.50 EUR</td>"), "{page}");
 }

@@ -97,7 +97,7 @@ pub(crate) async fn operation(
         Err(e) => e.code().to_owned(),
     };
     Redirect::to(&format!(
-        "/orders/{}?api={}&result={}",
+        "/orders/{}?api={}&result={}#api-done",
         query_escape(&id),
         query_escape(&o.op),
         query_escape(&outcome)

@@ -61,7 +61,8 @@ pub(crate) async fn recent_orders(s: &ShopState, limit: usize) -> String {
         .zip(states)
         .map(|((id, at), state)| {
             format!(
-                "<tr><td><a href=\"/orders/{}\">{}</a></td><td>{}</td><td>{}</td></tr>",
+                "<tr><td data-label=\"Order\" class=\"nowrap\"><a href=\"/orders/{}\">{}</a></td>\
+                 <td data-label=\"Created\">{} UTC</td><td data-label=\"State\">{}</td></tr>",
                 query_escape(id),
                 escape_html(id),
                 escape_html(at),
@@ -69,7 +70,7 @@ pub(crate) async fn recent_orders(s: &ShopState, limit: usize) -> String {
             )
         })
         .collect();
-    format!("<div class=\"scroll\"><table><tr><th>Order</th><th>Created (UTC)</th><th>State</th></tr>{rows}</table></div>")
+    format!("<div class=\"scroll\"><table class=\"stack\"><tr><th>Order</th><th>Created</th><th>State</th></tr>{rows}</table></div>")
 }
 
 pub(crate) async fn orders_page(State(s): State<Arc<ShopState>>) -> Response {
@@ -218,7 +219,7 @@ pub(crate) async fn show_return(s: &ShopState, fields: &[u8]) -> Response {
     let outcome = state.as_ref().map(|st| st.outcome);
     let (title, text) = match (outcome, status) {
         (Some(OrderOutcome::Paid), _) => (
-            "Thank you! Your payment is accepted",
+            "Thank you! Your payment went through",
             "Your coffee is on its way.",
         ),
         (Some(OrderOutcome::Failed), "REFUSED") => (

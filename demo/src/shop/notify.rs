@@ -20,6 +20,8 @@ pub(crate) struct Claimed {
     format: &'static str,
     source: Option<String>,
     status: Option<String>,
+    operation: Option<String>,
+    amount: Option<u64>,
 }
 
 pub(crate) fn lenient_decode(raw: &[u8]) -> String {
@@ -68,6 +70,8 @@ pub(crate) fn claimed(body: &[u8]) -> Claimed {
             format: "REST",
             source: Some("REST".into()),
             status: text(&json["transactions"][0]["detailedStatus"]),
+            operation: text(&json["transactions"][0]["operationType"]),
+            amount: json["transactions"][0]["amount"].as_u64(),
         };
     }
     Claimed {
@@ -75,6 +79,8 @@ pub(crate) fn claimed(body: &[u8]) -> Claimed {
         format: "vads_*",
         source: get("vads_url_check_src"),
         status: get("vads_trans_status"),
+        operation: get("vads_operation_type"),
+        amount: get("vads_amount").and_then(|a| a.parse().ok()),
     }
 }
 
@@ -128,6 +134,8 @@ pub(crate) async fn handle(s: &ShopState, shops: &Shops, endpoint: &str, body: B
             format: claim.format,
             source: claim.source.as_deref(),
             status: claim.status.as_deref(),
+            operation: claim.operation.as_deref(),
+            amount: claim.amount,
             verdict,
             code,
             answer: a.status,

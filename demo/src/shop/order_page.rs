@@ -41,7 +41,7 @@ pub(crate) fn outcome_badge(outcome: OrderOutcome) -> String {
         _ => "bad",
     };
     format!(
-        "<span class=\"badge {class}\" id=\"state-badge\">{}</span>",
+        "<span class=\"badge {class} state-badge\">{}</span>",
         outcome.as_str()
     )
 }
@@ -106,7 +106,9 @@ pub(crate) async fn order_page(
     let algorithm = s.shop().map_or("", |shop| shop.algorithm().name());
     let mut body = String::new();
 
-    // What the simulator just did, if this page follows one of its operations.
+    // What the simulator just did, if this page follows one of its operations: shown
+    // just above the notifications, where its verdict is (the redirect lands there).
+    let mut sent_notice = String::new();
     if let Some(op) = q.get("sent") {
         let answered = q.get("answered").map_or("nothing", String::as_str);
         let class = if answered.starts_with('2') {
@@ -114,9 +116,9 @@ pub(crate) async fn order_page(
         } else {
             "bad"
         };
-        body += &format!(
+        sent_notice = format!(
             "<div class=\"notice {class}\" id=\"sent\">The platform simulator sent {}; the shop answered <strong>{}</strong>. \
-             Its verdict is the last row of the notifications below.</div>",
+             Its verdict is the last row below.</div>",
             escape_html(operation_words(op)),
             escape_html(answered)
         );
@@ -131,6 +133,8 @@ pub(crate) async fn order_page(
         shipped_words(&shipments(&s, &id).await)
     );
 
+    // What the shop's API call did: shown just above the API calls it made.
+    let mut api_notice = String::new();
     if let Some(op) = q.get("api") {
         let result = q.get("result").map_or("", String::as_str);
         let (class, said) = match result {
@@ -144,7 +148,7 @@ pub(crate) async fn order_page(
                 ),
             ),
         };
-        body += &format!(
+        api_notice = format!(
             "<div class=\"notice {class}\" id=\"api-done\">The shop called the platform's REST API to {}: {said}. \
              Every call is in the table of REST API calls below; the state is the platform's answer, folded in.</div>",
             escape_html(match op.as_str() {
@@ -168,6 +172,7 @@ pub(crate) async fn order_page(
 
     // 1. How the payment started: the signed form, or the API calls of the embedded form.
     if kind == "embedded" {
+        body += &api_notice;
         body += &format!(
             "<div class=\"card\" id=\"form\"><h2><span class=\"step\">1</span>The embedded form</h2>\
              <p class=\"muted\">No signed form: the shop asked the platform's REST API for a formToken \
@@ -192,13 +197,14 @@ pub(crate) async fn order_page(
             "<div class=\"card\" id=\"form\"><h2><span class=\"step\">1</span>The signed form</h2>\
              <p class=\"muted\">What the shop posted to the payment page. The signature covers every <code>vads_</code> \
              field: their values sorted by name, joined with <code>+</code>, then the key ({algorithm}).</p>\
-             <div class=\"scroll\"><table><tr><th>Field</th><th>Value</th></tr>{fields}</table></div>\
+             <div class=\"scroll\"><table class=\"fields\"><tr><th>Field</th><th>Value</th></tr>{fields}</table></div>\
              <p><strong>Signing string</strong> (key masked, as the platform's error e-mail shows it):<br><code id=\"signing-string\">{}</code></p>\
              <p><strong>Signature</strong>: <code>{}</code></p></div>",
             escape_html(&signing_string),
             escape_html(signature)
         );
         let calls = api_calls_table(&s, &id).await;
+        body += &api_notice;
         if !calls.contains("no-api-call") {
             body += &format!(
                 "<div class=\"card\" id=\"api-calls\"><h2>REST API calls</h2>{calls}</div>"
@@ -210,10 +216,13 @@ pub(crate) async fn order_page(
     let list = deliveries(&s, &id).await;
     let rows: String = list
         .iter()
-        .map(|d| {
+        .enumerate()
+        .map(|(i, d)| {
+            // The badge says what vads decided about the message, never whether the
+            // payment succeeded: that is the Status column.
             let verdict = match d.verdict.as_str() {
-                "accepted" => "<span class=\"badge ok\">accepted</span> recorded".to_owned(),
-                "duplicate" => "<span class=\"badge info\">duplicate</span> already recorded, nothing changes".to_owned(),
+                "accepted" => "<span class=\"badge info\">verified</span> new event, recorded".to_owned(),
+                "duplicate" => "<span class=\"badge plain\">duplicate</span> verified, already recorded: nothing changes".to_owned(),
                 "kept_for_review" => "<span class=\"badge warn\">kept for review</span> verified, but its content could not be read".to_owned(),
                 "refused" => format!(
                     "<span class=\"badge bad\">refused</span> <code>{}</code>",
@@ -221,33 +230,44 @@ pub(crate) async fn order_page(
                 ),
                 other => format!("<span class=\"badge warn\">{}</span>", escape_html(other)),
             };
+            let amount = d
+                .amount
+                .map_or_else(|| "—".to_owned(), |a| money(a, &currency));
             format!(
-                "<tr class=\"delivery {}\"><td>{}</td><td>{}</td><td class=\"nowrap\"><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr class=\"delivery {}\"><td data-label=\"#\">{}</td><td data-label=\"Time\">{}</td>\
+                 <td data-label=\"Endpoint\" class=\"nowrap\"><code>{}</code></td><td data-label=\"Format\">{}</td>\
+                 <td data-label=\"Source\">{}</td><td data-label=\"Operation\">{}</td><td data-label=\"Status\">{}</td>\
+                 <td data-label=\"Amount\" class=\"nowrap\">{}</td><td data-label=\"Verdict\">{}</td><td data-label=\"Answer\">{}</td></tr>",
                 escape_html(&d.verdict),
-                d.n,
+                i + 1,
                 escape_html(d.at.get(11..).unwrap_or(&d.at)),
                 escape_html(&d.endpoint),
                 escape_html(&d.format),
                 escape_html(d.source.as_deref().unwrap_or("—")),
+                escape_html(d.operation.as_deref().unwrap_or("—")),
                 escape_html(d.status.as_deref().unwrap_or("—")),
+                amount,
                 verdict,
                 d.answer
             )
         })
         .collect();
+    body += &sent_notice;
     body += &format!(
         "<div class=\"card\" id=\"notifications\"><h2><span class=\"step\">2</span>Notifications received</h2>\
          <p class=\"muted\">Every delivery to the shop's endpoints, with what <code>vads</code> decided. \
-         Accepted: verified and recorded once. Duplicate: verified, but that event was already recorded \
-         (the shop answers 200 and nothing changes). Refused: not verified; the shop answers 400, so that a \
-         genuine notification refused by a configuration mistake is retried by the platform, not lost. \
-         The source and status of a refused delivery are what its body claims.</p>{}</div>",
+         The verdict is about the message, not the money: <em>verified</em> means the signature is the \
+         shop's and the event is new (recorded once); whether the payment succeeded is its operation and \
+         status. Duplicate: verified, but that event was already recorded (the shop answers 200 and nothing \
+         changes). Refused: not verified; the shop answers 400, so that a genuine notification refused by a \
+         configuration mistake is retried by the platform, not lost. What a refused delivery shows is what \
+         its body claims.</p>{}</div>",
         if rows.is_empty() {
             "<p id=\"no-notification\">None yet. The platform notifies the shop when the payment ends.</p>".to_owned()
         } else {
             format!(
-                "<div class=\"scroll\"><table><tr><th>#</th><th>Time</th><th>Endpoint</th><th>Format</th><th>Source</th><th>Status</th>\
-                 <th>Verdict</th><th>Answer</th></tr>{rows}</table></div>"
+                "<div class=\"scroll\"><table class=\"stack\"><tr><th>#</th><th>Time</th><th>Endpoint</th><th>Format</th><th>Source</th>\
+                 <th>Operation</th><th>Status</th><th>Amount</th><th>Verdict</th><th>Answer</th></tr>{rows}</table></div>"
             )
         }
     );
@@ -335,14 +355,14 @@ pub(crate) async fn order_page(
                      <div class=\"actions\">{}{}{}{}{}</div>\
                      {back_office}\
                      <p class=\"muted\">The same endpoint takes REST answers (<code>kr-hash</code>, signed with the REST password):</p>\
-                     <div class=\"actions\">{}{}</div>",
+                     <div class=\"actions\">{}</div><div class=\"actions\">{}</div>",
                     button("replay", "Deliver again (back office)", "", ""),
                     button("retry", "As an automatic retry", "", ""),
                     button("forgery", "As a forgery (wrong key)", "", "danger"),
                     button("test_to_production", "TEST notification to the PRODUCTION shop", "", "danger"),
                     button("duplicate_field", "With a duplicated field", "", "danger"),
                     button("rest_payment", "Payment again, as REST", "", ""),
-                    button("rest_refund_part", "Refund, as REST", "<input name=\"amount\" id=\"rest_refund_amount\" value=\"300\" size=\"6\" aria-label=\"amount in cents\"> ", ""),
+                    button("rest_refund_part", "Refund, as REST", "<label class=\"amount\">refund amount in cents <input name=\"amount\" id=\"rest_refund_amount\" value=\"300\" size=\"6\"></label> ", ""),
                 )
             } else {
                 "<p>The payment has not ended yet: once the platform has notified the shop, its notification can be sent again here.</p>".to_owned()
@@ -420,7 +440,8 @@ async fn api_calls_table(s: &ShopState, id: &str) -> String {
         .enumerate()
         .map(|(i, c)| {
             format!(
-                "<tr class=\"api-call\"><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{} ms</td></tr>",
+                "<tr class=\"api-call\"><td data-label=\"#\">{}</td><td data-label=\"Time\">{}</td><td data-label=\"Operation\"><code>{}</code></td>\
+                 <td data-label=\"Attempts\">{}</td><td data-label=\"HTTP\">{}</td><td data-label=\"Result\">{}</td><td data-label=\"Duration\">{} ms</td></tr>",
                 i + 1,
                 escape_html(c.at.get(11..).unwrap_or(&c.at)),
                 escape_html(&c.operation),
@@ -435,6 +456,6 @@ async fn api_calls_table(s: &ShopState, id: &str) -> String {
         })
         .collect();
     format!(
-        "<div class=\"scroll\"><table><tr><th>#</th><th>Time</th><th>Operation</th><th>Attempts</th><th>HTTP</th><th>Result</th><th>Duration</th></tr>{rows}</table></div>"
+        "<div class=\"scroll\"><table class=\"stack\"><tr><th>#</th><th>Time</th><th>Operation</th><th>Attempts</th><th>HTTP</th><th>Result</th><th>Duration</th></tr>{rows}</table></div>"
     )
 }

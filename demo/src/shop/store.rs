@@ -53,7 +53,8 @@ fn schema(backend: Backend) -> String {
          CREATE TABLE IF NOT EXISTS demo_deliveries (
              n {serial}, order_id TEXT, endpoint TEXT NOT NULL,
              format TEXT NOT NULL, source TEXT, status TEXT, verdict TEXT NOT NULL,
-             code TEXT, answer BIGINT NOT NULL, instance TEXT NOT NULL, received_ms BIGINT NOT NULL);
+             code TEXT, answer BIGINT NOT NULL, instance TEXT NOT NULL, received_ms BIGINT NOT NULL,
+             operation TEXT, amount BIGINT);
          CREATE INDEX IF NOT EXISTS demo_deliveries_by_order ON demo_deliveries (order_id);
          CREATE TABLE IF NOT EXISTS demo_reviews (
              n {serial}, order_id TEXT NOT NULL, code TEXT NOT NULL,
@@ -101,6 +102,28 @@ pub(crate) async fn open(database: &Database) -> Result<Store, String> {
             .map_err(fail)?;
     }
     tx.commit().await.map_err(fail)?;
+    // Columns added since the first version of the delivery log: a database made by an
+    // earlier demo gets them (two instances may both try: the second's error is ignored,
+    // the check after says whether the column is there).
+    for (column, kind) in [("operation", "TEXT"), ("amount", "BIGINT")] {
+        let has = |store: &Store| {
+            let sql = format!("SELECT {column} FROM demo_deliveries LIMIT 0");
+            let pool = store.pool().clone();
+            async move { sqlx::query(&sql).execute(&pool).await.is_ok() }
+        };
+        if !has(&store).await {
+            let _ = sqlx::query(&format!(
+                "ALTER TABLE demo_deliveries ADD COLUMN {column} {kind}"
+            ))
+            .execute(store.pool())
+            .await;
+            if !has(&store).await {
+                return Err(format!(
+                    "database {database}: the delivery log cannot get its column {column}"
+                ));
+            }
+        }
+    }
     Ok(store)
 }
 
@@ -373,11 +396,14 @@ pub(crate) async fn recent(s: &ShopState, limit: usize) -> Vec<(String, String)>
 
 /// One delivery to a notification endpoint, with its verdict.
 pub(crate) struct Delivery {
-    pub(crate) n: i64,
     pub(crate) endpoint: String,
     pub(crate) format: String,
     pub(crate) source: Option<String>,
     pub(crate) status: Option<String>,
+    /// The operation the body claims (`DEBIT`, `CREDIT`, ...).
+    pub(crate) operation: Option<String>,
+    /// The amount the body claims, in minor units.
+    pub(crate) amount: Option<u64>,
     pub(crate) verdict: String,
     pub(crate) code: Option<String>,
     pub(crate) answer: i64,
@@ -391,6 +417,8 @@ pub(crate) struct DeliveryLog<'a> {
     pub(crate) format: &'a str,
     pub(crate) source: Option<&'a str>,
     pub(crate) status: Option<&'a str>,
+    pub(crate) operation: Option<&'a str>,
+    pub(crate) amount: Option<u64>,
     pub(crate) verdict: &'a str,
     pub(crate) code: Option<&'a str>,
     pub(crate) answer: u16,
@@ -398,8 +426,8 @@ pub(crate) struct DeliveryLog<'a> {
 
 pub(crate) async fn log_delivery(s: &ShopState, d: DeliveryLog<'_>) {
     let logged_now = sqlx::query(
-        "INSERT INTO demo_deliveries (order_id, endpoint, format, source, status, verdict, code, answer, instance, received_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO demo_deliveries (order_id, endpoint, format, source, status, verdict, code, answer, instance, received_ms, \
+         operation, amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(d.order_id.map(str::to_owned))
     .bind(d.endpoint.to_owned())
@@ -411,6 +439,8 @@ pub(crate) async fn log_delivery(s: &ShopState, d: DeliveryLog<'_>) {
     .bind(i64::from(d.answer))
     .bind(s.instance.clone())
     .bind(now_ms())
+    .bind(d.operation.map(str::to_owned))
+    .bind(d.amount.and_then(|a| i64::try_from(a).ok()))
     .execute(s.store.pool())
     .await;
     logged("cannot log a delivery", logged_now);
@@ -420,7 +450,7 @@ pub(crate) async fn deliveries(s: &ShopState, id: &str) -> Vec<Delivery> {
     let rows = logged(
         "cannot read the deliveries of an order",
         sqlx::query(
-            "SELECT n, endpoint, format, source, status, verdict, code, answer, received_ms \
+            "SELECT n, endpoint, format, source, status, verdict, code, answer, received_ms, operation, amount \
              FROM demo_deliveries WHERE order_id = $1 ORDER BY n",
         )
         .bind(id.to_owned())
@@ -431,7 +461,6 @@ pub(crate) async fn deliveries(s: &ShopState, id: &str) -> Vec<Delivery> {
     rows.iter()
         .filter_map(|r| {
             Some(Delivery {
-                n: r.try_get(0).ok()?,
                 endpoint: r.try_get(1).ok()?,
                 format: r.try_get(2).ok()?,
                 source: r.try_get(3).ok()?,
@@ -440,6 +469,11 @@ pub(crate) async fn deliveries(s: &ShopState, id: &str) -> Vec<Delivery> {
                 code: r.try_get(6).ok()?,
                 answer: r.try_get(7).ok()?,
                 at: utc(r.try_get(8).ok()?),
+                operation: r.try_get(9).ok()?,
+                amount: r
+                    .try_get::<Option<i64>, _>(10)
+                    .ok()?
+                    .and_then(|a| u64::try_from(a).ok()),
             })
         })
         .collect()

@@ -14,6 +14,102 @@ use vads::testing::{NotificationBuilder, RestAnswerBuilder};
 use vads::{Key, TransStatus, UrlCheckSource};
 
 /// The payment notification of an order (where it went, its fields).
+/// What the back office did to a payment: what its rules depend on.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Done {
+    refunded: u64,
+    cancelled: bool,
+    validated: bool,
+}
+
+fn field<'f>(fields: &'f Fields, name: &str) -> &'f str {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// Whether the platform would do `op` to this payment, and the amount of a refund
+/// (`refund`: what is left). `Err`: its refusal, in words. The playground's faults
+/// (replays, a forgery, ...) are always sent: they are not operations.
+pub(crate) fn check(
+    op: &str,
+    amount: Option<&str>,
+    payment: &Fields,
+    done: &Done,
+) -> Result<Option<u64>, String> {
+    let status = field(payment, "vads_trans_status");
+    let paid: u64 = field(payment, "vads_amount").parse().unwrap_or(0);
+    let left = paid.saturating_sub(done.refunded);
+    let uncaptured = matches!(
+        status,
+        "AUTHORISED"
+            | "AUTHORISED_TO_VALIDATE"
+            | "WAITING_AUTHORISATION"
+            | "WAITING_AUTHORISATION_TO_VALIDATE"
+    );
+    if done.cancelled
+        && matches!(
+            op,
+            "validate" | "cancel" | "refund" | "refund_part" | "rest_refund_part"
+        )
+    {
+        return Err("the payment is cancelled: nothing more can be done to it".into());
+    }
+    match op {
+        "validate" => {
+            if !matches!(
+                status,
+                "AUTHORISED_TO_VALIDATE" | "WAITING_AUTHORISATION_TO_VALIDATE"
+            ) {
+                Err(format!("only a payment waiting for the merchant's validation is validated; this one is {status}"))
+            } else if done.validated {
+                Err("the payment is validated already".into())
+            } else {
+                Ok(None)
+            }
+        }
+        "cancel" => {
+            if done.refunded > 0 {
+                Err("the payment is partly refunded: the rest is refunded, not cancelled".into())
+            } else if !uncaptured {
+                Err(format!(
+                    "only a payment not captured yet is cancelled; this one is {status}"
+                ))
+            } else {
+                Ok(None)
+            }
+        }
+        "refund" | "refund_part" | "rest_refund_part" => {
+            if !matches!(status, "AUTHORISED" | "CAPTURED") {
+                return Err(format!(
+                    "only a paid payment is refunded; this one is {status}"
+                ));
+            }
+            let amount = if op == "refund" {
+                left
+            } else {
+                amount.unwrap_or_default().trim().parse().map_err(|_| {
+                    "the refund amount must be a whole number of minor units (cents)".to_owned()
+                })?
+            };
+            if left == 0 {
+                Err(format!(
+                    "nothing is left to refund: {paid} paid, {} refunded",
+                    done.refunded
+                ))
+            } else if amount == 0 || amount > left {
+                Err(format!(
+                    "a refund is between 1 and what is left to refund ({left}); {amount} asked"
+                ))
+            } else {
+                Ok(Some(amount))
+            }
+        }
+        _ => Ok(None),
+    }
+}
+
 pub(crate) fn last_payment(s: &SimState, order: &str) -> Option<(String, Fields)> {
     s.last
         .lock()
@@ -58,14 +154,28 @@ pub(crate) async fn back_office(
             .find(|(n, _)| n == name)
             .map_or("", |(_, v)| v.as_str())
     };
-    let op = |op: &str, label: &str, extra: &str| {
-        format!(
+    let done = s
+        .done
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&order)
+        .cloned()
+        .unwrap_or_default();
+    // What the platform would refuse is not offered: the button is disabled, and the
+    // reason is beside it.
+    let op = |op: &str, label: &str, extra: &str| match check(op, Some("1"), &fields, &done) {
+        Ok(_) => format!(
             "<form method=\"POST\" action=\"/admin/operation\">\
              <input type=\"hidden\" name=\"order_id\" value=\"{}\">\
              <input type=\"hidden\" name=\"op\" value=\"{op}\">{extra}\
              <button id=\"{op}\" type=\"submit\">{label}</button></form>",
             escape_html(&order)
-        )
+        ),
+        Err(why) => format!(
+            "<span class=\"refusal\"><button id=\"{op}\" type=\"button\" disabled>{label}</button> \
+             <small class=\"muted\">not offered: {}</small></span>",
+            escape_html(&why)
+        ),
     };
     let shop_order = origin(&url).map(|o| format!("{o}/orders/{}", query_escape(&order)));
     ui::page(
@@ -75,7 +185,10 @@ pub(crate) async fn back_office(
             "<div class=\"card\"><dl class=\"facts\"><dt>Order</dt><dd>{}</dd><dt>Payment</dt><dd><code>{}</code></dd>\
              <dt>Amount</dt><dd>{}</dd><dt>Status</dt><dd><strong>{}</strong></dd></dl></div>\
              <div class=\"card\"><h2>Operations</h2><p class=\"muted\">Each sends the shop the notification the platform \
-             sends (<code>vads_url_check_src=MERCH_BO</code>); a refund is a new <code>CREDIT</code> transaction.</p>\
+             sends (<code>vads_url_check_src=MERCH_BO</code>); a refund is a new <code>CREDIT</code> transaction. \
+             What the platform would refuse (validating a payment that needs no validation, refunding more than is \
+             left, anything after a cancellation) is not offered. An authorised payment is refunded here as if \
+             captured (the platform captures it on its capture date).</p>\
              <div class=\"actions\">{}{}{}{}</div>\
              <p class=\"muted\">The same notification endpoint takes REST answers (<code>kr-hash</code>, signed with the REST password):</p>\
              <div class=\"actions\">{}{}</div></div>{}",
@@ -86,9 +199,9 @@ pub(crate) async fn back_office(
             op("validate", "Validate", ""),
             op("cancel", "Cancel the payment", ""),
             op("refund", "Refund in full", ""),
-            op("refund_part", "Refund part", "<input name=\"amount\" id=\"refund_amount\" value=\"500\" size=\"6\"> "),
+            op("refund_part", "Refund part", "<label class=\"amount\">amount in cents <input name=\"amount\" id=\"refund_amount\" value=\"500\" size=\"6\"></label> "),
             op("rest_payment", "Send the payment again as a REST IPN (a duplicate)", ""),
-            op("rest_refund_part", "Refund part, as a REST IPN", "<input name=\"amount\" id=\"rest_refund_amount\" value=\"300\" size=\"6\"> "),
+            op("rest_refund_part", "Refund part, as a REST IPN", "<label class=\"amount\">amount in cents <input name=\"amount\" id=\"rest_refund_amount\" value=\"300\" size=\"6\"></label> "),
             shop_order.map_or_else(String::new, |u| format!(
                 "<p><a href=\"{}\">See the order in the shop</a></p>",
                 escape_html(&u)
@@ -117,6 +230,35 @@ pub(crate) async fn operation(
     let Some((url, payment)) = last_payment(&s, &o.order_id) else {
         return error_page("--", "This simulator has no payment for that order.", None);
     };
+    let done = s
+        .done
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&o.order_id)
+        .cloned()
+        .unwrap_or_default();
+    let amount = match check(&o.op, o.amount.as_deref(), &payment, &done) {
+        Ok(amount) => amount,
+        Err(refusal) => {
+            let back = o
+                .back
+                .as_deref()
+                .filter(|b| origin(&url).is_some_and(|shop| origin(b) == Some(shop)))
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("/admin/order?order_id={}", query_escape(&o.order_id)));
+            return ui::error(
+                Site::Platform,
+                StatusCode::CONFLICT,
+                "Operation refused by the platform",
+                &format!("Nothing was done, nothing was sent: {refusal}."),
+                &[(&back, "Back to the order")],
+            );
+        }
+    };
+    let o = Operation {
+        amount: amount.map(|a| a.to_string()).or(o.amount),
+        ..o
+    };
     let sent = match o.op.as_str() {
         "rest_payment" | "rest_refund_part" => {
             rest_operation(&s, &o, &payment).map(|body| (url.clone(), body))
@@ -133,6 +275,17 @@ pub(crate) async fn operation(
             )
         }
     };
+    // The platform did it; the notification only tells the shop.
+    {
+        let mut all = s.done.lock().unwrap_or_else(|e| e.into_inner());
+        let done = all.entry(o.order_id.clone()).or_default();
+        match o.op.as_str() {
+            "validate" => done.validated = true,
+            "cancel" => done.cancelled = true,
+            "refund" | "refund_part" | "rest_refund_part" => done.refunded += amount.unwrap_or(0),
+            _ => {}
+        }
+    }
     let answered = post_notification(target, body).await;
     let answered_text =
         answered.map_or_else(|| "nothing (unreachable)".to_owned(), |c| c.to_string());
@@ -143,7 +296,7 @@ pub(crate) async fn operation(
     if let Some(back) = back {
         let sep = if back.contains('?') { '&' } else { '?' };
         return Redirect::to(&format!(
-            "{back}{sep}sent={}&answered={}",
+            "{back}{sep}sent={}&answered={}#sent",
             query_escape(&o.op),
             query_escape(&answered_text)
         ))
@@ -195,14 +348,11 @@ pub(crate) fn form_operation(
         "validate" => to_shop(sign(bo.status(TransStatus::Authorised))?),
         "cancel" => to_shop(sign(bo.status(TransStatus::Cancelled))?),
         "refund" | "refund_part" => {
-            let amount = match o.op.as_str() {
-                "refund" => payment
-                    .iter()
-                    .find(|(n, _)| n == "vads_amount")
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default(),
-                _ => o.amount.clone().unwrap_or_default(),
-            };
+            // A full refund refunds what is left (`check` set the amount).
+            let amount = o
+                .amount
+                .clone()
+                .unwrap_or_else(|| field(payment, "vads_amount").to_owned());
             let minor: u64 = amount.trim().parse().map_err(|_| {
                 "The refund amount must be a whole number of minor units (cents).".to_owned()
             })?;

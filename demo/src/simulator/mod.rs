@@ -42,6 +42,8 @@ pub(crate) struct SimState {
     pub(crate) next: Mutex<u64>,
     /// The REST API's side of the platform (formTokens, transactions).
     pub(crate) platform: Arc<vads::testing::platform::Platform>,
+    /// What the back office did to each order's payment, for its rules.
+    pub(crate) done: Mutex<HashMap<String, back_office::Done>>,
 }
 
 impl SimState {
@@ -54,6 +56,7 @@ impl SimState {
 
 pub(crate) fn router(state: Arc<SimState>) -> Router {
     let pages = Router::new()
+        .route("/", get(index))
         .route("/vads-payment/", post(payment::payment_page))
         .route("/vads-payment/decide", post(payment::decide))
         .route("/admin/replay", post(back_office::replay))
@@ -78,6 +81,19 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
     let api = vads::testing::platform::router(state.platform.clone());
     // The API's routes beside the pages' (the API router reads at most MAX_BODY_LEN).
     api.merge(pages.with_state(state))
+}
+
+/// What the simulator is (its logo's link): the pages are reached from the shop.
+async fn index() -> axum::response::Html<String> {
+    ui::page(
+        Site::Platform,
+        "Payment platform simulator",
+        "<div class=\"card\"><p>A local stand-in for the platform: its payment page (<code>/vads-payment/</code>, \
+         where the shop's signed form is posted), the notifications it sends the shop with their retries, a back \
+         office, the embedded form's stand-in, and the REST API V4 (<code>/api-payment/V4/...</code>).</p>\
+         <p class=\"muted\">Its pages are reached from the shop: pay an order there, or open an order's page and use \
+         its buttons.</p></div>",
+    )
 }
 
 /// The platform's error page, with the way back to the shop when the form said where it

@@ -42,11 +42,16 @@ pub fn start(name: &str) -> Running {
 }
 
 pub fn start_with(name: &str, limits: vads_demo::Limits) -> Running {
+    let db = std::env::temp_dir().join(format!("vads-demo-{name}-{}.sqlite", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    start_on(db, limits)
+}
+
+/// The demo on the SQLite file `db` as it is (a database an earlier run left, say).
+pub fn start_on(db: std::path::PathBuf, limits: vads_demo::Limits) -> Running {
     let shop_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let simulator_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let sim = simulator_listener.local_addr().unwrap();
-    let db = std::env::temp_dir().join(format!("vads-demo-{name}-{}.sqlite", std::process::id()));
-    let _ = std::fs::remove_file(&db);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
