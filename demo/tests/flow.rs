@@ -22,6 +22,17 @@ fn post(url: &str, body: &str) -> (u16, String, Option<String>) {
 }
 
 /// Pays (or refuses, or cancels) one order; returns its id and the return page.
+/// The page at `url` (a GET that must succeed).
+fn get_page(url: &str) -> String {
+    common::agent()
+        .get(url)
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap()
+}
+
 fn checkout(shop: &str, choice: &str, tamper: bool) -> (String, u16, String) {
     let (_, page, _) = post(&format!("{shop}/order"), "");
     let action = page
@@ -152,13 +163,7 @@ fn refunds_and_cancellations_whatever_the_delivery_order() {
     assert_eq!(state["paid"].as_u64(), Some(0));
 
     // The back office page lists the operations.
-    let page = common::agent()
-        .get(&format!("{sim}/admin/order?order_id={order}"))
-        .call()
-        .unwrap()
-        .into_body()
-        .read_to_string()
-        .unwrap();
+    let page = get_page(&format!("{sim}/admin/order?order_id={order}"));
     for id in ["validate", "cancel", "refund", "refund_part"] {
         assert!(page.contains(&format!("id=\"{id}\"")), "{page}");
     }
@@ -1120,13 +1125,7 @@ fn the_simulators_back_office_refuses_what_the_platform_would() {
     let page = refused("op=refund");
     assert!(page.contains("nothing is left to refund"), "{page}");
     // The back office page offers none of it.
-    let page = common::agent()
-        .get(&format!("{sim}/admin/order?order_id={order}"))
-        .call()
-        .unwrap()
-        .into_body()
-        .read_to_string()
-        .unwrap();
+    let page = get_page(&format!("{sim}/admin/order?order_id={order}"));
     for id in [
         "validate",
         "cancel",
@@ -1178,13 +1177,7 @@ fn a_database_from_an_earlier_demo_gets_the_new_columns() {
     let (order, _, _) = checkout(shop, "pay", false);
     let state = order_state(shop, &order);
     assert_eq!(state["notifications"][0]["verdict"], "accepted", "{state}");
-    let page = common::agent()
-        .get(&format!("{shop}/orders/{order}"))
-        .call()
-        .unwrap()
-        .into_body()
-        .read_to_string()
-        .unwrap();
+    let page = get_page(&format!("{shop}/orders/{order}"));
     assert!(
         page.contains("<td data-label=\"Operation\">DEBIT</td>"),
         "{page}"
