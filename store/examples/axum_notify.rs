@@ -59,12 +59,14 @@ async fn notify(State(app): State<App>, Ipn(verified): Ipn) -> Answer {
     {
         Ok(r) if r.is_new() => answer(&Handled::Recorded),
         Ok(_) => answer(&Handled::Duplicate),
-        // The database is down or busy: 500, the platform delivers again.
-        Err(e) if e.is_transient() => answer(&Handled::StorageFailed),
-        Err(e) => {
-            eprintln!("cannot record a notification: {e}");
+        // It can never be recorded (no order id, ...): keep it for a human (here it is
+        // only logged), then 200: a retry would bring the same bytes.
+        Err(e) if e.is_unrecordable() => {
+            eprintln!("a verified notification cannot be recorded: {e}");
             answer(&Handled::KeptForReview)
         }
+        // The database failed: 503, the platform delivers again.
+        Err(_) => answer(&Handled::StorageFailed),
     }
 }
 

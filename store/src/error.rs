@@ -76,6 +76,29 @@ impl StoreError {
         matches!(self, StoreError::Unavailable(_))
     }
 
+    /// Whether these events can never be recorded as they are (no order id, an order id
+    /// too long, several orders, an order at its bound): delivering them again changes
+    /// nothing. Keep the notification's body for a human, then answer 200
+    /// (`Handled::KeptForReview`). Any other error is the database's: answer 503
+    /// (`Handled::StorageFailed`), and the platform delivers the notification again.
+    ///
+    /// ```
+    /// use vads_store::StoreError;
+    /// assert!(StoreError::NoOrderId.is_unrecordable());
+    /// assert!(!StoreError::Corrupt("event").is_unrecordable());
+    /// ```
+    #[must_use]
+    pub fn is_unrecordable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::NoEvents
+                | StoreError::NoOrderId
+                | StoreError::InvalidOrderId
+                | StoreError::MixedOrders
+                | StoreError::TooManyEvents
+        )
+    }
+
     pub(crate) fn from_sqlx(e: sqlx::Error) -> StoreError {
         match e {
             sqlx::Error::Io(_)

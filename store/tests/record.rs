@@ -356,6 +356,8 @@ async fn what_cannot_be_recorded_is_refused_with_a_code_and_nothing_is_written()
                 .unwrap_err();
             assert_eq!(e.code(), code);
             assert!(e.to_string().starts_with(&format!("{code}: ")), "{e}");
+            // Delivering it again would change nothing: kept for a human, not retried.
+            assert!(e.is_unrecordable() && !e.is_transient(), "{e}");
         }
         assert!(store.order("A").await.unwrap().is_none());
         assert_eq!(store.outbox_pending().await.unwrap(), 0);
@@ -382,7 +384,7 @@ async fn an_order_takes_at_most_max_events() {
         .record(&[one_more], Source::Notification("PAY"))
         .await
         .unwrap_err();
-    assert!(matches!(e, StoreError::TooManyEvents));
+    assert!(matches!(e, StoreError::TooManyEvents) && e.is_unrecordable());
     assert_eq!(store.order("ORD-BIG").await.unwrap().unwrap().events, max);
 }
 
@@ -404,6 +406,10 @@ async fn a_row_edited_by_hand_is_corrupt_not_a_panic() {
                 .unwrap();
             let e = store.order("ORD-C").await.unwrap_err();
             assert_eq!(e.code(), "store_corrupt");
+            assert!(
+                !e.is_unrecordable(),
+                "a corrupt store is answered 503, not kept and 200"
+            );
             let e = store
                 .record(
                     &[event("ORD-C", "u10", "DEBIT", "CAPTURED", 1)],

@@ -10,7 +10,7 @@ use super::ShopState;
 use vads::lifecycle::{Expected, OrderOutcome, OrderState, TransactionEvent};
 use vads::AnyNotification;
 use vads_store::sqlx::{self, Row};
-use vads_store::{Backend, Source, Store, StoreError};
+use vads_store::{Backend, Source, Store};
 
 /// Where the demo keeps its data.
 #[derive(Debug, Clone)]
@@ -183,12 +183,7 @@ pub(crate) async fn record(
     }
     match s.store.record(&events, Source::Notification(&src)).await {
         Ok(r) => Ok(r.is_new()),
-        Err(
-            e @ (StoreError::NoOrderId
-            | StoreError::InvalidOrderId
-            | StoreError::MixedOrders
-            | StoreError::TooManyEvents),
-        ) => Err(RecordError::Unrecordable(e.code())),
+        Err(e) if e.is_unrecordable() => Err(RecordError::Unrecordable(e.code())),
         Err(e) => {
             eprintln!(
                 "vads-demo: cannot record a notification: {e} ({:?})",
