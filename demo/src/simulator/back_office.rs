@@ -13,7 +13,6 @@ use std::sync::Arc;
 use vads::testing::{NotificationBuilder, RestAnswerBuilder};
 use vads::{Key, TransStatus, UrlCheckSource};
 
-/// The payment notification of an order (where it went, its fields).
 /// What the back office did to a payment: what its rules depend on.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Done {
@@ -110,6 +109,17 @@ pub(crate) fn check(
     }
 }
 
+/// What the back office did to an order's payment so far.
+fn done_of(s: &SimState, order: &str) -> Done {
+    s.done
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(order)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The payment notification of an order (where it went, its fields).
 pub(crate) fn last_payment(s: &SimState, order: &str) -> Option<(String, Fields)> {
     s.last
         .lock()
@@ -148,19 +158,8 @@ pub(crate) async fn back_office(
     let Some((url, fields)) = last_payment(&s, &order) else {
         return error_page("--", "This simulator has no payment for that order.", None);
     };
-    let get = |name: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
-    let done = s
-        .done
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&order)
-        .cloned()
-        .unwrap_or_default();
+    let get = |name: &str| field(&fields, name);
+    let done = done_of(&s, &order);
     // What the platform would refuse is not offered: the button is disabled, and the
     // reason is beside it.
     let op = |op: &str, label: &str, extra: &str| match check(op, Some("1"), &fields, &done) {
@@ -230,40 +229,35 @@ pub(crate) async fn operation(
     let Some((url, payment)) = last_payment(&s, &o.order_id) else {
         return error_page("--", "This simulator has no payment for that order.", None);
     };
-    let done = s
-        .done
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&o.order_id)
-        .cloned()
-        .unwrap_or_default();
-    let amount = match check(&o.op, o.amount.as_deref(), &payment, &done) {
+    // Where the browser goes afterwards: the shop's order page, if `back` is on the shop
+    // that received the payment's notification.
+    let back = o
+        .back
+        .as_deref()
+        .filter(|b| origin(&url).is_some_and(|shop| origin(b) == Some(shop)));
+    let amount = match check(
+        &o.op,
+        o.amount.as_deref(),
+        &payment,
+        &done_of(&s, &o.order_id),
+    ) {
         Ok(amount) => amount,
         Err(refusal) => {
-            let back = o
-                .back
-                .as_deref()
-                .filter(|b| origin(&url).is_some_and(|shop| origin(b) == Some(shop)))
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("/admin/order?order_id={}", query_escape(&o.order_id)));
+            let here = format!("/admin/order?order_id={}", query_escape(&o.order_id));
             return ui::error(
                 Site::Platform,
                 StatusCode::CONFLICT,
                 "Operation refused by the platform",
                 &format!("Nothing was done, nothing was sent: {refusal}."),
-                &[(&back, "Back to the order")],
+                &[(back.unwrap_or(&here), "Back to the order")],
             );
         }
     };
-    let o = Operation {
-        amount: amount.map(|a| a.to_string()).or(o.amount),
-        ..o
-    };
     let sent = match o.op.as_str() {
         "rest_payment" | "rest_refund_part" => {
-            rest_operation(&s, &o, &payment).map(|body| (url.clone(), body))
+            rest_operation(&s, &o.op, amount, &payment).map(|body| (url.clone(), body))
         }
-        _ => form_operation(&s, &o, &url, &payment),
+        _ => form_operation(&s, &o.op, amount, &url, &payment),
     };
     let (target, body) = match sent {
         Ok(sent) => sent,
@@ -289,10 +283,6 @@ pub(crate) async fn operation(
     let answered = post_notification(target, body).await;
     let answered_text =
         answered.map_or_else(|| "nothing (unreachable)".to_owned(), |c| c.to_string());
-    let back = o
-        .back
-        .as_deref()
-        .filter(|b| origin(&url).is_some_and(|shop| origin(b) == Some(shop)));
     if let Some(back) = back {
         let sep = if back.contains('?') { '&' } else { '?' };
         return Redirect::to(&format!(
@@ -316,17 +306,19 @@ pub(crate) async fn operation(
     .into_response()
 }
 
-/// A `vads_*` notification for operation `o` on `payment`: where it goes and its body.
+/// A `vads_*` notification for operation `op` on `payment` (`amount`: a refund's, as
+/// [`check`] decided it): where it goes and its body.
 pub(crate) fn form_operation(
     s: &SimState,
-    o: &Operation,
+    op: &str,
+    amount: Option<u64>,
     url: &str,
     payment: &Fields,
 ) -> Result<(String, String), String> {
     let bo = builder(&s.shop, payment).url_check_src(UrlCheckSource::MerchBo);
     let sign = |b: NotificationBuilder<'_>| b.body().map_err(|e| e.to_string());
     let to_shop = |body| Ok((url.to_owned(), body));
-    match o.op.as_str() {
+    match op {
         "replay" => to_shop(sign(
             builder(&s.shop, payment).url_check_src(UrlCheckSource::Bo),
         )?),
@@ -348,14 +340,8 @@ pub(crate) fn form_operation(
         "validate" => to_shop(sign(bo.status(TransStatus::Authorised))?),
         "cancel" => to_shop(sign(bo.status(TransStatus::Cancelled))?),
         "refund" | "refund_part" => {
-            // A full refund refunds what is left (`check` set the amount).
-            let amount = o
-                .amount
-                .clone()
-                .unwrap_or_else(|| field(payment, "vads_amount").to_owned());
-            let minor: u64 = amount.trim().parse().map_err(|_| {
-                "The refund amount must be a whole number of minor units (cents).".to_owned()
-            })?;
+            // A full refund refunds what is left: `check` decided the amount.
+            let minor = amount.ok_or("A refund needs its amount.")?;
             let n = s.next();
             to_shop(sign(
                 bo.status(TransStatus::Captured)
@@ -377,34 +363,22 @@ pub(crate) fn form_operation(
 /// status, so the shop records nothing new), or a partial refund (a new `CREDIT`).
 pub(crate) fn rest_operation(
     s: &SimState,
-    o: &Operation,
+    op: &str,
+    amount: Option<u64>,
     payment: &Fields,
 ) -> Result<String, String> {
-    let get = |name: &str| {
-        payment
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let get = |name: &str| field(payment, name);
     let currency = vads::form::Currency::find(get("vads_currency")).map_or("EUR", |c| c.alpha);
     let b = RestAnswerBuilder::new(&s.shop)
         .order_id(get("vads_order_id"))
         .currency(currency);
-    let b = match o.op.as_str() {
+    let b = match op {
         "rest_payment" => b
             .uuid(get("vads_trans_uuid"))
             .amount(get("vads_amount").parse().unwrap_or_default())
             .status(TransStatus::parse(get("vads_trans_status"))),
         _ => {
-            let minor: u64 = o
-                .amount
-                .as_deref()
-                .unwrap_or_default()
-                .trim()
-                .parse()
-                .map_err(|_| {
-                    "The refund amount must be a whole number of minor units (cents).".to_owned()
-                })?;
+            let minor = amount.ok_or("A refund needs its amount.")?;
             let n = s.next();
             b.uuid(&format!("{:032x}", 0xbeef_0000_u128 + u128::from(n)))
                 .amount(minor)
