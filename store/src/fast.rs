@@ -20,7 +20,7 @@
 //! at its bound, a key that is another order's), the general path, which locks, decides.
 
 use crate::record::{
-    facts_hash, locked_from_at, parse_outcome, state_of, Change, Locked, Recorded,
+    facts_hash, locked_from_at, parse_outcome, state_of, Change, Locked, Recorded, StateColumns,
 };
 use crate::{now_ms, Store, StoreError, MAX_EVENTS_PER_ORDER};
 use sqlx::any::AnyRow;
@@ -44,27 +44,6 @@ const EVENT_AND_OUTBOX: &str = "\
     b AS (INSERT INTO vads_outbox (order_id, from_outcome, to_outcome, created_ms) \
           SELECT order_id, from_outcome, outcome, $6 FROM o WHERE outcome IS DISTINCT FROM from_outcome \
           RETURNING id)";
-
-/// An order's state as the row stores it.
-struct StateColumns {
-    outcome: &'static str,
-    paid: i64,
-    refunded: i64,
-    currency: Option<String>,
-    json: String,
-}
-
-impl StateColumns {
-    fn of(state: &OrderState) -> Result<Self, StoreError> {
-        Ok(StateColumns {
-            outcome: state.outcome.as_str(),
-            paid: i64::try_from(state.paid).unwrap_or(i64::MAX),
-            refunded: i64::try_from(state.refunded).unwrap_or(i64::MAX),
-            currency: state.currency.clone(),
-            json: serde_json::to_string(state).map_err(|_| StoreError::Corrupt("state"))?,
-        })
-    }
-}
 
 /// The event as the statements bind it (`$2` to `$6`).
 struct EventColumns<'a> {
@@ -121,14 +100,14 @@ pub(crate) async fn record(
         currency: event.currency.clone(),
     });
     let as_created = state_of(order_id, one, guessed.as_ref(), 0);
+    let columns = (StateColumns::of(&as_new)?, StateColumns::of(&as_created)?);
     for _ in 0..TRIES {
         let (row, version) = match first(
             store,
             order_id,
             &ev,
             &events_json,
-            &as_new,
-            &as_created,
+            &columns,
             guessed.as_ref(),
         )
         .await?
@@ -235,22 +214,19 @@ enum First {
     KeyElsewhere,
 }
 
-/// The first statement: the order's row created with this one event (`as_new`), or, if it
-/// exists with no event, no conflict and the expected amount and currency the event
-/// carries (`guessed`), filled with it (`as_created`); then the event and the outbox
-/// entry. When neither applies, nothing is written and the row is returned as it was
+/// The first statement: the order's row created with this one event (the state
+/// `columns.0`), or, if it exists with no event, no conflict and the expected amount and
+/// currency the event carries (`guessed`), filled with it (`columns.1`); then the event and
+/// the outbox entry. When neither applies, nothing is written and the row is returned as it was
 /// before the statement (its snapshot).
 async fn first(
     store: &Store,
     order_id: &str,
     ev: &EventColumns<'_>,
     events_json: &str,
-    as_new: &OrderState,
-    as_created: &OrderState,
+    (new, created): &(StateColumns, StateColumns),
     guessed: Option<&Expected>,
 ) -> Result<First, StoreError> {
-    let new = StateColumns::of(as_new)?;
-    let created = StateColumns::of(as_created)?;
     let sql = format!(
         "WITH o AS (\
            INSERT INTO vads_orders (order_id, outcome, paid, refunded, currency, state, events, event_count, created_ms, updated_ms) \
@@ -270,8 +246,8 @@ async fn first(
          FROM (SELECT 1) AS one LEFT JOIN before ON true"
     );
     let q = sqlx::query(&sql);
-    let q = bind_state(bind_event(q, order_id, ev), &new);
-    let q = bind_state(q, &created)
+    let q = bind_state(bind_event(q, order_id, ev), new);
+    let q = bind_state(q, created)
         .bind(events_json)
         .bind(guessed.map(|g| i64::try_from(g.amount).unwrap_or(-1)))
         .bind(guessed.and_then(|g| g.currency.clone()));

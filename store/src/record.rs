@@ -220,6 +220,27 @@ pub(crate) fn state_of(
     state
 }
 
+/// An order's state as its row stores it (`outcome, paid, refunded, currency, state`).
+pub(crate) struct StateColumns {
+    pub(crate) outcome: &'static str,
+    pub(crate) paid: i64,
+    pub(crate) refunded: i64,
+    pub(crate) currency: Option<String>,
+    pub(crate) json: String,
+}
+
+impl StateColumns {
+    pub(crate) fn of(state: &OrderState) -> Result<Self, StoreError> {
+        Ok(StateColumns {
+            outcome: state.outcome.as_str(),
+            paid: i64::try_from(state.paid).unwrap_or(i64::MAX),
+            refunded: i64::try_from(state.refunded).unwrap_or(i64::MAX),
+            currency: state.currency.clone(),
+            json: serde_json::to_string(state).map_err(|_| StoreError::Corrupt("state"))?,
+        })
+    }
+}
+
 /// Writes the recomputed state and, when the outcome changed, its outbox entry.
 async fn write_state(
     conn: &mut AnyConnection,
@@ -228,19 +249,19 @@ async fn write_state(
     state: &OrderState,
 ) -> Result<Option<Change>, StoreError> {
     let events = serde_json::to_string(&locked.events).map_err(|_| StoreError::Corrupt("event"))?;
-    let state_json = serde_json::to_string(state).map_err(|_| StoreError::Corrupt("state"))?;
+    let columns = StateColumns::of(state)?;
     let now = now_ms();
-    let to = state.outcome.as_str();
+    let to = columns.outcome;
     sqlx::query(
         "UPDATE vads_orders SET outcome = $2, paid = $3, refunded = $4, currency = $5, state = $6, \
          events = $7, event_count = $8, conflicts = $9, updated_ms = $10 WHERE order_id = $1",
     )
     .bind(order_id)
     .bind(to)
-    .bind(i64::try_from(state.paid).unwrap_or(i64::MAX))
-    .bind(i64::try_from(state.refunded).unwrap_or(i64::MAX))
-    .bind(state.currency.clone())
-    .bind(state_json)
+    .bind(columns.paid)
+    .bind(columns.refunded)
+    .bind(columns.currency)
+    .bind(columns.json)
     .bind(events)
     .bind(i64::try_from(locked.events.len()).unwrap_or(i64::MAX))
     .bind(locked.conflicts)
