@@ -78,7 +78,7 @@ async fn notify(store: web::Data<Store>, req: HttpRequest, payload: web::Payload
     };
     let mut new = false;
     for event in events {
-        new |= recorded.insert(event.idempotency_key(), event).is_none();
+        new |= recorded.insert(event_key(&event), event).is_none();
     }
     respond(&if new {
         Handled::Recorded
@@ -87,22 +87,43 @@ async fn notify(store: web::Data<Store>, req: HttpRequest, payload: web::Payload
     })
 }
 
-/// An order's state, derived from every event recorded for it (never from the latest).
-#[get("/orders/{id}")]
-async fn order(store: web::Data<Store>, id: web::Path<String>) -> HttpResponse {
+/// The key an event is recorded under: its shop, its mode, its idempotency key (a TEST
+/// event and a PRODUCTION event of the same transaction are two events).
+fn event_key(e: &TransactionEvent) -> String {
+    format!(
+        "{}|{}|{}",
+        e.site_id.as_deref().unwrap_or_default(),
+        e.mode.map_or("", vads::Mode::as_str),
+        e.idempotency_key()
+    )
+}
+
+/// An order's state, derived from every event recorded for it (never from the latest):
+/// `/orders/{mode}/{id}` (`TEST` or `PRODUCTION`: two orders of the same id are two
+/// orders).
+#[get("/orders/{mode}/{id}")]
+async fn order(store: web::Data<Store>, path: web::Path<(String, String)>) -> HttpResponse {
+    let (mode, id) = path.into_inner();
+    let Ok(mode) = mode.parse::<vads::Mode>() else {
+        return HttpResponse::BadRequest().body("mode is TEST or PRODUCTION");
+    };
     let events: Vec<TransactionEvent> = store
         .events
         .lock()
         .map(|s| {
             s.values()
-                .filter(|e| e.order_id.as_deref() == Some(id.as_str()))
+                .filter(|e| e.order_id.as_deref() == Some(id.as_str()) && e.mode == Some(mode))
                 .cloned()
                 .collect()
         })
         .unwrap_or_default();
-    let state = reconcile(events, None);
+    // One shop, one mode: these events always reconcile.
+    let Ok(state) = reconcile(events, None) else {
+        return HttpResponse::InternalServerError().finish();
+    };
     HttpResponse::Ok().json(serde_json::json!({
         "order_id": id.as_str(),
+        "mode": mode,
         "outcome": state.outcome.as_str(),
         "paid": state.paid,
         "refunded": state.refunded,

@@ -14,6 +14,7 @@
 //! `store/examples/axum_notify.rs` (`cargo run -p vads-store --example axum_notify`).
 
 use axum::extract::{FromRef, Path, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use std::collections::HashMap;
@@ -49,7 +50,7 @@ async fn notify(State(app): State<App>, Ipn(verified): Ipn) -> Answer {
     };
     let mut new = false;
     for event in events {
-        new |= store.insert(event.idempotency_key(), event).is_none();
+        new |= store.insert(event_key(&event), event).is_none();
     }
     answer(&if new {
         Handled::Recorded
@@ -58,25 +59,44 @@ async fn notify(State(app): State<App>, Ipn(verified): Ipn) -> Answer {
     })
 }
 
-/// An order's state, derived from every event recorded for it (never from the latest).
-async fn order(State(app): State<App>, Path(id): Path<String>) -> Json<serde_json::Value> {
+/// The key an event is recorded under: its shop, its mode, its idempotency key (a TEST
+/// event and a PRODUCTION event of the same transaction are two events).
+fn event_key(e: &TransactionEvent) -> String {
+    format!(
+        "{}|{}|{}",
+        e.site_id.as_deref().unwrap_or_default(),
+        e.mode.map_or("", vads::Mode::as_str),
+        e.idempotency_key()
+    )
+}
+
+/// An order's state, derived from every event recorded for it (never from the latest):
+/// `/orders/{mode}/{id}` (`TEST` or `PRODUCTION`: two orders of the same id are two
+/// orders).
+async fn order(
+    State(app): State<App>,
+    Path((mode, id)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, StatusCode> {
+    let mode: vads::Mode = mode.parse().map_err(|_| StatusCode::BAD_REQUEST)?;
     let events: Vec<TransactionEvent> = app
         .events
         .lock()
         .map(|s| {
             s.values()
-                .filter(|e| e.order_id.as_deref() == Some(id.as_str()))
+                .filter(|e| e.order_id.as_deref() == Some(id.as_str()) && e.mode == Some(mode))
                 .cloned()
                 .collect()
         })
         .unwrap_or_default();
-    let state = reconcile(events, None);
-    Json(serde_json::json!({
+    // One shop, one mode: these events always reconcile.
+    let state = reconcile(events, None).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    Ok(Json(serde_json::json!({
         "order_id": id,
+        "mode": mode,
         "outcome": state.outcome.as_str(),
         "paid": state.paid,
         "refunded": state.refunded,
-    }))
+    })))
 }
 
 #[tokio::main]
@@ -91,7 +111,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let router = Router::new()
         .route("/payment/notify", post(notify))
-        .route("/orders/{id}", get(order))
+        .route("/orders/{mode}/{id}", get(order))
         .with_state(app);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
     println!("notification endpoint: http://127.0.0.1:3000/payment/notify");

@@ -35,6 +35,8 @@ const ALL_STATUSES: &[&str] = &[
 
 fn event(tx: &str, order: &str, op: Option<&str>, status: &str, amount: u64) -> TransactionEvent {
     TransactionEvent {
+        site_id: Some("12345678".into()),
+        mode: Some(vads::Mode::Test),
         transaction: tx.into(),
         order_id: Some(order.into()),
         trans_uuid: Some(tx.into()),
@@ -63,7 +65,7 @@ fn a_refund_is_never_paid() {
         Outcome::Refunded
     );
     // An order whose only transaction is a refund is not paid either.
-    let order = reconcile([event("r", "A", Some("CREDIT"), "CAPTURED", 500)], None);
+    let order = reconcile([event("r", "A", Some("CREDIT"), "CAPTURED", 500)], None).unwrap();
     assert_eq!(order.outcome, OrderOutcome::NeedsAttention);
     assert_eq!(order.paid, 0);
 }
@@ -100,7 +102,7 @@ fn a_late_authorised_does_not_undo_a_cancellation() {
         vec![authorised.clone(), cancelled.clone()],
         vec![authorised.clone(), cancelled.clone(), authorised.clone()],
     ] {
-        let order = reconcile(events, None);
+        let order = reconcile(events, None).unwrap();
         assert_eq!(order.outcome, OrderOutcome::Cancelled);
         assert_eq!(order.paid, 0);
     }
@@ -133,12 +135,12 @@ fn refunds_partial_and_full() {
     let pay = event("p", "A", Some("DEBIT"), "CAPTURED", 5000);
     let partial = event("r1", "A", Some("CREDIT"), "CAPTURED", 2000);
     let rest = event("r2", "A", Some("CREDIT"), "AUTHORISED", 3000);
-    let o = reconcile([pay.clone(), partial.clone()], None);
+    let o = reconcile([pay.clone(), partial.clone()], None).unwrap();
     assert_eq!(
         (o.outcome, o.paid, o.refunded),
         (OrderOutcome::PartiallyRefunded, 5000, 2000)
     );
-    let o = reconcile([rest.clone(), pay.clone(), partial.clone()], None);
+    let o = reconcile([rest.clone(), pay.clone(), partial.clone()], None).unwrap();
     assert_eq!(
         (o.outcome, o.paid, o.refunded),
         (OrderOutcome::Refunded, 5000, 5000)
@@ -146,7 +148,7 @@ fn refunds_partial_and_full() {
     assert_eq!(o.currency.as_deref(), Some("978"));
     // A refund still pending does not count yet.
     let pending = event("r3", "A", Some("CREDIT"), "WAITING_AUTHORISATION", 5000);
-    let o = reconcile([pay, pending], None);
+    let o = reconcile([pay, pending], None).unwrap();
     assert_eq!((o.outcome, o.refunded), (OrderOutcome::Paid, 0));
 }
 
@@ -154,22 +156,25 @@ fn refunds_partial_and_full() {
 fn retries_verifications_and_attention() {
     let refused = event("t1", "A", Some("DEBIT"), "REFUSED", 1000);
     let paid = event("t2", "A", Some("DEBIT"), "AUTHORISED", 1000);
-    let o = reconcile([refused.clone(), paid.clone()], None);
+    let o = reconcile([refused.clone(), paid.clone()], None).unwrap();
     assert_eq!(o.outcome, OrderOutcome::Paid);
     assert_eq!(
-        reconcile([refused.clone()], None).outcome,
+        reconcile([refused.clone()], None).unwrap().outcome,
         OrderOutcome::Failed
     );
     let waiting = event("t3", "A", Some("DEBIT"), "WAITING_AUTHORISATION", 1000);
     assert_eq!(
-        reconcile([refused.clone(), waiting], None).outcome,
+        reconcile([refused.clone(), waiting], None).unwrap().outcome,
         OrderOutcome::Pending
     );
     let check = event("v", "B", Some("VERIFICATION"), "ACCEPTED", 0);
-    assert_eq!(reconcile([check], None).outcome, OrderOutcome::Verified);
+    assert_eq!(
+        reconcile([check], None).unwrap().outcome,
+        OrderOutcome::Verified
+    );
     // A second successful payment, or an amount the shop does not expect: a human looks.
     let twice = event("t4", "A", Some("DEBIT"), "CAPTURED", 1000);
-    let o = reconcile([paid.clone(), twice], None);
+    let o = reconcile([paid.clone(), twice], None).unwrap();
     assert_eq!(o.outcome, OrderOutcome::NeedsAttention);
     assert!(
         o.attention.iter().any(|a| a.contains("more than one")),
@@ -179,14 +184,14 @@ fn retries_verifications_and_attention() {
         amount: 1200,
         currency: Some("978".into()),
     };
-    let o = reconcile([paid.clone()], Some(&expected));
+    let o = reconcile([paid.clone()], Some(&expected)).unwrap();
     assert_eq!(o.outcome, OrderOutcome::NeedsAttention);
     let expected = Expected {
         amount: 1000,
         currency: Some("840".into()),
     };
     assert_eq!(
-        reconcile([paid.clone()], Some(&expected)).outcome,
+        reconcile([paid.clone()], Some(&expected)).unwrap().outcome,
         OrderOutcome::NeedsAttention
     );
     let expected = Expected {
@@ -194,19 +199,19 @@ fn retries_verifications_and_attention() {
         currency: Some("978".into()),
     };
     assert_eq!(
-        reconcile([paid.clone()], Some(&expected)).outcome,
+        reconcile([paid.clone()], Some(&expected)).unwrap().outcome,
         OrderOutcome::Paid
     );
     // Notifications of one transaction that disagree on the amount.
     let other_amount = event("t2", "A", Some("DEBIT"), "CAPTURED", 900);
     assert_eq!(
-        reconcile([paid, other_amount], None).outcome,
+        reconcile([paid, other_amount], None).unwrap().outcome,
         OrderOutcome::NeedsAttention
     );
     // An unknown status is never paid.
     let unknown = event("t5", "C", Some("DEBIT"), "SOMETHING_NEW", 1000);
     assert_eq!(
-        reconcile([unknown], None).outcome,
+        reconcile([unknown], None).unwrap().outcome,
         OrderOutcome::NeedsAttention
     );
 }
@@ -240,7 +245,7 @@ fn a_transaction_that_needs_attention_makes_its_order_need_attention() {
             "transaction tx1: unknown status SOMETHING_NEW",
         ),
     ] {
-        let state = reconcile([event("tx1", "A", op, status, 1000)], None);
+        let state = reconcile([event("tx1", "A", op, status, 1000)], None).unwrap();
         assert_eq!(state.outcome, OrderOutcome::NeedsAttention, "{status}");
         assert_eq!(state.attention, vec![reason.to_owned()], "{status}");
         assert_eq!(state.paid, 0, "{status}");
@@ -251,10 +256,91 @@ fn a_transaction_that_needs_attention_makes_its_order_need_attention() {
                 event("tx2", "A", Some("DEBIT"), "CAPTURED", 1000),
             ],
             None,
-        );
+        )
+        .unwrap();
         assert_eq!(state.outcome, OrderOutcome::NeedsAttention, "{status}");
         assert!(state.attention.contains(&reason.to_owned()), "{status}");
     }
+}
+
+#[test]
+fn a_test_event_never_counts_for_a_production_order_and_shops_stay_apart() {
+    use vads::lifecycle::ReconcileError;
+    use vads::Mode;
+    let live = |e: TransactionEvent| TransactionEvent {
+        mode: Some(Mode::Production),
+        ..e
+    };
+    let refused = live(event("p1", "A", Some("DEBIT"), "REFUSED", 1000));
+    let test_paid = event("t1", "A", Some("DEBIT"), "CAPTURED", 1000);
+    let test_refund = event("t2", "A", Some("CREDIT"), "CAPTURED", 1000);
+    // One order at a time: mixing modes is refused, in any order, whatever the statuses.
+    for events in [
+        vec![refused.clone(), test_paid.clone()],
+        vec![test_paid.clone(), refused.clone()],
+        vec![test_refund.clone(), refused.clone(), test_paid.clone()],
+    ] {
+        assert_eq!(reconcile(events, None), Err(ReconcileError::MixedModes));
+    }
+    let other_shop = TransactionEvent {
+        site_id: Some("87654321".into()),
+        ..test_paid.clone()
+    };
+    assert_eq!(
+        reconcile([test_paid.clone(), other_shop.clone()], None),
+        Err(ReconcileError::MixedSites)
+    );
+    let no_mode = TransactionEvent {
+        mode: None,
+        ..test_paid.clone()
+    };
+    assert_eq!(
+        reconcile([test_paid.clone(), no_mode], None)
+            .unwrap_err()
+            .code(),
+        "mixed_modes"
+    );
+    // A log of both: two orders "A", each its own; the shop's other site a third.
+    let orders = reconcile_orders([
+        test_refund.clone(),
+        refused.clone(),
+        other_shop,
+        test_paid.clone(),
+    ]);
+    let seen: Vec<_> = orders
+        .iter()
+        .map(|o| {
+            (
+                o.site_id.as_deref(),
+                o.mode,
+                o.order_id.as_deref(),
+                o.outcome,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                Some("12345678"),
+                Some(Mode::Test),
+                Some("A"),
+                OrderOutcome::Refunded
+            ),
+            (
+                Some("12345678"),
+                Some(Mode::Production),
+                Some("A"),
+                OrderOutcome::Failed
+            ),
+            (
+                Some("87654321"),
+                Some(Mode::Test),
+                Some("A"),
+                OrderOutcome::Paid
+            ),
+        ]
+    );
 }
 
 #[test]

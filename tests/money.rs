@@ -6,7 +6,8 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use vads::api::money::{cancel, refund, validate, MoneyError, RefundAmount};
+use vads::api::lock::LocalLocks;
+use vads::api::money::{Money, MoneyError, RefundAmount, Settled};
 use vads::api::{Client, ClientConfig, Operation, ReqwestTransport};
 use vads::lifecycle::OrderOutcome;
 use vads::testing::platform::{router, Fault, NewPayment, Platform};
@@ -28,6 +29,25 @@ async fn setup() -> (Arc<Platform>, Client<ReqwestTransport>) {
     config.backoff_base = Duration::from_millis(5);
     let client = Client::for_shop_with(&Shop::new(c).unwrap(), config).unwrap();
     (platform, client)
+}
+
+// One operator at a time in most tests: a lock of their own per call is enough there.
+async fn refund(
+    client: &Client<ReqwestTransport>,
+    order: &str,
+    amount: RefundAmount,
+) -> Result<Settled, MoneyError> {
+    Money::new(client, &LocalLocks::new())
+        .refund(order, amount)
+        .await
+}
+
+async fn cancel(client: &Client<ReqwestTransport>, order: &str) -> Result<Settled, MoneyError> {
+    Money::new(client, &LocalLocks::new()).cancel(order).await
+}
+
+async fn validate(client: &Client<ReqwestTransport>, order: &str) -> Result<Settled, MoneyError> {
+    Money::new(client, &LocalLocks::new()).validate(order).await
 }
 
 fn credits(p: &Platform) -> Vec<u64> {
@@ -226,7 +246,8 @@ async fn every_call_is_reported_whatever_the_result() {
     p.add_payment(NewPayment::new("L-1", 3000, "EUR", TransStatus::Captured));
     p.inject(Operation::CancelOrRefund, Fault::DropAfterApply);
     let mut calls = Vec::new();
-    vads::api::money::refund_logged(&client, "L-1", RefundAmount::All, &mut calls)
+    Money::new(&client, &LocalLocks::new())
+        .refund_logged("L-1", RefundAmount::All, &mut calls)
         .await
         .unwrap();
     let ops: Vec<(&str, Option<&str>)> = calls
@@ -243,7 +264,8 @@ async fn every_call_is_reported_whatever_the_result() {
         ]
     );
     let mut calls = Vec::new();
-    let e = vads::api::money::cancel_logged(&client, "L-1", &mut calls)
+    let e = Money::new(&client, &LocalLocks::new())
+        .cancel_logged("L-1", &mut calls)
         .await
         .unwrap_err();
     assert_eq!(e.code(), "status_forbids");

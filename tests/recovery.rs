@@ -129,7 +129,7 @@ proptest! {
                 notifications.push(t.to_event(None));
             }
         }
-        let all = reconcile(notifications.clone(), None);
+        let all = reconcile(notifications.clone(), None).unwrap();
         let view = run(client.call(&OrderGet::new("ORDER-P"))).unwrap();
         let some: Vec<TransactionEvent> = notifications
             .iter()
@@ -137,10 +137,10 @@ proptest! {
             .filter(|(i, _)| subset >> (i % 64) & 1 == 1)
             .map(|(_, e)| e.clone())
             .collect();
-        let recovered = reconcile(some.into_iter().chain(view.events()), None);
+        let recovered = reconcile(some.into_iter().chain(view.events()), None).unwrap();
         prop_assert_eq!(observable(&recovered), observable(&all));
         // And Order/Get alone, the worst case: every notification lost.
-        prop_assert_eq!(observable(&reconcile(view.events(), None)), observable(&all));
+        prop_assert_eq!(observable(&reconcile(view.events(), None).unwrap()), observable(&all));
     }
 }
 
@@ -172,10 +172,7 @@ fn an_order_get_event_is_the_notification_event() {
         .unwrap();
     assert_eq!(ipn[0].idempotency_key(), e.idempotency_key());
     assert_eq!(
-        observable(&reconcile(
-            ipn.clone().into_iter().chain(view.events()),
-            None
-        )),
-        observable(&reconcile(ipn, None))
+        observable(&reconcile(ipn.clone().into_iter().chain(view.events()), None).unwrap()),
+        observable(&reconcile(ipn, None).unwrap())
     );
 }

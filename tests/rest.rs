@@ -675,9 +675,9 @@ fn one_order_mixes_both_formats_and_a_refund_is_never_paid() {
                 .unwrap(),
         );
     }
-    let forward = reconcile(events.clone(), None);
+    let forward = reconcile(events.clone(), None).unwrap();
     events.reverse();
-    let backward = reconcile(events, None);
+    let backward = reconcile(events, None).unwrap();
     assert_eq!(forward, backward);
     assert_eq!(forward.outcome, OrderOutcome::PartiallyRefunded);
     assert_eq!((forward.paid, forward.refunded), (5000, 2000));

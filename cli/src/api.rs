@@ -43,7 +43,7 @@ enum Op {
         #[command(flatten)]
         common: Common,
         /// The amount in minor units (cents for EUR): 1050 is 10.50 EUR.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = crate::common::amount_arg)]
         amount: u64,
         /// The currency: EUR (or 978).
         #[arg(long, value_name = "CODE")]
@@ -79,7 +79,7 @@ enum Op {
         #[arg(long, value_name = "U")]
         uuid: String,
         /// The amount to refund, minor units.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = crate::common::amount_arg)]
         amount: u64,
         /// The currency (default: the transaction's, read first).
         #[arg(long, value_name = "CODE")]
@@ -109,7 +109,7 @@ enum Op {
         #[arg(long, value_name = "U")]
         uuid: String,
         /// The new amount, minor units (it can only go down).
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = crate::common::amount_arg)]
         amount: u64,
         /// The currency (default: the transaction's, read first).
         #[arg(long, value_name = "CODE")]

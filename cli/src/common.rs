@@ -117,3 +117,18 @@ pub(crate) fn pick<'s>(shops: &'s Shops, name: Option<&str>) -> Result<&'s Shop,
         }),
     }
 }
+
+/// An amount on the command line: minor units, plain ASCII digits only (`+5`, ` 5`,
+/// `5e2`, `5.00` refused), at most 18 of them (what the platform accepts).
+pub(crate) fn amount_arg(text: &str) -> Result<u64, String> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(
+            "an amount is minor units written with digits only (1050 for 10.50 EUR)".into(),
+        );
+    }
+    if text.len() > 18 {
+        return Err("an amount has at most 18 digits".into());
+    }
+    text.parse()
+        .map_err(|_| "an amount has at most 18 digits".to_owned())
+}

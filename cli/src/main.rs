@@ -11,6 +11,7 @@
 mod api;
 mod common;
 mod form;
+mod lock;
 mod money;
 mod preflight;
 mod reconcile;

@@ -1,22 +1,27 @@
 //! `vads refund`, `vads cancel`, `vads validate`: the safe operations on an order
-//! (`vads::api::money`): read first, send once, read a lost answer back. They print the
-//! order's state afterwards as `vads reconcile` prints it, and on standard error one
-//! `sent:` line per operation sent (none when the intent was already met). Exit 3 when an
+//! (`vads::api::money`): the order's lock taken first (the store's when the config names
+//! one, else a lock file of this machine), read first, send once, read a lost answer back.
+//! They print the order's state afterwards as `vads reconcile` prints it, and on standard
+//! error one `sent:` line per operation sent (none when the intent was already met). Exit
+//! 1 on `busy` (another operation on the order is in flight: nothing was sent), 3 when an
 //! operation's outcome stays unknown after reading again.
 
 use crate::api::runtime;
-use crate::common::{load_shops, pick, Failure};
+use crate::common::{amount_arg, load_shops, pick, Failure};
+use crate::lock::CliLock;
 use crate::reconcile::order_json;
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
-use vads::api::money::{self, MoneyError, RefundAmount, Settled};
-use vads::api::Client;
+use std::time::Duration;
+use vads::api::lock::LockPolicy;
+use vads::api::money::{Money, MoneyError, RefundAmount, Settled};
+use vads::api::{Client, ClientConfig};
 
 #[derive(Args)]
 pub(crate) struct OrderArgs {
     /// The shop's TOML configuration (its mode's REST password; `api_url`, else the
-    /// brand's API host).
+    /// brand's API host; `store_url`, where the order locks are shared).
     #[arg(long, value_name = "PATH")]
     config: PathBuf,
     /// The shop, when the config has several.
@@ -25,32 +30,37 @@ pub(crate) struct OrderArgs {
     /// The shop's order reference.
     #[arg(long, value_name = "ID")]
     order_id: String,
+    /// How long to wait for another operation on the same order to end before giving up
+    /// with `busy` (seconds).
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    lock_wait: u64,
+    /// How long the order's lock outlives this process if it dies without giving it back
+    /// (seconds; a store's lock only: a lock file is released by the system at once). Each
+    /// API call is given at most this minus 5 seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(10..=3600))]
+    lock_lease: u64,
 }
 
 #[derive(Args)]
 pub(crate) struct RefundArgs {
     #[command(flatten)]
     order: OrderArgs,
-    /// Refund this much more (minor units), given that --refunded-now is refunded now
-    /// (default 0): refused if the platform shows another refunded total.
-    #[arg(long, value_name = "N", conflicts_with = "total")]
+    /// Refund this much more (minor units, digits only), given that --refunded-now is
+    /// given back now (default 0): refused if the platform shows another total.
+    #[arg(long, value_name = "N", conflicts_with = "total", value_parser = amount_arg)]
     amount: Option<u64>,
-    /// With --amount: what is refunded now, as you know it (minor units).
-    #[arg(long, value_name = "R", requires = "amount", default_value_t = 0)]
+    /// With --amount: what is given back now, as you know it (minor units).
+    #[arg(long, value_name = "R", requires = "amount", default_value = "0", value_parser = amount_arg)]
     refunded_now: u64,
-    /// Make the order's refunded total T (minor units): sends the difference, or nothing
-    /// when it is reached. Run twice, it refunds once.
-    #[arg(long, value_name = "T")]
+    /// Make the order's given-back total T (minor units): sends the difference, or
+    /// nothing when it is reached. Run twice, it refunds once.
+    #[arg(long, value_name = "T", value_parser = amount_arg)]
     total: Option<u64>,
 }
 
 fn money_failure(e: &MoneyError) -> Failure {
     Failure {
-        status: if matches!(e, MoneyError::StillUnknown(_)) {
-            3
-        } else {
-            1
-        },
+        status: if e.is_unknown() { 3 } else { 1 },
         message: e.to_string(),
     }
 }
@@ -74,17 +84,38 @@ fn report(done: &Settled) {
     println!("{}", order_json(&done.state));
 }
 
-fn run_on<F, Fut>(args: &OrderArgs, f: F) -> Result<(), Failure>
-where
-    F: FnOnce(Client<vads::api::ReqwestTransport>, String) -> Fut,
-    Fut: std::future::Future<Output = Result<Settled, MoneyError>>,
-{
+/// What an operation needs: the order, the policy, and the operation itself.
+enum Op {
+    Refund(RefundAmount),
+    Cancel,
+    Validate,
+}
+
+fn run_on(args: &OrderArgs, op: Op) -> Result<(), Failure> {
     let shops = load_shops(&args.config)?;
     let shop = pick(&shops, args.shop.as_deref())?;
-    let client = Client::for_shop(shop).map_err(|e| crate::api::api_failure(&e))?;
-    let done = runtime()?
-        .block_on(f(client, args.order_id.clone()))
-        .map_err(|e| money_failure(&e))?;
+    let lease = Duration::from_secs(args.lock_lease);
+    // A call never outlives the lease that covers it.
+    let mut config = ClientConfig::default();
+    let most = lease.saturating_sub(Duration::from_secs(5));
+    config.call_timeout = config.call_timeout.min(most);
+    config.attempt_timeout = config.attempt_timeout.min(most);
+    let client = Client::for_shop_with(shop, config).map_err(|e| crate::api::api_failure(&e))?;
+    let mut policy = LockPolicy::default();
+    policy.wait = Duration::from_secs(args.lock_wait);
+    policy.lease = lease;
+    policy.holder = format!("vads-cli/{}", std::process::id());
+    let done = runtime()?.block_on(async {
+        let lock = CliLock::of(shop).await?;
+        let money = Money::new(&client, &lock).with_policy(policy);
+        let id = &args.order_id;
+        let result = match op {
+            Op::Refund(amount) => money.refund(id, amount).await,
+            Op::Cancel => money.cancel(id).await,
+            Op::Validate => money.validate(id).await,
+        };
+        result.map_err(|e| money_failure(&e))
+    })?;
     report(&done);
     Ok(())
 }
@@ -98,19 +129,13 @@ pub(crate) fn refund(args: &RefundArgs) -> Result<(), Failure> {
         (None, Some(total)) => RefundAmount::Total(total),
         (None, None) => RefundAmount::All,
     };
-    run_on(&args.order, |client, order| async move {
-        money::refund(&client, &order, amount).await
-    })
+    run_on(&args.order, Op::Refund(amount))
 }
 
 pub(crate) fn cancel(args: &OrderArgs) -> Result<(), Failure> {
-    run_on(args, |client, order| async move {
-        money::cancel(&client, &order).await
-    })
+    run_on(args, Op::Cancel)
 }
 
 pub(crate) fn validate(args: &OrderArgs) -> Result<(), Failure> {
-    run_on(args, |client, order| async move {
-        money::validate(&client, &order).await
-    })
+    run_on(args, Op::Validate)
 }

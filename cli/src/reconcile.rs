@@ -239,7 +239,14 @@ fn fetch(
     let mut failed = 0;
     for id in ids {
         match rt.block_on(vads::api::money::read_order(&client, &id)) {
-            Ok(transactions) => events.extend(transactions.iter().map(|t| t.to_event(Some(&id)))),
+            Ok(transactions) => {
+                let c = client.credentials();
+                events.extend(
+                    transactions
+                        .iter()
+                        .map(|t| t.to_event(Some(&id)).or_scope(c.site_id(), c.mode())),
+                );
+            }
             Err(e) => {
                 failed += 1;
                 let text = e.to_string();
@@ -291,6 +298,8 @@ pub(crate) fn order_json(order: &vads::lifecycle::OrderState) -> serde_json::Val
         .collect();
     serde_json::json!({
         "order_id": order.order_id,
+        "site_id": order.site_id,
+        "mode": order.mode,
         "outcome": order.outcome.as_str(),
         "paid": order.paid,
         "refunded": order.refunded,

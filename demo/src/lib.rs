@@ -99,6 +99,7 @@ pub async fn start(config: DemoConfig) -> Result<Demo, String> {
         shop_config.api_url = Some(simulator_url.clone());
     }
     let shop = Shop::new(shop_config).map_err(|e| format!("shop config: {e}"))?;
+    let shop_site = shop.site_id().to_owned();
     let live = config
         .live_shop
         .map(|c| Shop::new(c).map_err(|e| format!("production shop config: {e}")))
@@ -112,7 +113,7 @@ pub async fn start(config: DemoConfig) -> Result<Demo, String> {
     let shop_state = Arc::new(shop::ShopState {
         shops: Arc::new(Shops::from(shop)),
         live: live.map(|l| Arc::new(Shops::from(l))),
-        store: shop::store::open(&config.database).await?,
+        store: shop::store::open(&config.database, (shop_site.clone(), vads::Mode::Test)).await?,
         instance: format!("shop@{shop_addr}"),
         base_url: shop_url.clone(),
         simulator_url: to_simulator.then(|| simulator_url.clone()),

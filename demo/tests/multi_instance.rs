@@ -165,9 +165,10 @@ fn shuffle<T>(items: &mut [T], mut seed: u64) {
 }
 
 /// Whether the demo's outbox worker ships on this change (its rule: money arrived).
-fn ships(from: Option<&str>, to: &str) -> bool {
+/// Whether an outbox entry calls for the order's shipment (the demo ships an order once,
+/// whichever entry says it is paid first).
+fn ships(to: &str) -> bool {
     matches!(to, "paid" | "partially_refunded")
-        && !matches!(from, Some("paid" | "partially_refunded" | "refunded"))
 }
 
 #[test]
@@ -354,14 +355,14 @@ fn two_instances_one_postgres_a_kill_in_the_middle_each_event_once_each_shipment
     let mut ship_entries: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
     for r in &outbox {
         let (id, order): (i64, String) = (r.try_get(0).unwrap(), r.try_get(1).unwrap());
-        let (from, to): (Option<String>, String) = (r.try_get(2).unwrap(), r.try_get(3).unwrap());
-        if ships(from.as_deref(), &to) {
+        let to: String = r.try_get(3).unwrap();
+        if ships(&to) {
             ship_entries.entry(order).or_default().insert(id);
         }
     }
     let shipped = rt
         .block_on(
-            sqlx::query("SELECT order_id, outbox_id FROM demo_shipments").fetch_all(check.pool()),
+            sqlx::query("SELECT order_id, outbox_id FROM demo_shipped").fetch_all(check.pool()),
         )
         .unwrap();
     let mut shipped_of: BTreeMap<String, Vec<i64>> = BTreeMap::new();
@@ -378,7 +379,7 @@ fn two_instances_one_postgres_a_kill_in_the_middle_each_event_once_each_shipment
     let mut paid_orders = 0;
     let mut cancelled_shipped = 0;
     for (i, order) in orders.iter().enumerate() {
-        let want = reconcile(events_of[order].clone(), Some(&expected));
+        let want = reconcile(events_of[order].clone(), Some(&expected)).unwrap();
         let got: serde_json::Value = serde_json::from_str(
             &agent()
                 .get(&format!(
@@ -405,11 +406,16 @@ fn two_instances_one_postgres_a_kill_in_the_middle_each_event_once_each_shipment
             .get(order)
             .map(|s| s.iter().copied().collect())
             .unwrap_or_default();
-        let mut shipped_for = shipped_of.get(order).cloned().unwrap_or_default();
-        shipped_for.sort_unstable();
+        let shipped_for = shipped_of.get(order).cloned().unwrap_or_default();
+        // One shipment per order that an entry called for, made by one of those entries.
         assert_eq!(
-            shipped_for, calls_for,
-            "{order}: each shipment the outbox called for, once"
+            shipped_for.len(),
+            calls_for.len().min(1),
+            "{order}: shipped once if the outbox called for it"
+        );
+        assert!(
+            shipped_for.iter().all(|id| calls_for.contains(id)),
+            "{order}: shipped by an entry that called for it"
         );
         assert_eq!(got["shipments"], shipped_for.len(), "{order}");
         if i % 2 == 0 {

@@ -23,7 +23,7 @@
 //! let t = &answer.transactions[0];
 //! assert_eq!((t.amount, t.currency.as_deref()), (Some(2000), Some("EUR")));
 //! assert_eq!(t.outcome(), Outcome::Refunded); // a refund is never paid
-//! let order = reconcile(answer.events(), None);
+//! let order = reconcile(answer.events(), None)?;
 //! assert_eq!((order.paid, order.refunded), (0, 2000)); // a refund alone is never paid
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -31,6 +31,7 @@
 
 use crate::app::form::Currency;
 use crate::protocol::lifecycle::TransactionEvent;
+use crate::protocol::mode::Mode;
 use crate::protocol::notification::{OperationType, Outcome, TransStatus};
 use crate::protocol::rest::{AnyNotification, RestNotification};
 use crate::protocol::time::TransDate;
@@ -274,7 +275,12 @@ impl RestAnswer {
             .iter()
             .enumerate()
             .map(|(index, t)| {
-                t.event_in(&self.shop_id, self.order_details.order_id.as_deref(), index)
+                t.event_in(
+                    &self.shop_id,
+                    mode_of(Some(&self.order_details)),
+                    self.order_details.order_id.as_deref(),
+                    index,
+                )
             })
             .collect()
     }
@@ -318,10 +324,18 @@ impl RestTransaction {
         self.transaction_details.as_ref()?.card_details.as_ref()
     }
 
+    /// `creationDate` in seconds since the Unix epoch, when it is a UTC date.
+    #[must_use]
+    pub fn created_unix(&self) -> Option<u64> {
+        utc_date(self.creation_date.as_deref()?)?.to_unix()
+    }
+
     /// This transaction of an API answer (`Transaction/Get`, `Order/Get`, an operation's
     /// answer) as a reconciliation event: the same event, with the same idempotency key,
-    /// as a notification of the same transaction in the same status (its own `shopId` and
-    /// `orderDetails.orderId`; `order_id` when it has none).
+    /// as a notification of the same transaction in the same status (its own `shopId`,
+    /// `orderDetails.mode` and `orderDetails.orderId`; `order_id` when it has none). An
+    /// answer without a mode gives an event without one: fill it with the mode of the
+    /// password that read it ([`TransactionEvent::or_scope`]).
     ///
     /// ```
     /// use vads::rest_answer::RestTransaction;
@@ -340,12 +354,23 @@ impl RestTransaction {
             .as_ref()
             .and_then(|d| d.order_id.as_deref())
             .or(order_id);
-        self.event_in(self.shop_id.as_deref().unwrap_or_default(), order, 0)
+        self.event_in(
+            self.shop_id.as_deref().unwrap_or_default(),
+            mode_of(self.order_details.as_ref()),
+            order,
+            0,
+        )
     }
 
     /// This transaction as a reconciliation event (the `index`-th of an answer of shop
-    /// `shop_id` for `order_id`).
-    fn event_in(&self, shop_id: &str, order_id: Option<&str>, index: usize) -> TransactionEvent {
+    /// `shop_id` in `mode` for `order_id`).
+    fn event_in(
+        &self,
+        shop_id: &str,
+        mode: Option<Mode>,
+        order_id: Option<&str>,
+        index: usize,
+    ) -> TransactionEvent {
         let trans_id = self.card().and_then(|c| c.legacy_trans_id.clone());
         let trans_date = self
             .card()
@@ -364,6 +389,8 @@ impl RestTransaction {
             .as_deref()
             .map(|c| Currency::find(c).map_or_else(|| c.to_owned(), |k| k.numeric.to_owned()));
         TransactionEvent {
+            site_id: (!shop_id.is_empty()).then(|| shop_id.to_owned()),
+            mode,
             transaction,
             order_id: order_id.map(str::to_owned),
             trans_uuid: self.uuid.clone(),
@@ -375,6 +402,11 @@ impl RestTransaction {
             currency,
         }
     }
+}
+
+/// The mode `orderDetails.mode` names, if it names one exactly.
+fn mode_of(details: Option<&OrderDetails>) -> Option<Mode> {
+    details?.mode.as_deref()?.parse().ok()
 }
 
 /// A REST date in UTC (`2018-12-11T19:09:26+00:00` or `...Z`); other offsets are not

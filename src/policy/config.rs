@@ -130,6 +130,80 @@ pub struct ShopConfig {
     /// checked by the go-live preflight).
     #[serde(default)]
     pub notification_url: Option<String>,
+    /// Where the shop keeps its orders, events and order locks (`vads-store`):
+    /// `sqlite://path/to/shop.db?mode=rwc` or `postgres://user:password@host/db`. The
+    /// `vads` command line takes each money operation's order lock there, so that
+    /// operators on several machines never move an order's money twice. It may hold a
+    /// password: `Debug` hides it ([`StoreUrl`]).
+    #[serde(default)]
+    pub store_url: Option<StoreUrl>,
+}
+
+/// A store's URL (`sqlite:...`, `postgres://...`): it may hold a database password, so
+/// it is zeroed on drop, its `Debug` and [`StoreUrl::redacted`] hide the password, and the
+/// whole text is reached only through [`StoreUrl::expose_secret`].
+///
+/// ```
+/// let url = vads::StoreUrl::new("postgres://shop:s3cret@db.internal/shop".into());
+/// assert_eq!(url.redacted(), "postgres://shop:***@db.internal/shop");
+/// assert!(!format!("{url:?}").contains("s3cret"));
+/// assert!(url.is_supported());
+/// assert!(!vads::StoreUrl::new("mysql://db/shop".into()).is_supported());
+/// ```
+#[derive(Clone, Default)]
+pub struct StoreUrl(zeroize::Zeroizing<String>);
+
+impl StoreUrl {
+    /// Wraps a URL.
+    #[must_use]
+    pub fn new(url: String) -> StoreUrl {
+        StoreUrl(zeroize::Zeroizing::new(url))
+    }
+
+    /// The whole URL, password included: for the database driver only.
+    #[must_use]
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it names a backend `vads-store` knows (`sqlite:`, `postgres://`,
+    /// `postgresql://`).
+    #[must_use]
+    pub fn is_supported(&self) -> bool {
+        let u = self.0.as_str();
+        u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://")
+    }
+
+    /// The URL with the password between `:` and `@` replaced by `***`; the scheme alone
+    /// when the URL does not parse that way.
+    #[must_use]
+    pub fn redacted(&self) -> String {
+        let url = self.0.as_str();
+        let Some(scheme_end) = url.find("://") else {
+            return url.split(':').next().unwrap_or_default().to_owned() + ":...";
+        };
+        let rest = &url[scheme_end + 3..];
+        match rest.rfind('@') {
+            Some(at) => {
+                let user = rest[..at].split(':').next().unwrap_or_default();
+                format!("{}{user}:***{}", &url[..scheme_end + 3], &rest[at..])
+            }
+            None => url.to_owned(),
+        }
+    }
+}
+
+impl fmt::Debug for StoreUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StoreUrl({:?})", self.redacted())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StoreUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let secret = SecretString::deserialize(deserializer)?;
+        Ok(StoreUrl::new(secret.expose().to_owned()))
+    }
 }
 
 /// The configuration of several named shops.
@@ -175,6 +249,7 @@ impl ShopConfig {
             payment_url: None,
             api_url: None,
             notification_url: None,
+            store_url: None,
         }
     }
 
@@ -797,6 +872,8 @@ pub enum ConfigError {
     InvalidPaymentUrl,
     /// `api_url` is not an `https` URL (or `http` to a loopback host: a local simulator).
     InvalidApiUrl,
+    /// `store_url` names no backend `vads-store` knows (`sqlite:`, `postgres://`).
+    InvalidStoreUrl,
     /// The REST password of the shop's mode carries the other mode's prefix
     /// (`testpassword_` in PRODUCTION, `prodpassword_` in TEST): the shop would call the
     /// API, and check REST notifications, in the other mode.
@@ -857,6 +934,7 @@ impl ConfigError {
             | ConfigError::UnknownBrand
             | ConfigError::InvalidPaymentUrl
             | ConfigError::InvalidApiUrl
+            | ConfigError::InvalidStoreUrl
             | ConfigError::InvalidAlgorithmWindow
             | ConfigError::AlgorithmWindowTooLong
             | ConfigError::NoShop => "invalid_config",
@@ -923,6 +1001,9 @@ impl ConfigError {
             }
             ConfigError::InvalidApiUrl => f.write_str(
                 "api_url must be an https URL (plain http only to 127.0.0.1, localhost or [::1]: the REST password would travel in clear)",
+            ),
+            ConfigError::InvalidStoreUrl => f.write_str(
+                "store_url must be sqlite:... (a file: sqlite://path?mode=rwc) or postgres://user:password@host/db",
             ),
             ConfigError::PasswordOfOtherMode { mode } => match mode {
                 Mode::Production => f.write_str(
@@ -1014,6 +1095,7 @@ mod tests {
             ConfigError::UnknownBrand,
             ConfigError::InvalidPaymentUrl,
             ConfigError::InvalidApiUrl,
+            ConfigError::InvalidStoreUrl,
             ConfigError::PasswordOfOtherMode {
                 mode: Mode::Production,
             },
@@ -1041,6 +1123,7 @@ mod tests {
                 | ConfigError::UnknownBrand
                 | ConfigError::InvalidPaymentUrl
                 | ConfigError::InvalidApiUrl
+                | ConfigError::InvalidStoreUrl
                 | ConfigError::PasswordOfOtherMode { .. }
                 | ConfigError::InvalidAlgorithmWindow
                 | ConfigError::AlgorithmWindowTooLong

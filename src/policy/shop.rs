@@ -5,6 +5,7 @@
 //! [`Shop::sign`] and [`Shop::verify`] do not.
 
 use crate::policy::brand::{is_api_url, is_http_url, Brand};
+use crate::policy::config::StoreUrl;
 use crate::policy::config::{ConfigError, KeyRole, ShopConfig};
 use crate::policy::observe;
 use crate::protocol::algorithm::Algorithm;
@@ -68,6 +69,8 @@ pub struct Shop {
     api_url: Option<String>,
     /// Unix time until which either algorithm is accepted to verify.
     both_algorithms_until: Option<u64>,
+    /// Where the shop's orders and order locks are kept (`vads-store`), if configured.
+    store_url: Option<StoreUrl>,
 }
 
 /// The API host of a configuration: `api_url` (checked: `https`, or `http` to a loopback
@@ -158,6 +161,9 @@ impl Shop {
             return Err(ConfigError::InvalidPaymentUrl);
         }
         let api_url = api_url_of(&config)?;
+        if config.store_url.as_ref().is_some_and(|u| !u.is_supported()) {
+            return Err(ConfigError::InvalidStoreUrl);
+        }
         let both_algorithms_until = match &config.accept_both_algorithms_until {
             None => None,
             Some(text) => {
@@ -168,11 +174,13 @@ impl Shop {
                 Some(until)
             }
         };
+        let algorithm = config.algorithm_for(config.ctx_mode);
         Ok(Shop {
+            store_url: config.store_url,
             both_algorithms_until,
             payment_url,
             api_url,
-            algorithm: config.algorithm_for(config.ctx_mode),
+            algorithm,
             site,
             mode: config.ctx_mode,
             key,
@@ -197,6 +205,13 @@ impl Shop {
     #[must_use]
     pub fn api_url(&self) -> Option<&str> {
         self.api_url.as_deref()
+    }
+
+    /// Where the shop keeps its orders, events and order locks (`store_url`), if
+    /// configured.
+    #[must_use]
+    pub fn store_url(&self) -> Option<&StoreUrl> {
+        self.store_url.as_ref()
     }
 
     /// The REST password of the shop's mode (the API's Basic-auth secret), if configured.

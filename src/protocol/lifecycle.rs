@@ -40,13 +40,14 @@
 //!     stored.push(TransactionEvent::from_notification(&shop.verify(body.as_bytes())?));
 //! }
 //! // ...and recompute the order from all of them.
-//! let order = reconcile(stored, None);
+//! let order = reconcile(stored, None)?;
 //! assert_eq!(order.outcome, OrderOutcome::PartiallyRefunded);
 //! assert_eq!((order.paid, order.refunded), (5000, 2000));
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use crate::protocol::mode::Mode;
 use crate::protocol::notification::{Notification, OperationType, Outcome, TransStatus};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -56,6 +57,15 @@ use std::collections::{BTreeMap, BTreeSet};
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 pub struct TransactionEvent {
+    /// The shop (`vads_site_id`, a REST answer's `shopId`): events of different shops are
+    /// never merged ([`reconcile`] refuses them).
+    #[serde(default)]
+    pub site_id: Option<String>,
+    /// The mode the event happened in (`vads_ctx_mode`, a REST answer's
+    /// `orderDetails.mode`, the mode of the password that read it): a TEST event never
+    /// changes a PRODUCTION order ([`reconcile`] refuses to merge them).
+    #[serde(default)]
+    pub mode: Option<Mode>,
     /// The transaction: `vads_trans_uuid`, or `SITE-DATE-transid` without one.
     pub transaction: String,
     /// `vads_order_id`.
@@ -104,11 +114,27 @@ impl TransactionEvent {
         )
     }
 
+    /// The event with `site_id` and `mode` where it has none: for what the platform
+    /// answered to a password of that shop and mode (an API answer that does not name its
+    /// mode is that password's).
+    #[must_use]
+    pub fn or_scope(mut self, site_id: &str, mode: Mode) -> TransactionEvent {
+        if self.site_id.is_none() {
+            self.site_id = Some(site_id.to_owned());
+        }
+        if self.mode.is_none() {
+            self.mode = Some(mode);
+        }
+        self
+    }
+
     /// The event of a verified notification.
     #[must_use]
     pub fn from_notification(n: &Notification<'_>) -> TransactionEvent {
         let text = |name: &str| n.get(name).map(std::borrow::Cow::into_owned);
         TransactionEvent {
+            site_id: Some(n.site_id().into_owned()),
+            mode: Some(n.mode()),
             transaction: n.transaction_id(),
             order_id: text("vads_order_id"),
             trans_uuid: text("vads_trans_uuid"),
@@ -118,6 +144,84 @@ impl TransactionEvent {
             trans_status: text("vads_trans_status"),
             amount: n.amount().ok(),
             currency: text("vads_currency"),
+        }
+    }
+}
+
+/// An order's identity: (site id, mode, order id). A TEST order and a PRODUCTION order of
+/// the same id are two orders; so are two shops' orders of the same id (protocol section
+/// 10, "Modes apart").
+///
+/// ```
+/// use vads::lifecycle::OrderKey;
+/// use vads::Mode;
+/// let test = OrderKey::new("12345678", Mode::Test, "A-1");
+/// let live = OrderKey::new("12345678", Mode::Production, "A-1");
+/// assert_ne!(test, live);
+/// assert_eq!(live.to_string(), "12345678/PRODUCTION/A-1");
+/// ```
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct OrderKey {
+    /// The shop id (8 digits).
+    pub site_id: String,
+    /// The mode.
+    pub mode: Mode,
+    /// The shop's order reference.
+    pub order_id: String,
+}
+
+impl OrderKey {
+    /// The key of order `order_id` of shop `site_id` in `mode`.
+    #[must_use]
+    pub fn new(site_id: impl Into<String>, mode: Mode, order_id: impl Into<String>) -> OrderKey {
+        OrderKey {
+            site_id: site_id.into(),
+            mode,
+            order_id: order_id.into(),
+        }
+    }
+
+    /// The order an event belongs to: `None` when it lacks its site id, its mode or its
+    /// order id.
+    #[must_use]
+    pub fn of(event: &TransactionEvent) -> Option<OrderKey> {
+        Some(OrderKey {
+            site_id: event.site_id.clone()?,
+            mode: event.mode?,
+            order_id: event.order_id.clone()?,
+        })
+    }
+}
+
+impl core::fmt::Display for OrderKey {
+    /// `SITE/MODE/ORDER`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}/{}/{}", self.site_id, self.mode, self.order_id)
+    }
+}
+
+/// Why events cannot be reconciled into one order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReconcileError {
+    /// The events belong to different shops (`site_id`).
+    #[error("mixed_sites: the events belong to different shops; reconcile each shop's apart")]
+    MixedSites,
+    /// The events belong to different modes: a TEST event never counts for a PRODUCTION
+    /// order.
+    #[error("mixed_modes: the events mix TEST and PRODUCTION (or an event without a mode); reconcile each mode apart")]
+    MixedModes,
+}
+
+impl ReconcileError {
+    /// The stable code: `mixed_sites` or `mixed_modes`.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            ReconcileError::MixedSites => "mixed_sites",
+            ReconcileError::MixedModes => "mixed_modes",
         }
     }
 }
@@ -461,6 +565,13 @@ impl core::fmt::Display for OrderOutcome {
 /// An order's state: a function of the set of its verified events.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OrderState {
+    /// The shop its events came from (`None` when they did not say).
+    #[serde(default)]
+    pub site_id: Option<String>,
+    /// The mode its events happened in (`None` when they did not say, or there were
+    /// none).
+    #[serde(default)]
+    pub mode: Option<Mode>,
     /// `vads_order_id` (`None` for events without one).
     pub order_id: Option<String>,
     /// What happened to the order.
@@ -493,33 +604,89 @@ fn transactions(events: impl IntoIterator<Item = TransactionEvent>) -> Vec<Trans
 
 /// The state of one order from its events (any order, any repetition), checked against
 /// what the shop expects when `expected` is given.
-#[must_use]
+///
+/// # Errors
+/// [`ReconcileError`] when the events belong to different shops or modes: a TEST event
+/// never counts for a PRODUCTION order, whatever its order id.
+///
+/// ```
+/// use vads::lifecycle::{reconcile, ReconcileError, TransactionEvent};
+/// use vads::Mode;
+/// let event = |mode| TransactionEvent {
+///     site_id: Some("12345678".into()), mode: Some(mode), transaction: "t1".into(),
+///     order_id: Some("A-1".into()), trans_uuid: Some("t1".into()), trans_id: None,
+///     trans_date: None, operation_type: Some("DEBIT".into()),
+///     trans_status: Some("CAPTURED".into()), amount: Some(100), currency: Some("978".into()),
+/// };
+/// assert_eq!(reconcile([event(Mode::Test)], None)?.mode, Some(Mode::Test));
+/// assert_eq!(
+///     reconcile([event(Mode::Production), event(Mode::Test)], None),
+///     Err(ReconcileError::MixedModes)
+/// );
+/// # Ok::<(), ReconcileError>(())
+/// ```
 pub fn reconcile(
     events: impl IntoIterator<Item = TransactionEvent>,
     expected: Option<&Expected>,
-) -> OrderState {
-    order_state(None, transactions(events), expected)
+) -> Result<OrderState, ReconcileError> {
+    let mut scope: Option<(Option<String>, Option<Mode>)> = None;
+    let mut all = Vec::new();
+    for event in events {
+        match &scope {
+            None => scope = Some((event.site_id.clone(), event.mode)),
+            Some((site, mode)) => {
+                if *site != event.site_id {
+                    return Err(ReconcileError::MixedSites);
+                }
+                if *mode != event.mode {
+                    return Err(ReconcileError::MixedModes);
+                }
+            }
+        }
+        all.push(event);
+    }
+    let (site_id, mode) = scope.unwrap_or_default();
+    Ok(order_state(
+        (site_id, mode, None),
+        transactions(all),
+        expected,
+    ))
 }
 
-/// The states of every order of `events`, sorted by order id (events without an order id
-/// come first, as one order with `order_id: None`).
+/// The states of every order of `events`, one per (site id, mode, order id), sorted by
+/// site id, then mode, then order id (events without an order id come first in their
+/// shop and mode, as one order with `order_id: None`). A TEST event and a PRODUCTION event
+/// of the same order id make two orders.
 #[must_use]
 pub fn reconcile_orders(events: impl IntoIterator<Item = TransactionEvent>) -> Vec<OrderState> {
-    let mut by_order: BTreeMap<Option<String>, Vec<Transaction>> = BTreeMap::new();
-    for t in transactions(events) {
-        by_order
-            .entry(t.order_id.value().cloned())
+    type Scope = (Option<String>, Option<Mode>);
+    let mut by_scope: BTreeMap<Scope, Vec<TransactionEvent>> = BTreeMap::new();
+    for event in events {
+        by_scope
+            .entry((event.site_id.clone(), event.mode))
             .or_default()
-            .push(t);
+            .push(event);
     }
-    by_order
-        .into_iter()
-        .map(|(order, ts)| order_state(order, ts, None))
-        .collect()
+    let mut states = Vec::new();
+    for ((site_id, mode), events) in by_scope {
+        let mut by_order: BTreeMap<Option<String>, Vec<Transaction>> = BTreeMap::new();
+        for t in transactions(events) {
+            by_order
+                .entry(t.order_id.value().cloned())
+                .or_default()
+                .push(t);
+        }
+        states.extend(
+            by_order
+                .into_iter()
+                .map(|(order, ts)| order_state((site_id.clone(), mode, order), ts, None)),
+        );
+    }
+    states
 }
 
 fn order_state(
-    order_id: Option<String>,
+    (site_id, mode, order_id): (Option<String>, Option<Mode>, Option<String>),
     transactions: Vec<Transaction>,
     expected: Option<&Expected>,
 ) -> OrderState {
@@ -621,6 +788,8 @@ fn order_state(
         OrderOutcome::Pending
     };
     OrderState {
+        site_id,
+        mode,
         order_id,
         outcome,
         paid,

@@ -15,7 +15,7 @@ use core::str::FromStr;
 /// assert!("test".parse::<Mode>().is_err());
 /// assert_eq!(Mode::Test.to_string(), "TEST");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Mode {
     /// `TEST`: signed with the test key; no real money moves.
     Test,

@@ -4,7 +4,12 @@
 //! bare `INSERT ... ON CONFLICT DO NOTHING` of the same rows over the same pool. Each
 //! delivery is a payment that changes its order's outcome (every record writes an outbox
 //! entry): `store_record` for orders first seen in the notification, `store_record_created`
-//! for orders created beforehand with `create_order` (not timed).
+//! for orders created beforehand with `create_order` (not timed). Orders and events are
+//! keyed by (site id, mode, ...), and so is the floor's table.
+//!
+//! `order_lock`: the round trip of a money operation's order lock on the same database
+//! (`try_acquire` then `release`, one order per operation), by 1 and 16 concurrent
+//! callers: what `vads::api::money` adds before and after its API calls.
 //!
 //! `VADS_TEST_DATABASE_URL=postgres://... cargo bench -p vads-store --features postgres --bench deliveries`
 
@@ -12,14 +17,20 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use vads::lifecycle::{Expected, TransactionEvent};
+use vads::api::lock::OrderLock;
+use vads::lifecycle::{Expected, OrderKey, TransactionEvent};
+use vads::Mode;
 use vads_store::{Source, Store, StoreOptions};
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
+const SITE: &str = "12345678";
+
 fn event(n: u64) -> TransactionEvent {
     let id = format!("BENCH-{}-{n}", std::process::id());
     TransactionEvent {
+        site_id: Some(SITE.into()),
+        mode: Some(Mode::Production),
         transaction: format!("{n:032x}"),
         order_id: Some(id),
         trans_uuid: Some(format!("{n:032x}")),
@@ -41,6 +52,8 @@ enum Writer {
     /// `record` of an order created beforehand with its expected amount
     /// (`create_order`, not timed): what a shop that creates its orders does.
     StoreCreated,
+    /// The order lock's round trip: `try_acquire`, then `release`.
+    Lock,
 }
 
 /// `total` deliveries by `writers` concurrent tasks; the time they took.
@@ -52,8 +65,8 @@ async fn run(store: &Arc<Store>, writer: Writer, writers: u64, total: u64) -> Du
             currency: Some("978".into()),
         };
         for n in base..base + total {
-            let id = event(n).order_id.unwrap();
-            store.create_order(&id, &expected).await.unwrap();
+            let key = OrderKey::of(&event(n)).unwrap();
+            store.create_order(&key, &expected).await.unwrap();
         }
     }
     let start = Instant::now();
@@ -70,11 +83,22 @@ async fn run(store: &Arc<Store>, writer: Writer, writers: u64, total: u64) -> Du
                                 .await
                                 .unwrap();
                         }
+                        Writer::Lock => {
+                            let key = OrderKey::of(&e).unwrap();
+                            let lease = store
+                                .try_acquire(&key, "bench", Duration::from_secs(60))
+                                .await
+                                .unwrap()
+                                .unwrap();
+                            OrderLock::release(&*store, &lease).await.unwrap();
+                        }
                         Writer::Floor => {
                             vads_store::sqlx::query(
-                                "INSERT INTO bench_floor (idempotency_key, order_id, event) VALUES ($1, $2, $3) \
-                                 ON CONFLICT (idempotency_key) DO NOTHING",
+                                "INSERT INTO bench_floor (site_id, mode, idempotency_key, order_id, event) VALUES ($1, $2, $3, $4, $5) \
+                                 ON CONFLICT (site_id, mode, idempotency_key) DO NOTHING",
                             )
+                            .bind(SITE)
+                            .bind("PRODUCTION")
                             .bind(e.idempotency_key())
                             .bind(e.order_id.clone().unwrap_or_default())
                             .bind(serde_json::to_string(&e).unwrap())
@@ -112,15 +136,23 @@ fn deliveries(c: &mut Criterion) {
     // A schema of its own, dropped at the end: the benchmark never touches the tables of
     // the database it is pointed at.
     let schema = format!("vads_bench_{}", std::process::id());
-    let admin = rt.block_on(Store::open(&url)).unwrap();
-    rt.block_on(vads_store::sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(admin.pool()))
+    vads_store::sqlx::any::install_default_drivers();
+    let admin = rt
+        .block_on(
+            vads_store::sqlx::any::AnyPoolOptions::new()
+                .max_connections(1)
+                .connect(&url),
+        )
+        .unwrap();
+    rt.block_on(vads_store::sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin))
         .unwrap();
     let sep = if url.contains('?') { '&' } else { '?' };
     let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
     let store = Arc::new(rt.block_on(Store::open_with(&scoped, options)).unwrap());
     rt.block_on(async {
         vads_store::sqlx::query(
-            "CREATE TABLE IF NOT EXISTS bench_floor (idempotency_key TEXT PRIMARY KEY, order_id TEXT NOT NULL, event TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS bench_floor (site_id TEXT NOT NULL, mode TEXT NOT NULL, idempotency_key TEXT NOT NULL, \
+             order_id TEXT NOT NULL, event TEXT NOT NULL, PRIMARY KEY (site_id, mode, idempotency_key))",
         )
         .execute(store.pool())
         .await
@@ -143,10 +175,33 @@ fn deliveries(c: &mut Criterion) {
         }
     }
     group.finish();
+    let mut group = c.benchmark_group("order_lock");
+    group.throughput(Throughput::Elements(1));
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(5));
+    for writers in [1u64, 16] {
+        // The floor again, in this group: one statement per element.
+        group.bench_with_input(
+            BenchmarkId::new("floor_insert", writers),
+            &writers,
+            |b, &w| {
+                b.iter_custom(|iters| rt.block_on(run(&store, Writer::Floor, w, iters)));
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("acquire_release", writers),
+            &writers,
+            |b, &w| {
+                b.iter_custom(|iters| rt.block_on(run(&store, Writer::Lock, w, iters)));
+            },
+        );
+    }
+    group.finish();
     rt.block_on(async {
         store.close().await;
         vads_store::sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-            .execute(admin.pool())
+            .execute(&admin)
             .await
             .unwrap();
         admin.close().await;

@@ -37,6 +37,19 @@ pub enum StoreError {
     /// The events given to one record belong to several orders.
     #[error("store_mixed_orders: the events belong to more than one order")]
     MixedOrders,
+    /// An event does not say its shop (site id) or its mode: it cannot be kept apart from
+    /// the other mode's orders.
+    #[error("store_no_scope: an event has no site id or no mode")]
+    NoScope,
+    /// The events given to one record belong to several shops or modes.
+    #[error("store_mixed_scopes: the events belong to more than one shop or mode")]
+    MixedScopes,
+    /// The database was written by vads-store's first schema (orders keyed by order id
+    /// alone) and holds rows: say which shop and mode they belong to
+    /// ([`StoreOptions::legacy_scope`](crate::StoreOptions::legacy_scope)). Nothing was
+    /// changed.
+    #[error("store_legacy_scope_needed: this database was written before vads-store kept modes apart; name the shop and mode its orders belong to (StoreOptions::legacy_scope) to upgrade it; nothing was changed")]
+    LegacyScopeNeeded,
     /// The order has [`MAX_EVENTS_PER_ORDER`](crate::MAX_EVENTS_PER_ORDER) events already.
     #[error("store_too_many_events: the order has too many events to record another")]
     TooManyEvents,
@@ -64,6 +77,9 @@ impl StoreError {
             StoreError::NoOrderId => "store_no_order_id",
             StoreError::InvalidOrderId => "store_order_id_invalid",
             StoreError::MixedOrders => "store_mixed_orders",
+            StoreError::NoScope => "store_no_scope",
+            StoreError::MixedScopes => "store_mixed_scopes",
+            StoreError::LegacyScopeNeeded => "store_legacy_scope_needed",
             StoreError::TooManyEvents => "store_too_many_events",
             StoreError::OrderConflict => "store_order_conflict",
             StoreError::LeaseLost => "store_lease_lost",
@@ -77,7 +93,8 @@ impl StoreError {
     }
 
     /// Whether these events can never be recorded as they are (no order id, an order id
-    /// too long, several orders, an order at its bound): delivering them again changes
+    /// too long, several orders, no site id or mode, several shops or modes, an order at
+    /// its bound): delivering them again changes
     /// nothing. Keep the notification's body for a human, then answer 200
     /// (`Handled::KeptForReview`). Any other error is the database's: answer 503
     /// (`Handled::StorageFailed`), and the platform delivers the notification again.
@@ -95,6 +112,8 @@ impl StoreError {
                 | StoreError::NoOrderId
                 | StoreError::InvalidOrderId
                 | StoreError::MixedOrders
+                | StoreError::NoScope
+                | StoreError::MixedScopes
                 | StoreError::TooManyEvents
         )
     }

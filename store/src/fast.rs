@@ -25,7 +25,7 @@ use crate::record::{
 use crate::{now_ms, Store, StoreError, MAX_EVENTS_PER_ORDER};
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use vads::lifecycle::{Expected, OrderState, TransactionEvent};
+use vads::lifecycle::{Expected, OrderKey, OrderState, TransactionEvent};
 
 /// Attempts of the compare-and-set before the general path takes over.
 pub(crate) const TRIES: usize = 4;
@@ -39,13 +39,14 @@ const HALF_WRITTEN: &str = "22012";
 /// outbox entry, and a first column that divides by zero when `o` wrote a row but `e` did
 /// not.
 const EVENT_AND_OUTBOX: &str = "\
-    e AS (INSERT INTO vads_events (idempotency_key, order_id, facts_hash, event, source, recorded_ms) \
-          SELECT $2, order_id, $3, $4, $5, $6 FROM o ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1), \
-    b AS (INSERT INTO vads_outbox (order_id, from_outcome, to_outcome, created_ms) \
-          SELECT order_id, from_outcome, outcome, $6 FROM o WHERE outcome IS DISTINCT FROM from_outcome \
+    e AS (INSERT INTO vads_events (site_id, mode, idempotency_key, order_id, facts_hash, event, source, recorded_ms) \
+          SELECT site_id, mode, $4, order_id, $5, $6, $7, $8 FROM o \
+          ON CONFLICT (site_id, mode, idempotency_key) DO NOTHING RETURNING 1), \
+    b AS (INSERT INTO vads_outbox (site_id, mode, order_id, from_outcome, to_outcome, created_ms) \
+          SELECT site_id, mode, order_id, from_outcome, outcome, $8 FROM o WHERE outcome IS DISTINCT FROM from_outcome \
           RETURNING id)";
 
-/// The event as the statements bind it (`$2` to `$6`).
+/// The order's key and the event as the statements bind them (`$1` to `$8`).
 struct EventColumns<'a> {
     key: String,
     hash: String,
@@ -55,10 +56,12 @@ struct EventColumns<'a> {
 
 fn bind_event<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    order_id: &'q str,
+    key: &'q OrderKey,
     e: &'q EventColumns<'_>,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    q.bind(order_id)
+    q.bind(key.site_id.as_str())
+        .bind(key.mode.as_str())
+        .bind(key.order_id.as_str())
         .bind(e.key.as_str())
         .bind(e.hash.as_str())
         .bind(e.json.as_str())
@@ -80,7 +83,7 @@ fn bind_state<'q>(
 /// Records one event through the compare-and-set; `None`: the general path must decide.
 pub(crate) async fn record(
     store: &Store,
-    order_id: &str,
+    key: &OrderKey,
     event: &TransactionEvent,
     label: &str,
 ) -> Result<Option<Recorded>, StoreError> {
@@ -94,46 +97,38 @@ pub(crate) async fn record(
     let events_json = serde_json::to_string(one).map_err(|_| StoreError::Corrupt("event"))?;
     // The two states a first event can give: of a new order, and of an order created with
     // the event's own amount and currency.
-    let as_new = state_of(order_id, one, None, 0);
+    let as_new = state_of(key, one, None, 0)?;
     let guessed = event.amount.map(|amount| Expected {
         amount,
         currency: event.currency.clone(),
     });
-    let as_created = state_of(order_id, one, guessed.as_ref(), 0);
+    let as_created = state_of(key, one, guessed.as_ref(), 0)?;
     let columns = (StateColumns::of(&as_new)?, StateColumns::of(&as_created)?);
     for _ in 0..TRIES {
-        let (row, version) = match first(
-            store,
-            order_id,
-            &ev,
-            &events_json,
-            &columns,
-            guessed.as_ref(),
-        )
-        .await?
-        {
-            First::Written { outbox_id, created } => {
-                let state = if created { as_new } else { as_created };
-                return Ok(Some(recorded(order_id, None, state, outbox_id)?));
-            }
-            First::Exists(row, version) => (row, version),
-            First::Moved => continue,
-            // The general path keeps the conflict aside.
-            First::KeyElsewhere => return Ok(None),
-        };
-        let mut locked = locked_from_at(&row, 3)?;
+        let (row, version) =
+            match first(store, key, &ev, &events_json, &columns, guessed.as_ref()).await? {
+                First::Written { outbox_id, created } => {
+                    let state = if created { as_new } else { as_created };
+                    return Ok(Some(recorded(key, None, state, outbox_id)?));
+                }
+                First::Exists(row, version) => (row, version),
+                First::Moved => continue,
+                // The general path keeps the conflict aside.
+                First::KeyElsewhere => return Ok(None),
+            };
+        let mut locked = locked_from_at(&row, 3, key)?;
         if let Some(known) = locked.events.iter().find(|e| e.idempotency_key() == ev.key) {
             if facts_hash(known) != ev.hash || locked.outcome.is_none() {
                 return Ok(None);
             }
             let state = state_of(
-                order_id,
+                key,
                 &locked.events,
                 locked.expected.as_ref(),
                 locked.conflicts,
-            );
+            )?;
             return Ok(Some(Recorded {
-                order_id: order_id.to_owned(),
+                key: key.clone(),
                 new: 0,
                 replays: 1,
                 conflicts: 0,
@@ -146,15 +141,15 @@ pub(crate) async fn record(
         }
         locked.events.push(event.clone());
         let state = state_of(
-            order_id,
+            key,
             &locked.events,
             locked.expected.as_ref(),
             locked.conflicts,
-        );
-        match compare_and_set(store, order_id, &version, &locked, &state, &ev).await? {
+        )?;
+        match compare_and_set(store, key, &version, &locked, &state, &ev).await? {
             Cas::Written(outbox_id) => {
                 return Ok(Some(recorded(
-                    order_id,
+                    key,
                     locked.outcome.as_deref(),
                     state,
                     outbox_id,
@@ -168,7 +163,7 @@ pub(crate) async fn record(
 }
 
 fn recorded(
-    order_id: &str,
+    key: &OrderKey,
     from: Option<&str>,
     state: OrderState,
     outbox_id: Option<i64>,
@@ -182,7 +177,7 @@ fn recorded(
         None => None,
     };
     Ok(Recorded {
-        order_id: order_id.to_owned(),
+        key: key.clone(),
         new: 1,
         replays: 0,
         conflicts: 0,
@@ -221,7 +216,7 @@ enum First {
 /// before the statement (its snapshot).
 async fn first(
     store: &Store,
-    order_id: &str,
+    key: &OrderKey,
     ev: &EventColumns<'_>,
     events_json: &str,
     (new, created): &(StateColumns, StateColumns),
@@ -229,16 +224,16 @@ async fn first(
 ) -> Result<First, StoreError> {
     let sql = format!(
         "WITH o AS (\
-           INSERT INTO vads_orders (order_id, outcome, paid, refunded, currency, state, events, event_count, created_ms, updated_ms) \
-           VALUES ($1, $7, $8, $9, $10, $11, $17, 1, $6, $6) \
-           ON CONFLICT (order_id) DO UPDATE SET outcome = $12, paid = $13, refunded = $14, currency = $15, \
-             state = $16, events = $17, event_count = 1, updated_ms = $6 \
+           INSERT INTO vads_orders (site_id, mode, order_id, outcome, paid, refunded, currency, state, events, event_count, created_ms, updated_ms) \
+           VALUES ($1, $2, $3, $9, $10, $11, $12, $13, $19, 1, $8, $8) \
+           ON CONFLICT (site_id, mode, order_id) DO UPDATE SET outcome = $14, paid = $15, refunded = $16, currency = $17, \
+             state = $18, events = $19, event_count = 1, updated_ms = $8 \
            WHERE vads_orders.event_count = 0 AND vads_orders.outcome IS NULL AND vads_orders.conflicts = 0 \
-             AND vads_orders.expected_amount = $18 AND vads_orders.expected_currency IS NOT DISTINCT FROM $19 \
-           RETURNING order_id, outcome, NULL::text AS from_outcome, expected_amount), \
+             AND vads_orders.expected_amount = $20 AND vads_orders.expected_currency IS NOT DISTINCT FROM $21 \
+           RETURNING site_id, mode, order_id, outcome, NULL::text AS from_outcome, expected_amount), \
          {EVENT_AND_OUTBOX}, \
          before AS (SELECT expected_amount, expected_currency, outcome, events, conflicts, xmin::text AS version \
-                    FROM vads_orders WHERE order_id = $1) \
+                    FROM vads_orders WHERE site_id = $1 AND mode = $2 AND order_id = $3) \
          SELECT 1 / (1 - (SELECT count(*) FROM o) + (SELECT count(*) FROM e)), \
                 (SELECT id FROM b), (SELECT count(*) FROM o), \
                 before.expected_amount, before.expected_currency, before.outcome, before.events, \
@@ -246,7 +241,7 @@ async fn first(
          FROM (SELECT 1) AS one LEFT JOIN before ON true"
     );
     let q = sqlx::query(&sql);
-    let q = bind_state(bind_event(q, order_id, ev), new);
+    let q = bind_state(bind_event(q, key, ev), new);
     let q = bind_state(q, created)
         .bind(events_json)
         .bind(guessed.map(|g| i64::try_from(g.amount).unwrap_or(-1)))
@@ -275,7 +270,7 @@ async fn first(
 /// written either way).
 async fn compare_and_set(
     store: &Store,
-    order_id: &str,
+    key: &OrderKey,
     version: &str,
     locked: &Locked,
     state: &OrderState,
@@ -285,15 +280,15 @@ async fn compare_and_set(
     let events = serde_json::to_string(&locked.events).map_err(|_| StoreError::Corrupt("event"))?;
     let sql = format!(
         "WITH o AS (\
-           UPDATE vads_orders SET outcome = $7, paid = $8, refunded = $9, currency = $10, state = $11, \
-             events = $12, event_count = $13, updated_ms = $6 \
-           WHERE order_id = $1 AND xmin::text = $14 \
-           RETURNING order_id, outcome, $15::text AS from_outcome), \
+           UPDATE vads_orders SET outcome = $9, paid = $10, refunded = $11, currency = $12, state = $13, \
+             events = $14, event_count = $15, updated_ms = $8 \
+           WHERE site_id = $1 AND mode = $2 AND order_id = $3 AND xmin::text = $16 \
+           RETURNING site_id, mode, order_id, outcome, $17::text AS from_outcome), \
          {EVENT_AND_OUTBOX} \
          SELECT 1 / (1 - (SELECT count(*) FROM o) + (SELECT count(*) FROM e)), \
                 (SELECT id FROM b), (SELECT count(*) FROM o)"
     );
-    let q = bind_state(bind_event(sqlx::query(&sql), order_id, ev), &columns)
+    let q = bind_state(bind_event(sqlx::query(&sql), key, ev), &columns)
         .bind(events)
         .bind(i64::try_from(locked.events.len()).unwrap_or(i64::MAX))
         .bind(version)

@@ -5,7 +5,9 @@
 //! at the same time. [`Store::record`] makes the record **one database transaction**:
 //!
 //! 1. lock the order's row (`SELECT ... FOR UPDATE` on PostgreSQL; the database's write
-//!    lock on SQLite), creating it if the shop never did;
+//!    lock on SQLite), creating it if the shop never did — an order is keyed by (site id,
+//!    mode, order id), so a TEST notification never touches a PRODUCTION order of the same
+//!    id, and a store that kept TEST history needs no purge to go live;
 //! 2. insert each [`TransactionEvent`] that is new, keyed by its idempotency key
 //!    ([`TransactionEvent::idempotency_key`]: the transaction, its status and its
 //!    operation — the same for a REST and a `vads_*` notification of the same event); an
@@ -32,14 +34,19 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), vads_store::StoreError> {
 //! use std::time::Duration;
-//! use vads::lifecycle::{Expected, OrderOutcome, TransactionEvent};
+//! use vads::lifecycle::{Expected, OrderKey, OrderOutcome, TransactionEvent};
+//! use vads::Mode;
 //! use vads_store::{Source, Store};
 //!
 //! let store = Store::open("sqlite::memory:").await?;
-//! store.create_order("ORD-1", &Expected { amount: 1250, currency: Some("978".into()) }).await?;
+//! // An order is (site id, mode, order id): a PRODUCTION "ORD-1" is another order.
+//! let key = OrderKey::new("12345678", Mode::Test, "ORD-1");
+//! store.create_order(&key, &Expected { amount: 1250, currency: Some("978".into()) }).await?;
 //!
 //! // A verified notification's events (here made by hand).
 //! let event = TransactionEvent {
+//!     site_id: Some("12345678".into()),
+//!     mode: Some(Mode::Test),
 //!     transaction: "a1b2c3".into(),
 //!     order_id: Some("ORD-1".into()),
 //!     trans_uuid: Some("a1b2c3".into()),
@@ -66,6 +73,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The store is also the **order lock** of money operations across instances
+//! ([`vads::api::lock::OrderLock`]: a lease row per order with a fencing token), so that
+//! `vads::api::money` never refunds an order twice when two operators or two instances
+//! ask at once.
+//!
 //! ## Backends
 //!
 //! One code path over sqlx's `Any` pool; the URL chooses: `sqlite::memory:` (tests: one
@@ -85,20 +97,25 @@
 
 mod error;
 mod fast;
+mod forget;
+mod lock;
 mod outbox;
 mod record;
 mod schema;
 
 pub use error::StoreError;
+pub use forget::{Forgotten, LogEntry};
 pub use outbox::{Completion, OutboxEntry};
 pub use record::{Change, Recorded, Source, StoredEvent, StoredOrder};
 /// The sqlx this crate is built on (a [`Completion`]'s connection is one of its types).
 pub use sqlx;
+pub use vads::lifecycle::OrderKey;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 use std::time::Duration;
 use vads::lifecycle::TransactionEvent;
+use vads::Mode;
 
 /// The most events one order may have (a bound on what a recompute reads).
 pub const MAX_EVENTS_PER_ORDER: usize = 1000;
@@ -146,6 +163,13 @@ pub struct StoreOptions {
     /// How long a call waits for a free connection before
     /// [`StoreError::Unavailable`] (default 10 s).
     pub acquire_timeout: Duration,
+    /// The shop and mode the orders of a database written by vads-store 0.1's first
+    /// schema belong to: that schema keyed orders by order id alone and could not tell
+    /// TEST from PRODUCTION, so its rows are kept under the scope named here when the
+    /// database is upgraded (logged in `vads_store_log`). Needed only to upgrade such a
+    /// database that holds rows ([`StoreError::LegacyScopeNeeded`] otherwise, nothing
+    /// changed); ignored afterwards.
+    pub legacy_scope: Option<(String, Mode)>,
 }
 
 impl Default for StoreOptions {
@@ -153,6 +177,7 @@ impl Default for StoreOptions {
         StoreOptions {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(10),
+            legacy_scope: None,
         }
     }
 }
@@ -220,7 +245,7 @@ impl Store {
         }
         let pool = pool.connect(url).await.map_err(StoreError::from_sqlx)?;
         let store = Store { pool, backend };
-        schema::migrate(&store).await?;
+        schema::migrate(&store, options.legacy_scope.as_ref()).await?;
         Ok(store)
     }
 
@@ -255,22 +280,38 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// The order id all `events` share, or why they cannot be recorded together.
-pub(crate) fn order_of(events: &[TransactionEvent]) -> Result<&str, StoreError> {
+/// The order all `events` share — the same site id, mode and order id — or why they
+/// cannot be recorded together.
+pub(crate) fn order_of(events: &[TransactionEvent]) -> Result<OrderKey, StoreError> {
     let first = events.first().ok_or(StoreError::NoEvents)?;
     let id = first.order_id.as_deref().ok_or(StoreError::NoOrderId)?;
-    check_order_id(id)?;
+    if id.is_empty() {
+        return Err(StoreError::NoOrderId);
+    }
+    let key = OrderKey::of(first).ok_or(StoreError::NoScope)?;
+    check_key(&key)?;
+    if events
+        .iter()
+        .any(|e| e.site_id != first.site_id || e.mode != first.mode)
+    {
+        return Err(StoreError::MixedScopes);
+    }
     if events.iter().any(|e| e.order_id.as_deref() != Some(id)) {
         return Err(StoreError::MixedOrders);
     }
-    Ok(id)
+    Ok(key)
 }
 
-pub(crate) fn check_order_id(id: &str) -> Result<(), StoreError> {
-    if id.is_empty() {
+/// The longest site id the store accepts, in bytes (the platform's are 8 digits).
+pub const MAX_SITE_ID_LEN: usize = 64;
+
+pub(crate) fn check_key(key: &OrderKey) -> Result<(), StoreError> {
+    if key.order_id.is_empty() {
         Err(StoreError::NoOrderId)
-    } else if id.len() > MAX_ORDER_ID_LEN {
+    } else if key.order_id.len() > MAX_ORDER_ID_LEN {
         Err(StoreError::InvalidOrderId)
+    } else if key.site_id.is_empty() || key.site_id.len() > MAX_SITE_ID_LEN {
+        Err(StoreError::NoScope)
     } else {
         Ok(())
     }

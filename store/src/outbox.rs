@@ -6,7 +6,7 @@ use crate::{now_ms, Backend, Store, StoreError};
 use sqlx::{Any, AnyConnection, Row, Transaction};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use vads::lifecycle::OrderOutcome;
+use vads::lifecycle::{OrderKey, OrderOutcome};
 
 /// One change of an order's outcome to act on (ship the goods when it is paid, ...),
 /// claimed by one worker until its lease ends.
@@ -15,8 +15,9 @@ use vads::lifecycle::OrderOutcome;
 pub struct OutboxEntry {
     /// The entry's id (unique, increasing): a key for a side effect outside the database.
     pub id: i64,
-    /// The order.
-    pub order_id: String,
+    /// The order: its shop, its mode (a TEST order's change is never a PRODUCTION
+    /// order's: ship only what the mode says), its id.
+    pub key: OrderKey,
     /// Its outcome before (`None`: the order's first event).
     pub from: Option<OrderOutcome>,
     /// Its outcome after.
@@ -106,7 +107,7 @@ impl Store {
             "UPDATE vads_outbox SET claim_token = $1, claimed_until_ms = $2, attempts = attempts + 1 \
              WHERE id IN (SELECT id FROM vads_outbox WHERE done_ms IS NULL \
              AND (claimed_until_ms IS NULL OR claimed_until_ms <= $3) ORDER BY id LIMIT $4{skip_locked}) \
-             RETURNING id, order_id, from_outcome, to_outcome, attempts, created_ms"
+             RETURNING id, site_id, mode, order_id, from_outcome, to_outcome, attempts, created_ms"
         );
         let rows = sqlx::query(&sql)
             .bind(&token)
@@ -118,16 +119,21 @@ impl Store {
         let mut entries = rows
             .iter()
             .map(|r| {
-                let from: Option<String> = r.try_get(2)?;
-                let to: String = r.try_get(3)?;
-                let attempts: i64 = r.try_get(4)?;
+                let mode: String = r.try_get(2)?;
+                let from: Option<String> = r.try_get(4)?;
+                let to: String = r.try_get(5)?;
+                let attempts: i64 = r.try_get(6)?;
                 Ok(OutboxEntry {
                     id: r.try_get(0)?,
-                    order_id: r.try_get(1)?,
+                    key: OrderKey::new(
+                        r.try_get::<String, _>(1)?,
+                        mode.parse().map_err(|_| StoreError::Corrupt("mode"))?,
+                        r.try_get::<String, _>(3)?,
+                    ),
                     from: from.as_deref().map(parse_outcome).transpose()?,
                     to: parse_outcome(&to)?,
                     attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                    created_ms: r.try_get(5)?,
+                    created_ms: r.try_get(7)?,
                     token: token.clone(),
                 })
             })

@@ -1,11 +1,25 @@
 //! Recording events: one transaction that locks the order, inserts what is new,
 //! recomputes the state and writes the outbox entry of a change.
 
-use crate::{check_order_id, now_ms, order_of, Backend, Store, StoreError, MAX_EVENTS_PER_ORDER};
+use crate::{check_key, now_ms, order_of, Backend, Store, StoreError, MAX_EVENTS_PER_ORDER};
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
-use vads::lifecycle::{reconcile, Expected, OrderOutcome, OrderState, TransactionEvent};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Any, AnyConnection, Row};
+use vads::lifecycle::{reconcile, Expected, OrderKey, OrderOutcome, OrderState, TransactionEvent};
+
+/// A query with the order's key bound as `$1` (site id), `$2` (mode), `$3` (order id).
+pub(crate) fn keyed<'q>(
+    sql: &'q str,
+    key: &'q OrderKey,
+) -> sqlx::query::Query<'q, Any, AnyArguments<'q>> {
+    sqlx::query(sql)
+        .bind(key.site_id.as_str())
+        .bind(key.mode.as_str())
+        .bind(key.order_id.as_str())
+}
+
+/// The SQL condition on an order's key, bound as [`keyed`] binds it.
+pub(crate) const KEY: &str = "site_id = $1 AND mode = $2 AND order_id = $3";
 
 /// Where events come from: it decides what a known key with other facts means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +53,7 @@ impl Source<'_> {
 
 /// A change of an order's outcome, written to the outbox in the same transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Change {
     /// The outbox entry's id.
     pub outbox_id: i64,
@@ -52,8 +67,8 @@ pub struct Change {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Recorded {
-    /// The order.
-    pub order_id: String,
+    /// The order: its shop, its mode, its id.
+    pub key: OrderKey,
     /// Events recorded now (new keys, or a platform's read that replaced facts).
     pub new: usize,
     /// Events recorded before, with the same facts (a retry, a resend, the other format).
@@ -79,8 +94,8 @@ impl Recorded {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StoredOrder {
-    /// The order id.
-    pub order_id: String,
+    /// The order: its shop, its mode, its id.
+    pub key: OrderKey,
     /// What the shop expects it to be paid (`None` for an order first seen in a
     /// notification).
     pub expected: Option<Expected>,
@@ -132,13 +147,18 @@ pub(crate) struct Locked {
     pub(crate) conflicts: i64,
 }
 
-fn locked_from(row: &AnyRow) -> Result<Locked, StoreError> {
-    locked_from_at(row, 0)
+fn locked_from(row: &AnyRow, key: &OrderKey) -> Result<Locked, StoreError> {
+    locked_from_at(row, 0, key)
 }
 
 /// The order's columns (`expected_amount, expected_currency, outcome, events, conflicts`)
-/// read from the row's columns `at..at + 5`.
-pub(crate) fn locked_from_at(row: &AnyRow, at: usize) -> Result<Locked, StoreError> {
+/// read from the row's columns `at..at + 5`. Events recorded before the store kept modes
+/// apart carry no site id or mode: they are the order's (its row says which).
+pub(crate) fn locked_from_at(
+    row: &AnyRow,
+    at: usize,
+    key: &OrderKey,
+) -> Result<Locked, StoreError> {
     let amount: Option<i64> = row.try_get(at)?;
     let currency: Option<String> = row.try_get(at + 1)?;
     let outcome: Option<String> = row.try_get(at + 2)?;
@@ -154,6 +174,10 @@ pub(crate) fn locked_from_at(row: &AnyRow, at: usize) -> Result<Locked, StoreErr
         .transpose()?;
     let events: Vec<TransactionEvent> =
         serde_json::from_str(&events).map_err(|_| StoreError::Corrupt("events of an order"))?;
+    let events = events
+        .into_iter()
+        .map(|e| e.or_scope(&key.site_id, key.mode))
+        .collect();
     Ok(Locked {
         expected,
         outcome,
@@ -167,49 +191,53 @@ pub(crate) fn locked_from_at(row: &AnyRow, at: usize) -> Result<Locked, StoreErr
 async fn lock(
     conn: &mut AnyConnection,
     backend: Backend,
-    order_id: &str,
+    key: &OrderKey,
 ) -> Result<Option<Locked>, StoreError> {
     const COLUMNS: &str = "expected_amount, expected_currency, outcome, events, conflicts";
     let sql = match backend {
         Backend::Postgres => {
-            format!("SELECT {COLUMNS} FROM vads_orders WHERE order_id = $1 FOR UPDATE")
+            format!("SELECT {COLUMNS} FROM vads_orders WHERE {KEY} FOR UPDATE")
         }
         Backend::Sqlite => format!(
-            "UPDATE vads_orders SET updated_ms = updated_ms WHERE order_id = $1 RETURNING {COLUMNS}"
+            "UPDATE vads_orders SET updated_ms = updated_ms WHERE {KEY} RETURNING {COLUMNS}"
         ),
     };
-    let row = sqlx::query(&sql)
-        .bind(order_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.as_ref().map(locked_from).transpose()
+    let row = keyed(&sql, key).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(|r| locked_from(r, key)).transpose()
 }
 
 /// Locks the order's row, creating it (without an expected amount) when missing, in one
 /// statement on both backends: an upsert takes the row's lock (PostgreSQL) or the
 /// database's write lock (SQLite) and returns what the recompute needs.
-async fn lock_or_create(conn: &mut AnyConnection, order_id: &str) -> Result<Locked, StoreError> {
-    let row = sqlx::query(
-        "INSERT INTO vads_orders (order_id, created_ms, updated_ms) VALUES ($1, $2, $2) \
-         ON CONFLICT (order_id) DO UPDATE SET updated_ms = vads_orders.updated_ms \
+async fn lock_or_create(conn: &mut AnyConnection, key: &OrderKey) -> Result<Locked, StoreError> {
+    let row = keyed(
+        "INSERT INTO vads_orders (site_id, mode, order_id, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $4) \
+         ON CONFLICT (site_id, mode, order_id) DO UPDATE SET updated_ms = vads_orders.updated_ms \
          RETURNING expected_amount, expected_currency, outcome, events, conflicts",
+        key,
     )
-    .bind(order_id)
     .bind(now_ms())
     .fetch_one(&mut *conn)
     .await?;
-    locked_from(&row)
+    locked_from(&row, key)
 }
 
 /// The state of an order from its events, with what the store knows beside them.
+///
+/// # Errors
+/// [`StoreError::Corrupt`] when the stored events mix shops or modes (only a hand edit
+/// can do that: every event is recorded under its own scope).
 pub(crate) fn state_of(
-    order_id: &str,
+    key: &OrderKey,
     events: &[TransactionEvent],
     expected: Option<&Expected>,
     conflicts: i64,
-) -> OrderState {
-    let mut state = reconcile(events.iter().cloned(), expected);
-    state.order_id = Some(order_id.to_owned());
+) -> Result<OrderState, StoreError> {
+    let mut state = reconcile(events.iter().cloned(), expected)
+        .map_err(|_| StoreError::Corrupt("events of an order (another shop or mode)"))?;
+    state.site_id = Some(key.site_id.clone());
+    state.mode = Some(key.mode);
+    state.order_id = Some(key.order_id.clone());
     if conflicts > 0 {
         state.attention.push(format!(
             "{conflicts} notification event(s) carried other facts (amount, currency or order) than the event recorded under the same key: kept aside in vads_conflicts"
@@ -217,7 +245,7 @@ pub(crate) fn state_of(
         state.attention.sort();
         state.outcome = OrderOutcome::NeedsAttention;
     }
-    state
+    Ok(state)
 }
 
 /// An order's state as its row stores it (`outcome, paid, refunded, currency, state`).
@@ -244,7 +272,7 @@ impl StateColumns {
 /// Writes the recomputed state and, when the outcome changed, its outbox entry.
 async fn write_state(
     conn: &mut AnyConnection,
-    order_id: &str,
+    key: &OrderKey,
     locked: &Locked,
     state: &OrderState,
 ) -> Result<Option<Change>, StoreError> {
@@ -252,11 +280,11 @@ async fn write_state(
     let columns = StateColumns::of(state)?;
     let now = now_ms();
     let to = columns.outcome;
-    sqlx::query(
-        "UPDATE vads_orders SET outcome = $2, paid = $3, refunded = $4, currency = $5, state = $6, \
-         events = $7, event_count = $8, conflicts = $9, updated_ms = $10 WHERE order_id = $1",
+    keyed(
+        "UPDATE vads_orders SET outcome = $4, paid = $5, refunded = $6, currency = $7, state = $8, \
+         events = $9, event_count = $10, conflicts = $11, updated_ms = $12 WHERE site_id = $1 AND mode = $2 AND order_id = $3",
+        key,
     )
-    .bind(order_id)
     .bind(to)
     .bind(columns.paid)
     .bind(columns.refunded)
@@ -272,9 +300,11 @@ async fn write_state(
         return Ok(None);
     }
     let outbox_id: i64 = sqlx::query_scalar(
-        "INSERT INTO vads_outbox (order_id, from_outcome, to_outcome, created_ms) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO vads_outbox (site_id, mode, order_id, from_outcome, to_outcome, created_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
-    .bind(order_id)
+    .bind(key.site_id.as_str())
+    .bind(key.mode.as_str())
+    .bind(key.order_id.as_str())
     .bind(locked.outcome.clone())
     .bind(to)
     .bind(now)
@@ -292,14 +322,14 @@ async fn write_state(
 /// has events.
 async fn expect(
     conn: &mut AnyConnection,
-    order_id: &str,
+    key: &OrderKey,
     locked: &mut Locked,
     expected: &Expected,
 ) -> Result<Option<Change>, StoreError> {
-    sqlx::query(
-        "UPDATE vads_orders SET expected_amount = $2, expected_currency = $3 WHERE order_id = $1",
+    keyed(
+        "UPDATE vads_orders SET expected_amount = $4, expected_currency = $5 WHERE site_id = $1 AND mode = $2 AND order_id = $3",
+        key,
     )
-    .bind(order_id)
     .bind(i64::try_from(expected.amount).map_err(|_| StoreError::OrderConflict)?)
     .bind(expected.currency.clone())
     .execute(&mut *conn)
@@ -308,8 +338,8 @@ async fn expect(
     if locked.events.is_empty() {
         return Ok(None);
     }
-    let state = state_of(order_id, &locked.events, Some(expected), locked.conflicts);
-    write_state(conn, order_id, locked, &state).await
+    let state = state_of(key, &locked.events, Some(expected), locked.conflicts)?;
+    write_state(conn, key, locked, &state).await
 }
 
 /// The outcome a stored text names.
@@ -336,21 +366,22 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::OrderConflict`] when the order exists with another amount or currency;
-    /// [`StoreError::NoOrderId`], [`StoreError::InvalidOrderId`]; the database's errors.
+    /// [`StoreError::NoOrderId`], [`StoreError::InvalidOrderId`], [`StoreError::NoScope`];
+    /// the database's errors.
     pub async fn create_order(
         &self,
-        order_id: &str,
+        key: &OrderKey,
         expected: &Expected,
     ) -> Result<(), StoreError> {
-        check_order_id(order_id)?;
+        check_key(key)?;
         let amount = i64::try_from(expected.amount).map_err(|_| StoreError::OrderConflict)?;
         let mut tx = self.pool.begin().await?;
         let now = now_ms();
-        let inserted = sqlx::query(
-            "INSERT INTO vads_orders (order_id, expected_amount, expected_currency, created_ms, updated_ms) \
-             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (order_id) DO NOTHING",
+        let inserted = keyed(
+            "INSERT INTO vads_orders (site_id, mode, order_id, expected_amount, expected_currency, created_ms, updated_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (site_id, mode, order_id) DO NOTHING",
+            key,
         )
-        .bind(order_id)
         .bind(amount)
         .bind(expected.currency.clone())
         .bind(now)
@@ -358,14 +389,14 @@ impl Store {
         .await?
         .rows_affected();
         if inserted == 0 {
-            let mut locked = lock(&mut tx, self.backend, order_id)
+            let mut locked = lock(&mut tx, self.backend, key)
                 .await?
                 .ok_or(StoreError::Corrupt("order row"))?;
             match &locked.expected {
                 Some(e) if e == expected => {}
                 Some(_) => return Err(StoreError::OrderConflict),
                 None => {
-                    expect(&mut tx, order_id, &mut locked, expected).await?;
+                    expect(&mut tx, key, &mut locked, expected).await?;
                 }
             }
         }
@@ -378,64 +409,79 @@ impl Store {
     /// an outbox entry when its outcome changes. Returns the change, if any.
     ///
     /// # Errors
-    /// [`StoreError::NoOrderId`], [`StoreError::InvalidOrderId`], [`StoreError::OrderConflict`]
-    /// for an amount above what the database holds; the database's errors.
+    /// [`StoreError::NoOrderId`], [`StoreError::InvalidOrderId`], [`StoreError::NoScope`],
+    /// [`StoreError::OrderConflict`] for an amount above what the database holds; the
+    /// database's errors.
     pub async fn set_expected(
         &self,
-        order_id: &str,
+        key: &OrderKey,
         expected: &Expected,
     ) -> Result<Option<Change>, StoreError> {
-        check_order_id(order_id)?;
+        check_key(key)?;
         i64::try_from(expected.amount).map_err(|_| StoreError::OrderConflict)?;
         let mut tx = self.pool.begin().await?;
-        let mut locked = lock_or_create(&mut tx, order_id).await?;
-        let change = expect(&mut tx, order_id, &mut locked, expected).await?;
+        let mut locked = lock_or_create(&mut tx, key).await?;
+        let change = expect(&mut tx, key, &mut locked, expected).await?;
         tx.commit().await?;
         Ok(change)
     }
 
     /// Records the events of one verified notification (or of one read of the
-    /// platform), all of one order, in one transaction: the order's row locked, each event
-    /// inserted if its key is new, the state recomputed from all the order's events, and an
-    /// outbox entry written when the outcome changed. Concurrent records of the same event
-    /// on any number of instances: exactly one sees it new.
+    /// platform), all of one order — one shop, one mode, one order id — in one
+    /// transaction: the order's row locked, each event inserted if its key is new, the
+    /// state recomputed from all the order's events, and an outbox entry written when the
+    /// outcome changed. Concurrent records of the same event on any number of instances:
+    /// exactly one sees it new. A TEST event and a PRODUCTION event of the same order id
+    /// are two orders' events: neither changes the other.
     ///
     /// # Errors
-    /// [`StoreError::NoEvents`], [`StoreError::NoOrderId`], [`StoreError::MixedOrders`],
+    /// [`StoreError::NoEvents`], [`StoreError::NoOrderId`], [`StoreError::NoScope`],
+    /// [`StoreError::MixedOrders`], [`StoreError::MixedScopes`],
     /// [`StoreError::InvalidOrderId`], [`StoreError::TooManyEvents`] (nothing written);
-    /// [`StoreError::Unavailable`] (rolled back: answer 500, the platform delivers again);
+    /// [`StoreError::Unavailable`] (rolled back: answer 503, the platform delivers again);
     /// [`StoreError::Database`], [`StoreError::Corrupt`].
     pub async fn record(
         &self,
         events: &[TransactionEvent],
         source: Source<'_>,
     ) -> Result<Recorded, StoreError> {
-        let order_id = order_of(events)?;
+        let key = order_of(events)?;
         let label = source.label();
         if let ([event], Backend::Postgres) = (events, self.backend) {
-            if let Some(recorded) = crate::fast::record(self, order_id, event, &label).await? {
+            if let Some(recorded) = crate::fast::record(self, &key, event, &label).await? {
                 return Ok(recorded);
             }
         }
         let mut tx = self.pool.begin().await?;
-        let mut locked = lock_or_create(&mut tx, order_id).await?;
+        let mut locked = lock_or_create(&mut tx, &key).await?;
         let (mut new, mut replays, mut conflicts) = (0, 0, 0);
         let now = now_ms();
         for event in events {
-            let key = event.idempotency_key();
+            let ikey = event.idempotency_key();
             let hash = facts_hash(event);
             let json = serde_json::to_string(event).map_err(|_| StoreError::Corrupt("event"))?;
             let known = locked
                 .events
                 .iter()
-                .position(|e| e.idempotency_key() == key);
+                .position(|e| e.idempotency_key() == ikey);
+            let kept = Kept {
+                key: &key,
+                ikey: &ikey,
+                hash: &hash,
+                json: &json,
+                label: &label,
+                now,
+            };
             match known {
                 Some(i) if facts_hash(&locked.events[i]) == hash => replays += 1,
                 Some(i) if matches!(source, Source::PlatformRead(_)) => {
                     sqlx::query(
-                        "UPDATE vads_events SET facts_hash = $2, event = $3, source = $4, recorded_ms = $5 WHERE idempotency_key = $1",
+                        "UPDATE vads_events SET facts_hash = $4, event = $5, source = $6, recorded_ms = $7 \
+                         WHERE site_id = $1 AND mode = $2 AND idempotency_key = $3",
                     )
-                    .bind(&key)
+                    .bind(key.site_id.as_str())
+                    .bind(key.mode.as_str())
+                    .bind(&ikey)
                     .bind(&hash)
                     .bind(&json)
                     .bind(&label)
@@ -444,9 +490,11 @@ impl Store {
                     .await?;
                     // The platform's facts settle what notifications disagreed on.
                     let settled = sqlx::query(
-                        "DELETE FROM vads_conflicts WHERE idempotency_key = $1 AND facts_hash = $2",
+                        "DELETE FROM vads_conflicts WHERE site_id = $1 AND mode = $2 AND idempotency_key = $3 AND facts_hash = $4",
                     )
-                    .bind(&key)
+                    .bind(key.site_id.as_str())
+                    .bind(key.mode.as_str())
+                    .bind(&ikey)
                     .bind(&hash)
                     .execute(&mut *tx)
                     .await?
@@ -456,7 +504,7 @@ impl Store {
                     new += 1;
                 }
                 Some(_) => {
-                    if keep_conflict(&mut tx, &key, &hash, order_id, &json, &label, now).await? {
+                    if keep_conflict(&mut tx, &kept).await? {
                         locked.conflicts += 1;
                         conflicts += 1;
                     } else {
@@ -468,12 +516,12 @@ impl Store {
                     if locked.events.len() >= MAX_EVENTS_PER_ORDER {
                         return Err(StoreError::TooManyEvents);
                     }
-                    let inserted = sqlx::query(
-                        "INSERT INTO vads_events (idempotency_key, order_id, facts_hash, event, source, recorded_ms) \
-                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING",
+                    let inserted = keyed(
+                        "INSERT INTO vads_events (site_id, mode, order_id, idempotency_key, facts_hash, event, source, recorded_ms) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (site_id, mode, idempotency_key) DO NOTHING",
+                        &key,
                     )
-                    .bind(&key)
-                    .bind(order_id)
+                    .bind(&ikey)
                     .bind(&hash)
                     .bind(&json)
                     .bind(&label)
@@ -484,35 +532,31 @@ impl Store {
                     if inserted == 1 {
                         locked.events.push(event.clone());
                         new += 1;
+                    } else if keep_conflict(&mut tx, &kept).await? {
+                        // The key is another order's (of this shop and mode): the same
+                        // transaction cannot be in two.
+                        locked.conflicts += 1;
+                        conflicts += 1;
                     } else {
-                        // The key is another order's: the same transaction cannot be in two.
-                        let kept =
-                            keep_conflict(&mut tx, &key, &hash, order_id, &json, &label, now)
-                                .await?;
-                        if kept {
-                            locked.conflicts += 1;
-                            conflicts += 1;
-                        } else {
-                            replays += 1;
-                        }
+                        replays += 1;
                     }
                 }
             }
         }
         let state = state_of(
-            order_id,
+            &key,
             &locked.events,
             locked.expected.as_ref(),
             locked.conflicts,
-        );
+        )?;
         let change = if new > 0 || conflicts > 0 || locked.outcome.is_none() {
-            write_state(&mut tx, order_id, &locked, &state).await?
+            write_state(&mut tx, &key, &locked, &state).await?
         } else {
             None
         };
         tx.commit().await?;
         Ok(Recorded {
-            order_id: order_id.to_owned(),
+            key,
             new,
             replays,
             conflicts,
@@ -521,28 +565,30 @@ impl Store {
         })
     }
 
-    /// The order as stored, or `None` when the store has never seen it.
+    /// The order as stored, or `None` when the store has never seen it in that shop and
+    /// mode (a PRODUCTION order of the same id as a TEST one is another order).
     ///
     /// # Errors
     /// The database's errors; [`StoreError::Corrupt`].
-    pub async fn order(&self, order_id: &str) -> Result<Option<StoredOrder>, StoreError> {
-        let row = sqlx::query(
-            "SELECT expected_amount, expected_currency, outcome, events, conflicts FROM vads_orders WHERE order_id = $1",
+    pub async fn order(&self, key: &OrderKey) -> Result<Option<StoredOrder>, StoreError> {
+        let row = keyed(
+            "SELECT expected_amount, expected_currency, outcome, events, conflicts FROM vads_orders \
+             WHERE site_id = $1 AND mode = $2 AND order_id = $3",
+            key,
         )
-        .bind(order_id)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let locked = locked_from(&row)?;
+        let locked = locked_from(&row, key)?;
         // The state is a function of what the row holds: recomputed, never trusted stale.
         let state = state_of(
-            order_id,
+            key,
             &locked.events,
             locked.expected.as_ref(),
             locked.conflicts,
-        );
+        )?;
         Ok(Some(StoredOrder {
-            order_id: order_id.to_owned(),
+            key: key.clone(),
             events: locked.events.len(),
             conflicts: usize::try_from(locked.conflicts).unwrap_or(0),
             expected: locked.expected,
@@ -555,22 +601,24 @@ impl Store {
     ///
     /// # Errors
     /// The database's errors; [`StoreError::Corrupt`].
-    pub async fn events(&self, order_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT idempotency_key, event, source, recorded_ms FROM vads_events WHERE order_id = $1 \
-             ORDER BY recorded_ms, idempotency_key LIMIT $2",
+    pub async fn events(&self, key: &OrderKey) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = keyed(
+            "SELECT idempotency_key, event, source, recorded_ms FROM vads_events \
+             WHERE site_id = $1 AND mode = $2 AND order_id = $3 \
+             ORDER BY recorded_ms, idempotency_key LIMIT $4",
+            key,
         )
-        .bind(order_id)
         .bind(i64::try_from(MAX_EVENTS_PER_ORDER).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|r| {
                 let event: String = r.try_get(1)?;
+                let event: TransactionEvent =
+                    serde_json::from_str(&event).map_err(|_| StoreError::Corrupt("event"))?;
                 Ok(StoredEvent {
                     idempotency_key: r.try_get(0)?,
-                    event: serde_json::from_str(&event)
-                        .map_err(|_| StoreError::Corrupt("event"))?,
+                    event: event.or_scope(&key.site_id, key.mode),
                     source: r.try_get(2)?,
                     recorded_ms: r.try_get(3)?,
                 })
@@ -579,26 +627,28 @@ impl Store {
     }
 }
 
-/// Keeps a conflicting event aside (once per key and facts). `true` when it was new.
-async fn keep_conflict(
-    conn: &mut AnyConnection,
-    key: &str,
-    hash: &str,
-    order_id: &str,
-    json: &str,
-    label: &str,
+/// A conflicting event to keep aside: its order, key, facts, JSON and source.
+struct Kept<'a> {
+    key: &'a OrderKey,
+    ikey: &'a str,
+    hash: &'a str,
+    json: &'a str,
+    label: &'a str,
     now: i64,
-) -> Result<bool, StoreError> {
-    let kept = sqlx::query(
-        "INSERT INTO vads_conflicts (idempotency_key, facts_hash, order_id, event, source, recorded_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key, facts_hash) DO NOTHING",
+}
+
+/// Keeps a conflicting event aside (once per key and facts). `true` when it was new.
+async fn keep_conflict(conn: &mut AnyConnection, k: &Kept<'_>) -> Result<bool, StoreError> {
+    let kept = keyed(
+        "INSERT INTO vads_conflicts (site_id, mode, order_id, idempotency_key, facts_hash, event, source, recorded_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (site_id, mode, idempotency_key, facts_hash) DO NOTHING",
+        k.key,
     )
-    .bind(key)
-    .bind(hash)
-    .bind(order_id)
-    .bind(json)
-    .bind(label)
-    .bind(now)
+    .bind(k.ikey)
+    .bind(k.hash)
+    .bind(k.json)
+    .bind(k.label)
+    .bind(k.now)
     .execute(&mut *conn)
     .await?
     .rows_affected();

@@ -86,7 +86,7 @@ async fn a_side_effect_commits_with_the_completion_or_not_at_all() {
             let mut c = store.begin_completion(&entry).await.unwrap();
             vads_store::sqlx::query("INSERT INTO shipments (outbox_id, order_id) VALUES ($1, $2)")
                 .bind(entry.id)
-                .bind(&entry.order_id)
+                .bind(&entry.key.order_id)
                 .execute(c.connection())
                 .await
                 .unwrap();
@@ -103,7 +103,7 @@ async fn a_side_effect_commits_with_the_completion_or_not_at_all() {
         let mut c = store.begin_completion(&entry).await.unwrap();
         vads_store::sqlx::query("INSERT INTO shipments (outbox_id, order_id) VALUES ($1, $2)")
             .bind(entry.id)
-            .bind(&entry.order_id)
+            .bind(&entry.key.order_id)
             .execute(c.connection())
             .await
             .unwrap();

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{event, stores};
+use common::{event, key, stores};
 use std::collections::BTreeMap;
 use vads::lifecycle::{reconcile, Expected, OrderOutcome};
 use vads_store::{Source, Store, StoreError};
@@ -18,7 +18,7 @@ fn eur(amount: u64) -> Expected {
 #[tokio::test]
 async fn an_event_is_new_once_then_a_replay_and_changes_the_outcome_once() {
     for store in stores("replay").await {
-        store.create_order("ORD-1", &eur(1250)).await.unwrap();
+        store.create_order(&key("ORD-1"), &eur(1250)).await.unwrap();
         let auth = event("ORD-1", "u1", "DEBIT", "AUTHORISED", 1250);
         let first = store
             .record(std::slice::from_ref(&auth), Source::Notification("PAY"))
@@ -53,10 +53,12 @@ async fn an_event_is_new_once_then_a_replay_and_changes_the_outcome_once() {
         assert_eq!(first.state.outcome, OrderOutcome::Paid);
         assert_eq!((paid.new, paid.change.clone()), (1, None));
         assert_eq!(
-            reconcile([auth, capture], Some(&eur(1250))).outcome,
+            reconcile([auth, capture], Some(&eur(1250)))
+                .unwrap()
+                .outcome,
             OrderOutcome::Paid
         );
-        let stored = store.order("ORD-1").await.unwrap().unwrap();
+        let stored = store.order(&key("ORD-1")).await.unwrap().unwrap();
         assert_eq!(
             (stored.events, stored.state.outcome),
             (2, OrderOutcome::Paid)
@@ -71,7 +73,7 @@ async fn an_event_is_new_once_then_a_replay_and_changes_the_outcome_once() {
         assert_eq!(chain, [(None, OrderOutcome::Paid)]);
         assert_eq!(entries[0].id, change.outbox_id);
         let sources: Vec<String> = store
-            .events("ORD-1")
+            .events(&key("ORD-1"))
             .await
             .unwrap()
             .into_iter()
@@ -84,7 +86,7 @@ async fn an_event_is_new_once_then_a_replay_and_changes_the_outcome_once() {
 #[tokio::test]
 async fn other_facts_under_a_known_key_are_a_conflict_and_a_platform_read_settles_them() {
     for store in stores("conflict").await {
-        store.create_order("ORD-2", &eur(1000)).await.unwrap();
+        store.create_order(&key("ORD-2"), &eur(1000)).await.unwrap();
         let paid = event("ORD-2", "u2", "DEBIT", "AUTHORISED", 1000);
         store
             .record(&[paid], Source::Notification("PAY"))
@@ -113,7 +115,10 @@ async fn other_facts_under_a_known_key_are_a_conflict_and_a_platform_read_settle
             .await
             .unwrap();
         assert_eq!((again.conflicts, again.replays), (0, 1));
-        assert_eq!(store.order("ORD-2").await.unwrap().unwrap().conflicts, 1);
+        assert_eq!(
+            store.order(&key("ORD-2")).await.unwrap().unwrap().conflicts,
+            1
+        );
         // The platform's read says 700: its facts replace the recorded ones and settle
         // the conflict.
         let read = store
@@ -136,8 +141,11 @@ async fn other_facts_under_a_known_key_are_a_conflict_and_a_platform_read_settle
             read.state.attention,
             ["paid 700 but the order expects 1000"]
         );
-        assert_eq!(store.order("ORD-2").await.unwrap().unwrap().conflicts, 0);
-        let events = store.events("ORD-2").await.unwrap();
+        assert_eq!(
+            store.order(&key("ORD-2")).await.unwrap().unwrap().conflicts,
+            0
+        );
+        let events = store.events(&key("ORD-2")).await.unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].event.amount, Some(700));
         assert_eq!(events[0].source, "platform:ORDER_GET");
@@ -163,8 +171,8 @@ async fn a_transaction_already_recorded_for_another_order_is_a_conflict_of_the_s
         assert_eq!((r.new, r.conflicts), (0, 1), "{r:?}");
         assert_eq!(r.state.outcome, OrderOutcome::NeedsAttention);
         assert_eq!(r.state.paid, 0);
-        assert!(store.events("ORD-B").await.unwrap().is_empty());
-        let a = store.order("ORD-A").await.unwrap().unwrap();
+        assert!(store.events(&key("ORD-B")).await.unwrap().is_empty());
+        let a = store.order(&key("ORD-A")).await.unwrap().unwrap();
         assert_eq!((a.events, a.state.outcome), (1, OrderOutcome::Paid));
         // Again: kept aside once.
         let r = store
@@ -178,7 +186,7 @@ async fn a_transaction_already_recorded_for_another_order_is_a_conflict_of_the_s
 #[tokio::test]
 async fn a_first_payment_of_another_amount_than_the_order_expects_needs_attention() {
     for store in stores("first_other_amount").await {
-        store.create_order("ORD-F", &eur(1000)).await.unwrap();
+        store.create_order(&key("ORD-F"), &eur(1000)).await.unwrap();
         let r = store
             .record(
                 &[event("ORD-F", "uf", "DEBIT", "CAPTURED", 900)],
@@ -195,7 +203,7 @@ async fn a_first_payment_of_another_amount_than_the_order_expects_needs_attentio
             (None, OrderOutcome::NeedsAttention)
         );
         // The same order, the same amount: paid.
-        store.create_order("ORD-G", &eur(900)).await.unwrap();
+        store.create_order(&key("ORD-G"), &eur(900)).await.unwrap();
         let r = store
             .record(
                 &[event("ORD-G", "ug", "DEBIT", "CAPTURED", 900)],
@@ -205,7 +213,7 @@ async fn a_first_payment_of_another_amount_than_the_order_expects_needs_attentio
             .unwrap();
         assert_eq!((r.new, r.state.outcome), (1, OrderOutcome::Paid));
         assert_eq!(
-            store.order("ORD-G").await.unwrap().unwrap().expected,
+            store.order(&key("ORD-G")).await.unwrap().unwrap().expected,
             Some(eur(900))
         );
     }
@@ -214,7 +222,7 @@ async fn a_first_payment_of_another_amount_than_the_order_expects_needs_attentio
 #[tokio::test]
 async fn the_same_event_delivered_concurrently_is_new_exactly_once() {
     for store in stores("concurrent_same").await {
-        store.create_order("ORD-3", &eur(500)).await.unwrap();
+        store.create_order(&key("ORD-3"), &eur(500)).await.unwrap();
         let e = event("ORD-3", "u3", "DEBIT", "CAPTURED", 500);
         let tasks: Vec<_> = (0..40)
             .map(|_| {
@@ -247,7 +255,7 @@ async fn different_events_of_one_order_concurrently_give_the_reconciled_state_an
         let mut deliveries = Vec::new();
         for o in 0..orders {
             let id = format!("ORD-M{o}");
-            store.create_order(&id, &eur(2000)).await.unwrap();
+            store.create_order(&key(&id), &eur(2000)).await.unwrap();
             let events = vec![
                 event(&id, &format!("p{o}"), "DEBIT", "AUTHORISED", 2000),
                 event(&id, &format!("p{o}"), "DEBIT", "CAPTURED", 2000),
@@ -281,8 +289,8 @@ async fn different_events_of_one_order_concurrently_give_the_reconciled_state_an
             .await
             .unwrap();
         for (id, events) in &all {
-            let want = reconcile(events.clone(), Some(&eur(2000)));
-            let got = store.order(id).await.unwrap().unwrap();
+            let want = reconcile(events.clone(), Some(&eur(2000))).unwrap();
+            let got = store.order(&key(id)).await.unwrap().unwrap();
             assert_eq!(got.state.outcome, want.outcome, "{id}");
             assert_eq!(
                 (got.state.paid, got.state.refunded),
@@ -290,7 +298,7 @@ async fn different_events_of_one_order_concurrently_give_the_reconciled_state_an
             );
             assert_eq!(got.state.outcome, OrderOutcome::PartiallyRefunded);
             // The outbox holds the order's changes as a chain: None -> ... -> final.
-            let chain: Vec<_> = entries.iter().filter(|e| &e.order_id == id).collect();
+            let chain: Vec<_> = entries.iter().filter(|e| e.key.order_id == *id).collect();
             assert_eq!(chain[0].from, None);
             for pair in chain.windows(2) {
                 assert_eq!(Some(pair[0].to), pair[1].from, "{id}: {chain:?}");
@@ -309,10 +317,13 @@ async fn an_order_first_seen_in_a_notification_is_created_and_its_expected_amoun
             .await
             .unwrap();
         assert_eq!(r.state.outcome, OrderOutcome::Paid);
-        assert_eq!(store.order("ORD-4").await.unwrap().unwrap().expected, None);
+        assert_eq!(
+            store.order(&key("ORD-4")).await.unwrap().unwrap().expected,
+            None
+        );
         // The shop says it expected 1000: the payment of 900 no longer settles it.
-        store.create_order("ORD-4", &eur(1000)).await.unwrap();
-        let o = store.order("ORD-4").await.unwrap().unwrap();
+        store.create_order(&key("ORD-4"), &eur(1000)).await.unwrap();
+        let o = store.order(&key("ORD-4")).await.unwrap().unwrap();
         assert_eq!(o.expected, Some(eur(1000)));
         assert_eq!(
             o.state.outcome,
@@ -321,10 +332,13 @@ async fn an_order_first_seen_in_a_notification_is_created_and_its_expected_amoun
             o.state
         );
         // Again with the same amount: nothing; with another: refused.
-        store.create_order("ORD-4", &eur(1000)).await.unwrap();
-        let e = store.create_order("ORD-4", &eur(1001)).await.unwrap_err();
+        store.create_order(&key("ORD-4"), &eur(1000)).await.unwrap();
+        let e = store
+            .create_order(&key("ORD-4"), &eur(1001))
+            .await
+            .unwrap_err();
         assert!(matches!(e, StoreError::OrderConflict));
-        assert!(store.order("ORD-none").await.unwrap().is_none());
+        assert!(store.order(&key("ORD-none")).await.unwrap().is_none());
     }
 }
 
@@ -359,7 +373,7 @@ async fn what_cannot_be_recorded_is_refused_with_a_code_and_nothing_is_written()
             // Delivering it again would change nothing: kept for a human, not retried.
             assert!(e.is_unrecordable() && !e.is_transient(), "{e}");
         }
-        assert!(store.order("A").await.unwrap().is_none());
+        assert!(store.order(&key("A")).await.unwrap().is_none());
         assert_eq!(store.outbox_pending().await.unwrap(), 0);
     }
 }
@@ -385,7 +399,10 @@ async fn an_order_takes_at_most_max_events() {
         .await
         .unwrap_err();
     assert!(matches!(e, StoreError::TooManyEvents) && e.is_unrecordable());
-    assert_eq!(store.order("ORD-BIG").await.unwrap().unwrap().events, max);
+    assert_eq!(
+        store.order(&key("ORD-BIG")).await.unwrap().unwrap().events,
+        max
+    );
 }
 
 #[tokio::test]
@@ -404,7 +421,7 @@ async fn a_row_edited_by_hand_is_corrupt_not_a_panic() {
                 .execute(store.pool())
                 .await
                 .unwrap();
-            let e = store.order("ORD-C").await.unwrap_err();
+            let e = store.order(&key("ORD-C")).await.unwrap_err();
             assert_eq!(e.code(), "store_corrupt");
             assert!(
                 !e.is_unrecordable(),
@@ -426,7 +443,7 @@ async fn a_row_edited_by_hand_is_corrupt_not_a_panic() {
         .await
         .unwrap();
         assert_eq!(
-            store.order("ORD-C").await.unwrap_err().code(),
+            store.order(&key("ORD-C")).await.unwrap_err().code(),
             "store_corrupt"
         );
     }

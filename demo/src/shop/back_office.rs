@@ -10,7 +10,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::sync::Arc;
-use vads::api::money::{self, RefundAmount};
+use vads::api::money::{Money, RefundAmount};
 
 #[derive(serde::Deserialize)]
 pub(crate) struct Operation {
@@ -31,8 +31,14 @@ pub(crate) async fn operation(
         );
     };
     let mut calls = Vec::new();
+    // The store's order lock: one operation in flight per order, on every instance.
+    let money = Money::new(client, &s.store);
     let result = match o.op.as_str() {
-        "refund" => money::refund_logged(client, &id, RefundAmount::All, &mut calls).await,
+        "refund" => {
+            money
+                .refund_logged(&id, RefundAmount::All, &mut calls)
+                .await
+        }
         "refund_part" => {
             let Some(amount) = o
                 .amount
@@ -55,10 +61,10 @@ pub(crate) async fn operation(
                 amount,
                 refunded_now,
             };
-            money::refund_logged(client, &id, amount, &mut calls).await
+            money.refund_logged(&id, amount, &mut calls).await
         }
-        "cancel" => money::cancel_logged(client, &id, &mut calls).await,
-        "validate" => money::validate_logged(client, &id, &mut calls).await,
+        "cancel" => money.cancel_logged(&id, &mut calls).await,
+        "validate" => money.validate_logged(&id, &mut calls).await,
         _ => {
             return s.fail(
                 StatusCode::BAD_REQUEST,

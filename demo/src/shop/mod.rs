@@ -61,6 +61,15 @@ impl ShopState {
         self.shops.only()
     }
 
+    /// The key of the shop's own order `id` (its site id and mode: the demo's orders are
+    /// the TEST shop's).
+    pub(crate) fn key(&self, id: &str) -> vads::lifecycle::OrderKey {
+        let (site, mode) = self
+            .shop()
+            .map_or(("", vads::Mode::Test), |s| (s.site_id(), s.mode()));
+        vads::lifecycle::OrderKey::new(site, mode, id)
+    }
+
     fn site(&self) -> Site {
         Site::Shop {
             test: self.shop().is_some_and(|s| s.mode() == vads::Mode::Test),

@@ -22,6 +22,8 @@ pub(crate) struct Claimed {
     status: Option<String>,
     operation: Option<String>,
     amount: Option<u64>,
+    /// The mode the body claims (`vads_ctx_mode`, `orderDetails.mode`).
+    mode: Option<String>,
 }
 
 pub(crate) fn lenient_decode(raw: &[u8]) -> String {
@@ -72,6 +74,7 @@ pub(crate) fn claimed(body: &[u8]) -> Claimed {
             status: text(&json["transactions"][0]["detailedStatus"]),
             operation: text(&json["transactions"][0]["operationType"]),
             amount: json["transactions"][0]["amount"].as_u64(),
+            mode: text(&json["orderDetails"]["mode"]),
         };
     }
     Claimed {
@@ -81,6 +84,7 @@ pub(crate) fn claimed(body: &[u8]) -> Claimed {
         status: get("vads_trans_status"),
         operation: get("vads_operation_type"),
         amount: get("vads_amount").and_then(|a| a.parse().ok()),
+        mode: get("vads_ctx_mode"),
     }
 }
 
@@ -136,6 +140,7 @@ pub(crate) async fn handle(s: &ShopState, shops: &Shops, endpoint: &str, body: B
             status: claim.status.as_deref(),
             operation: claim.operation.as_deref(),
             amount: claim.amount,
+            mode: claim.mode.as_deref(),
             verdict,
             code,
             answer: a.status,

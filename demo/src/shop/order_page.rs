@@ -130,7 +130,7 @@ pub(crate) async fn order_page(
         money(amount, &currency),
         escape_html(&created),
         outcome_badge(state.outcome),
-        shipped_words(&shipments(&s, &id).await)
+        shipped_words(&shipments(&s, &s.key(&id)).await)
     );
 
     // What the shop's API call did: shown just above the API calls it made.
@@ -373,21 +373,58 @@ pub(crate) async fn order_page(
     ui::page(s.site(), &format!("Order {id}"), &body).into_response()
 }
 
-/// The order's reconciled state as JSON, for tests and operators: `order_id`, `outcome`,
-/// `paid`, `refunded`, `currency`, `shipments` (how many times the outbox shipped it),
-/// `attention`, and what was received and asked (`notifications`, `api_calls`).
+/// `?mode=` of `/api/orders/{id}`: `TEST` (the default) or `PRODUCTION`.
+#[derive(serde::Deserialize)]
+pub(crate) struct ModeQuery {
+    mode: Option<String>,
+}
+
+/// The order's reconciled state as JSON, for tests and operators: `order_id`, `mode`,
+/// `outcome`, `paid`, `refunded`, `currency`, `shipments` (how many times the outbox
+/// shipped it), `attention`, and what was received and asked (`notifications`,
+/// `api_calls`). `?mode=PRODUCTION` for the order of that id in PRODUCTION (another order
+/// than the TEST one); 404 when the order does not exist in that mode.
 pub(crate) async fn order_json(
     State(s): State<Arc<ShopState>>,
     Path(id): Path<String>,
+    Query(q): Query<ModeQuery>,
 ) -> Response {
-    if order_row(&s, &id).await.is_none() {
-        return (StatusCode::NOT_FOUND, "no such order").into_response();
+    let mode = match q.mode.as_deref().unwrap_or("TEST").parse::<vads::Mode>() {
+        Ok(mode) => mode,
+        Err(_) => {
+            return (StatusCode::BAD_REQUEST, "mode is TEST or PRODUCTION").into_response();
+        }
+    };
+    let own = s.key(&id);
+    let key = vads::lifecycle::OrderKey::new(own.site_id.clone(), mode, id.clone());
+    let created_here = key == own && order_row(&s, &id).await.is_some();
+    let in_store = match s.store.order(&key).await {
+        Ok(o) => o.is_some(),
+        Err(_) => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database cannot be read",
+            )
+                .into_response();
+        }
+    };
+    if !created_here && !in_store {
+        return (StatusCode::NOT_FOUND, "no such order in this mode").into_response();
     }
     // The delivery log first, the state second: a delivery is logged after its record
     // committed, so the state read next includes every delivery listed (the other way
-    // round, a record committing between the two reads is listed but missing).
-    let logged = deliveries(&s, &id).await;
-    let Some((state, events)) = order_state(&s, &id).await else {
+    // round, a record committing between the two reads is listed but missing). Each
+    // delivery is listed with the order of the mode its body claims (one that claims
+    // none, with the shop's own order).
+    let logged: Vec<_> = deliveries(&s, &id)
+        .await
+        .into_iter()
+        .filter(|d| match d.mode.as_deref() {
+            Some(m) => m == mode.as_str(),
+            None => key == own,
+        })
+        .collect();
+    let Some((state, events)) = super::store::order_state_of(&s, &key).await else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "the database cannot be read",
@@ -398,16 +435,22 @@ pub(crate) async fn order_json(
         .into_iter()
         .map(|d| serde_json::json!({"endpoint": d.endpoint, "verdict": d.verdict, "code": d.code, "answer": d.answer}))
         .collect();
-    let calls: Vec<serde_json::Value> = api_calls(&s, &id)
-        .await
-        .into_iter()
-        .map(|c| serde_json::json!({"operation": c.operation, "attempts": c.attempts, "status": c.status, "code": c.code}))
-        .collect();
-    let shipped = shipments(&s, &id).await;
+    let calls: Vec<serde_json::Value> = if key == own {
+        api_calls(&s, &id)
+            .await
+            .into_iter()
+            .map(|c| serde_json::json!({"operation": c.operation, "attempts": c.attempts, "status": c.status, "code": c.code}))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let shipped = shipments(&s, &key).await;
     (
         [("content-type", "application/json")],
         serde_json::json!({
             "order_id": id,
+            "site_id": key.site_id,
+            "mode": key.mode,
             "outcome": state.outcome.as_str(),
             "paid": state.paid,
             "refunded": state.refunded,
@@ -417,7 +460,7 @@ pub(crate) async fn order_json(
             "events": events,
             "notifications": notifications,
             "api_calls": calls,
-            "recovered_at": super::store::recovered_at(&s, &id).await,
+            "recovered_at": if key == own { super::store::recovered_at(&s, &id).await } else { None },
             // The names of earlier versions of this answer.
             "id": id,
             "state": state.outcome.as_str(),

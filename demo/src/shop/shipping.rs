@@ -1,10 +1,14 @@
 //! "Ship the coffee": an outbox worker. Each change of an order's outcome is an outbox
 //! entry written in the notification's own transaction (`vads_store::Store::record`); this
 //! worker claims entries (on any number of instances: never the same entry twice at once),
-//! and ships an order whose money just arrived — the shipment row written in the entry's
+//! and ships an order whose money arrived — the shipment row written in the entry's
 //! completion transaction, so that a shipment happens exactly once even when an instance
 //! is killed between the two. An entry left claimed by a killed instance comes back after
 //! its lease.
+//!
+//! The shipment is the *order's* side effect, not the transition's: its row's key is the
+//! order's (site, mode, order id), so an order that goes paid → needs attention → paid
+//! again, or is recorded paid by two paths, still ships once.
 
 use super::store::now_ms;
 use super::ShopState;
@@ -14,46 +18,48 @@ use vads::lifecycle::OrderOutcome;
 use vads_store::sqlx;
 use vads_store::{OutboxEntry, StoreError};
 
-/// Whether money arrived: the outcome says paid, and before it did not.
+/// Whether the order is to be shipped: its outcome says paid (shipped once per order,
+/// whichever entry says it first: [`handle`]'s insert is keyed by the order).
 pub(crate) fn ships(entry: &OutboxEntry) -> bool {
-    let kept = |o: OrderOutcome| {
-        matches!(
-            o,
-            OrderOutcome::Paid | OrderOutcome::PartiallyRefunded | OrderOutcome::Refunded
-        )
-    };
     matches!(
         entry.to,
         OrderOutcome::Paid | OrderOutcome::PartiallyRefunded
-    ) && !entry.from.is_some_and(kept)
+    )
 }
 
-/// Handles one entry: marks it handled (and ships when [`ships`]) in its completion
-/// transaction.
-async fn handle(s: &ShopState, worker: &str, entry: &OutboxEntry) -> Result<(), StoreError> {
+/// Handles one entry: marks it handled (and ships when [`ships`] and the order was not
+/// shipped yet) in its completion transaction. `true` when it shipped now.
+async fn handle(s: &ShopState, worker: &str, entry: &OutboxEntry) -> Result<bool, StoreError> {
     let mut c = s.store.begin_completion(entry).await?;
     sqlx::query(
         "INSERT INTO demo_outbox_handled (outbox_id, order_id, to_outcome, worker, handled_ms) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(entry.id)
-    .bind(entry.order_id.clone())
+    .bind(entry.key.order_id.clone())
     .bind(entry.to.as_str())
     .bind(worker.to_owned())
     .bind(now_ms())
     .execute(c.connection())
     .await?;
+    let mut shipped = false;
     if ships(entry) {
-        sqlx::query(
-            "INSERT INTO demo_shipments (outbox_id, order_id, worker, shipped_ms) VALUES ($1, $2, $3, $4)",
+        shipped = sqlx::query(
+            "INSERT INTO demo_shipped (site_id, mode, order_id, outbox_id, worker, shipped_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (site_id, mode, order_id) DO NOTHING",
         )
+        .bind(entry.key.site_id.clone())
+        .bind(entry.key.mode.as_str())
+        .bind(entry.key.order_id.clone())
         .bind(entry.id)
-        .bind(entry.order_id.clone())
         .bind(worker.to_owned())
         .bind(now_ms())
         .execute(c.connection())
-        .await?;
+        .await?
+        .rows_affected()
+            == 1;
     }
-    c.commit().await
+    c.commit().await?;
+    Ok(shipped)
 }
 
 /// Claims and handles outbox entries for as long as the demo runs: `lease` per claim,
@@ -74,11 +80,11 @@ pub(crate) async fn run(s: Arc<ShopState>, lease: Duration, idle: Duration) {
         }
         for entry in &entries {
             match handle(&s, &worker, entry).await {
-                Ok(()) => {
-                    if ships(entry) {
+                Ok(shipped) => {
+                    if shipped {
                         eprintln!(
-                            "vads-demo: [shop {}] shipped order {} (outbox entry {})",
-                            s.instance, entry.order_id, entry.id
+                            "vads-demo: [shop {}] shipped order {} ({}, outbox entry {})",
+                            s.instance, entry.key.order_id, entry.key.mode, entry.id
                         );
                     }
                 }

@@ -7,10 +7,10 @@
 //! the shipments.
 
 use super::ShopState;
-use vads::lifecycle::{Expected, OrderOutcome, OrderState, TransactionEvent};
+use vads::lifecycle::{Expected, OrderKey, OrderOutcome, OrderState, TransactionEvent};
 use vads::AnyNotification;
 use vads_store::sqlx::{self, Row};
-use vads_store::{Backend, Source, Store};
+use vads_store::{Backend, Source, Store, StoreOptions};
 
 /// Where the demo keeps its data.
 #[derive(Debug, Clone)]
@@ -54,7 +54,7 @@ fn schema(backend: Backend) -> String {
              n {serial}, order_id TEXT, endpoint TEXT NOT NULL,
              format TEXT NOT NULL, source TEXT, status TEXT, verdict TEXT NOT NULL,
              code TEXT, answer BIGINT NOT NULL, instance TEXT NOT NULL, received_ms BIGINT NOT NULL,
-             operation TEXT, amount BIGINT);
+             operation TEXT, amount BIGINT, mode TEXT);
          CREATE INDEX IF NOT EXISTS demo_deliveries_by_order ON demo_deliveries (order_id);
          CREATE TABLE IF NOT EXISTS demo_reviews (
              n {serial}, order_id TEXT NOT NULL, code TEXT NOT NULL,
@@ -69,21 +69,42 @@ fn schema(backend: Backend) -> String {
          CREATE TABLE IF NOT EXISTS demo_outbox_handled (
              outbox_id BIGINT PRIMARY KEY, order_id TEXT NOT NULL, to_outcome TEXT NOT NULL,
              worker TEXT NOT NULL, handled_ms BIGINT NOT NULL);
-         CREATE TABLE IF NOT EXISTS demo_shipments (
-             n {serial}, outbox_id BIGINT NOT NULL, order_id TEXT NOT NULL,
-             worker TEXT NOT NULL, shipped_ms BIGINT NOT NULL);
-         CREATE INDEX IF NOT EXISTS demo_shipments_by_order ON demo_shipments (order_id)"
+         CREATE TABLE IF NOT EXISTS demo_shipped (
+             site_id TEXT NOT NULL, mode TEXT NOT NULL, order_id TEXT NOT NULL,
+             outbox_id BIGINT NOT NULL, worker TEXT NOT NULL, shipped_ms BIGINT NOT NULL,
+             PRIMARY KEY (site_id, mode, order_id))"
     )
 }
 
-/// Opens the store (its schema created or upgraded) and the demo's tables; instances
-/// that start together on PostgreSQL create them once (an advisory lock).
-pub(crate) async fn open(database: &Database) -> Result<Store, String> {
-    let store = match database {
-        Database::SqliteFile(path) => Store::open_sqlite_file(path).await,
-        Database::Url(url) => Store::open(url).await,
-    }
-    .map_err(|e| format!("database {database}: {e}"))?;
+/// Opens the store (its schema created or upgraded: the orders of a database from an
+/// earlier demo, which could not tell modes apart, are the TEST shop's, `legacy`) and the
+/// demo's tables; instances that start together on PostgreSQL create them once (an
+/// advisory lock).
+pub(crate) async fn open(
+    database: &Database,
+    legacy: (String, vads::Mode),
+) -> Result<Store, String> {
+    let options = StoreOptions {
+        legacy_scope: Some(legacy),
+        ..StoreOptions::default()
+    };
+    let url = match database {
+        Database::SqliteFile(path) => {
+            let text = path
+                .to_str()
+                .filter(|t| !t.is_empty() && !t.contains(['?', '#', '%']));
+            let Some(text) = text else {
+                return Err(format!(
+                    "database {database}: the path cannot be used in a URL"
+                ));
+            };
+            format!("sqlite://{text}?mode=rwc")
+        }
+        Database::Url(url) => url.clone(),
+    };
+    let store = Store::open_with(&url, options)
+        .await
+        .map_err(|e| format!("database {database}: {e}"))?;
     let fail = |e: sqlx::Error| {
         eprintln!("vads-demo: cannot create the demo's tables: {e}");
         format!("database {database}: the demo's tables cannot be created")
@@ -105,7 +126,11 @@ pub(crate) async fn open(database: &Database) -> Result<Store, String> {
     // Columns added since the first version of the delivery log: a database made by an
     // earlier demo gets them (two instances may both try: the second's error is ignored,
     // the check after says whether the column is there).
-    for (column, kind) in [("operation", "TEXT"), ("amount", "BIGINT")] {
+    for (column, kind) in [
+        ("operation", "TEXT"),
+        ("amount", "BIGINT"),
+        ("mode", "TEXT"),
+    ] {
         let has = |store: &Store| {
             let sql = format!("SELECT {column} FROM demo_deliveries LIMIT 0");
             let pool = store.pool().clone();
@@ -205,6 +230,12 @@ pub(crate) async fn record_platform_read(
     if events.is_empty() {
         return false;
     }
+    // The platform answered the shop's own password: its mode, its shop.
+    let scope = s.key("");
+    let events: Vec<TransactionEvent> = events
+        .into_iter()
+        .map(|e| e.or_scope(&scope.site_id, scope.mode))
+        .collect();
     logged(
         "cannot record the platform's answer",
         s.store.record(&events, Source::PlatformRead(label)).await,
@@ -241,17 +272,29 @@ pub(crate) async fn keep_for_review(
 /// notifications kept for review; and the number of events. `None` when the database
 /// cannot be read (logged).
 pub(crate) async fn order_state(s: &ShopState, id: &str) -> Option<(OrderState, usize)> {
-    let stored = logged("cannot read an order", s.store.order(id).await)?;
+    order_state_of(s, &s.key(id)).await
+}
+
+/// The state of the order `key` (of any mode): as [`order_state`] for the shop's own
+/// orders; a PRODUCTION order the demo never created is the store's alone.
+pub(crate) async fn order_state_of(s: &ShopState, key: &OrderKey) -> Option<(OrderState, usize)> {
+    let id = key.order_id.as_str();
+    let stored = logged("cannot read an order", s.store.order(key).await)?;
     let (mut state, count) = match stored {
         Some(o) => (o.state, o.events),
         None => {
             // An order the shop created that the store has not seen (a database of an
-            // older demo): pending, with what the shop expects.
-            let expected = order_row(s, id).await.map(|o| Expected {
+            // older demo, or no notification yet): pending, with what the shop expects.
+            // Another mode's order of the same id is not the shop's.
+            let own = *key == s.key(id);
+            let row = if own { order_row(s, id).await } else { None };
+            let expected = row.map(|o| Expected {
                 amount: o.amount,
                 currency: vads::form::Currency::find(&o.currency).map(|c| c.numeric.to_owned()),
             });
-            let mut st = vads::lifecycle::reconcile([], expected.as_ref());
+            let mut st = vads::lifecycle::reconcile([], expected.as_ref()).ok()?;
+            st.site_id = Some(key.site_id.clone());
+            st.mode = Some(key.mode);
             st.order_id = Some(id.to_owned());
             (st, 0)
         }
@@ -335,7 +378,7 @@ pub(crate) async fn save_order(
     logged(&format!("cannot save order {id}"), saved).is_some()
         && logged(
             &format!("cannot save order {id}"),
-            s.store.create_order(id, &expected).await,
+            s.store.create_order(&s.key(id), &expected).await,
         )
         .is_some()
 }
@@ -355,7 +398,7 @@ pub(crate) async fn set_amount(s: &ShopState, id: &str, amount: u64) {
     logged(
         "cannot change an order's amount",
         s.store
-            .set_expected(id, &Expected { amount, currency })
+            .set_expected(&s.key(id), &Expected { amount, currency })
             .await,
     );
 }
@@ -399,6 +442,8 @@ pub(crate) struct Delivery {
     pub(crate) operation: Option<String>,
     /// The amount the body claims, in minor units.
     pub(crate) amount: Option<u64>,
+    /// The mode the body claims (`TEST`, `PRODUCTION`), when it says one.
+    pub(crate) mode: Option<String>,
     pub(crate) verdict: String,
     pub(crate) code: Option<String>,
     pub(crate) answer: i64,
@@ -414,6 +459,7 @@ pub(crate) struct DeliveryLog<'a> {
     pub(crate) status: Option<&'a str>,
     pub(crate) operation: Option<&'a str>,
     pub(crate) amount: Option<u64>,
+    pub(crate) mode: Option<&'a str>,
     pub(crate) verdict: &'a str,
     pub(crate) code: Option<&'a str>,
     pub(crate) answer: u16,
@@ -422,7 +468,7 @@ pub(crate) struct DeliveryLog<'a> {
 pub(crate) async fn log_delivery(s: &ShopState, d: DeliveryLog<'_>) {
     let logged_now = sqlx::query(
         "INSERT INTO demo_deliveries (order_id, endpoint, format, source, status, verdict, code, answer, instance, received_ms, \
-         operation, amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         operation, amount, mode) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(d.order_id.map(str::to_owned))
     .bind(d.endpoint.to_owned())
@@ -436,6 +482,7 @@ pub(crate) async fn log_delivery(s: &ShopState, d: DeliveryLog<'_>) {
     .bind(now_ms())
     .bind(d.operation.map(str::to_owned))
     .bind(d.amount.and_then(|a| i64::try_from(a).ok()))
+    .bind(d.mode.map(str::to_owned))
     .execute(s.store.pool())
     .await;
     logged("cannot log a delivery", logged_now);
@@ -445,7 +492,7 @@ pub(crate) async fn deliveries(s: &ShopState, id: &str) -> Vec<Delivery> {
     let rows = logged(
         "cannot read the deliveries of an order",
         sqlx::query(
-            "SELECT n, endpoint, format, source, status, verdict, code, answer, received_ms, operation, amount \
+            "SELECT n, endpoint, format, source, status, verdict, code, answer, received_ms, operation, amount, mode \
              FROM demo_deliveries WHERE order_id = $1 ORDER BY n",
         )
         .bind(id.to_owned())
@@ -469,6 +516,7 @@ pub(crate) async fn deliveries(s: &ShopState, id: &str) -> Vec<Delivery> {
                     .try_get::<Option<i64>, _>(10)
                     .ok()?
                     .and_then(|a| u64::try_from(a).ok()),
+                mode: r.try_get(11).ok()?,
             })
         })
         .collect()
@@ -586,14 +634,19 @@ pub(crate) async fn recovered_at(s: &ShopState, order_id: &str) -> Option<String
     ms.map(utc)
 }
 
-/// The shipments of an order: (outbox entry, instance's worker, when).
-pub(crate) async fn shipments(s: &ShopState, order_id: &str) -> Vec<(i64, String, String)> {
+/// The shipments of an order: (outbox entry, instance's worker, when). At most one: the
+/// shipment's key is the order's (a primary key), whatever the outbox's transitions.
+pub(crate) async fn shipments(s: &ShopState, key: &OrderKey) -> Vec<(i64, String, String)> {
     let rows = logged(
         "cannot read the shipments of an order",
-        sqlx::query("SELECT outbox_id, worker, shipped_ms FROM demo_shipments WHERE order_id = $1 ORDER BY n")
-            .bind(order_id.to_owned())
-            .fetch_all(s.store.pool())
-            .await,
+        sqlx::query(
+            "SELECT outbox_id, worker, shipped_ms FROM demo_shipped WHERE site_id = $1 AND mode = $2 AND order_id = $3",
+        )
+        .bind(key.site_id.clone())
+        .bind(key.mode.as_str())
+        .bind(key.order_id.clone())
+        .fetch_all(s.store.pool())
+        .await,
     )
     .unwrap_or_default();
     rows.iter()

@@ -49,7 +49,8 @@ pub struct ClientConfig {
     pub backoff_base: Duration,
     /// The longest wait.
     pub backoff_max: Duration,
-    /// The first wait after `PSP_099` / `PSP_106` (too many calls), doubled the same way.
+    /// The first wait after HTTP 429, `PSP_099` or `PSP_106` (too many calls), doubled
+    /// the same way; a `Retry-After` the platform sends is waited instead.
     pub back_off_base: Duration,
 }
 
@@ -120,6 +121,12 @@ impl<T: Transport> Client<T> {
         &self.credentials
     }
 
+    /// The timeouts and retries.
+    #[must_use]
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
     /// The transport.
     #[must_use]
     pub fn transport(&self) -> &T {
@@ -181,6 +188,7 @@ impl<T: Transport> Client<T> {
             report.attempts = attempt;
             let remaining = deadline.saturating_duration_since(Instant::now());
             let timeout = self.config.attempt_timeout.min(remaining);
+            let mut retry_after = None;
             let outcome = if timeout.is_zero() {
                 Err(ApiError::Transport(TransportError::new(
                     TransportKind::Timeout,
@@ -189,6 +197,7 @@ impl<T: Transport> Client<T> {
                 match self.transport.send(request, timeout).await {
                     Ok(response) => {
                         report.status = Some(response.status);
+                        retry_after = response.retry_after;
                         parse_answer::<C::Answer>(operation, response.status, &response.body)
                     }
                     Err(e) => Err(ApiError::Transport(e)),
@@ -199,6 +208,10 @@ impl<T: Transport> Client<T> {
                 Err(e) => e,
             };
             let wait_base = match &error {
+                // Too many calls (HTTP 429, PSP_099, PSP_106): back off from the longer base.
+                ApiError::Transport(t) if retried && t.http_status() == Some(429) => {
+                    self.config.back_off_base
+                }
                 ApiError::Transport(t) if retried && t.is_transient() => self.config.backoff_base,
                 ApiError::Refused(p) if retried && p.kind().is_back_off() => {
                     self.config.back_off_base
@@ -211,7 +224,9 @@ impl<T: Transport> Client<T> {
             if attempt >= attempts {
                 return Err(error);
             }
-            let wait = backoff(wait_base, self.config.backoff_max, attempt);
+            // The server's own `Retry-After`, when it gave one; never past the deadline.
+            let wait =
+                retry_after.unwrap_or_else(|| backoff(wait_base, self.config.backoff_max, attempt));
             if Instant::now() + wait >= deadline {
                 return Err(error);
             }

@@ -430,13 +430,14 @@ impl TransportError {
         }
     }
 
-    /// An answer with HTTP status `status` that is not the envelope.
+    /// An answer with HTTP status `status` that is not the envelope. HTTP 429 (too many
+    /// requests) is a refusal before the request is processed: it was not delivered.
     #[must_use]
     pub const fn status(status: u16) -> TransportError {
         TransportError {
             kind: TransportKind::HttpStatus,
             status: Some(status),
-            maybe_delivered: true,
+            maybe_delivered: status != 429,
         }
     }
 

@@ -34,6 +34,7 @@
 mod answer;
 mod client;
 mod error;
+pub mod lock;
 pub mod money;
 pub mod recovery;
 pub(crate) mod request;

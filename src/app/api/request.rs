@@ -196,14 +196,56 @@ impl fmt::Debug for HttpRequest {
     }
 }
 
-/// What a transport got back: the HTTP status and the body (at most
-/// [`super::MAX_ANSWER_LEN`] bytes).
+/// What a transport got back: the HTTP status, the body (at most
+/// [`super::MAX_ANSWER_LEN`] bytes), and the `Retry-After` the server asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HttpResponse {
     /// The HTTP status.
     pub status: u16,
     /// The body.
     pub body: Vec<u8>,
+    /// The `Retry-After` header as a delay (its delta-seconds form), if any: how long the
+    /// server asks a client to wait after HTTP 429 or 503 (or a `PSP_099` / `PSP_106`).
+    pub retry_after: Option<std::time::Duration>,
+}
+
+impl HttpResponse {
+    /// An answer with `status` and `body`, no `Retry-After`.
+    #[must_use]
+    pub fn new(status: u16, body: Vec<u8>) -> HttpResponse {
+        HttpResponse {
+            status,
+            body,
+            retry_after: None,
+        }
+    }
+
+    /// The same answer with a `Retry-After` delay.
+    #[must_use]
+    pub fn with_retry_after(mut self, retry_after: Option<std::time::Duration>) -> HttpResponse {
+        self.retry_after = retry_after;
+        self
+    }
+
+    /// A `Retry-After` header's value read as delta-seconds (`"120"`): `None` for its
+    /// HTTP-date form or anything else (the client then backs off on its own schedule).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use vads::api::HttpResponse;
+    /// assert_eq!(HttpResponse::parse_retry_after("3"), Some(Duration::from_secs(3)));
+    /// assert_eq!(HttpResponse::parse_retry_after("+3"), None);
+    /// assert_eq!(HttpResponse::parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    /// ```
+    #[must_use]
+    pub fn parse_retry_after(value: &str) -> Option<std::time::Duration> {
+        let value = value.trim();
+        if value.is_empty() || value.len() > 9 || !value.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        value.parse().ok().map(std::time::Duration::from_secs)
+    }
 }
 
 mod sealed {

@@ -103,6 +103,11 @@ impl Transport for ReqwestTransport {
             .await
             .map_err(|e| TransportError::new(kind_of(&e)))?;
         let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(HttpResponse::parse_retry_after);
         if response
             .content_length()
             .is_some_and(|n| n > MAX_ANSWER_LEN as u64)
@@ -120,7 +125,7 @@ impl Transport for ReqwestTransport {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(HttpResponse { status, body })
+        Ok(HttpResponse::new(status, body).with_retry_after(retry_after))
     }
 
     async fn sleep(&self, duration: Duration) {

@@ -130,6 +130,9 @@ pub enum Fault {
     /// Refuse with this error code (an `ERROR` envelope: `PSP_099`, `PSP_106`, ...),
     /// applying nothing.
     Refuse(&'static str),
+    /// Answer HTTP 429 (too many requests), applying nothing, with a `Retry-After` of
+    /// this many seconds when given.
+    TooManyRequests(Option<u64>),
 }
 
 /// One request the platform received.
@@ -156,6 +159,8 @@ pub struct SimResponse {
     pub delay: Duration,
     /// Drop the connection instead of answering.
     pub drop_connection: bool,
+    /// The `Retry-After` header's seconds, if any.
+    pub retry_after: Option<u64>,
 }
 
 /// A formToken the platform gave, and the payment it starts.
@@ -189,6 +194,8 @@ pub struct Platform {
     state: Mutex<State>,
     /// Called with each transaction an operation created or changed.
     on_change: Option<OnChange>,
+    /// Added to every answer's delay (after the operation is applied).
+    latency: Duration,
 }
 
 /// What [`Platform::on_change`] calls.
@@ -218,6 +225,7 @@ impl Platform {
             passwords: Vec::new(),
             state: Mutex::new(State::default()),
             on_change: None,
+            latency: Duration::ZERO,
         }
     }
 
@@ -249,6 +257,15 @@ impl Platform {
     #[must_use]
     pub fn on_change(mut self, f: impl Fn(&SimTransaction) + Send + Sync + 'static) -> Platform {
         self.on_change = Some(Box::new(f));
+        self
+    }
+
+    /// Answers every call `latency` after applying it, as a distant platform does: the
+    /// window in which two callers that do not take the order's lock both read "nothing
+    /// refunded" and both send.
+    #[must_use]
+    pub fn latency(mut self, latency: Duration) -> Platform {
+        self.latency = latency;
         self
     }
 
@@ -373,6 +390,7 @@ impl Platform {
                 body: b"<html><body>Not found</body></html>".to_vec(),
                 delay: Duration::ZERO,
                 drop_connection: false,
+                retry_after: None,
             };
         };
         if fault == Some(Fault::ServerError) {
@@ -386,6 +404,21 @@ impl Platform {
                 body: b"<html><body>Internal error</body></html>".to_vec(),
                 delay: Duration::ZERO,
                 drop_connection: false,
+                retry_after: None,
+            };
+        }
+        if let Some(Fault::TooManyRequests(retry_after)) = fault {
+            state.calls.push(Call {
+                operation,
+                error_code: Some("http_429".into()),
+                applied: false,
+            });
+            return SimResponse {
+                status: 429,
+                body: b"<html><body>Too many requests</body></html>".to_vec(),
+                delay: self.latency,
+                drop_connection: false,
+                retry_after,
             };
         }
         if let Some(Fault::Refuse(code)) = fault {
@@ -401,6 +434,7 @@ impl Platform {
                     .into_bytes(),
                 delay: Duration::ZERO,
                 drop_connection: false,
+                retry_after: None,
             };
         }
         let mode = authorization.and_then(|a| {
@@ -463,10 +497,11 @@ impl Platform {
             status,
             body: envelope.to_string().into_bytes(),
             delay: match fault {
-                Some(Fault::Delay(d)) => d,
-                _ => Duration::ZERO,
+                Some(Fault::Delay(d)) => d + self.latency,
+                _ => self.latency,
             },
             drop_connection: fault == Some(Fault::DropAfterApply),
+            retry_after: None,
         }
     }
 
@@ -929,10 +964,8 @@ impl Transport for Arc<Platform> {
         if answer.drop_connection {
             return Err(TransportError::new(TransportKind::Interrupted));
         }
-        Ok(HttpResponse {
-            status: answer.status,
-            body: answer.body,
-        })
+        Ok(HttpResponse::new(answer.status, answer.body)
+            .with_retry_after(answer.retry_after.map(Duration::from_secs)))
     }
 
     async fn sleep(&self, duration: Duration) {
@@ -1048,6 +1081,12 @@ pub fn router(platform: Arc<Platform>) -> axum::Router {
             axum::http::header::CONTENT_TYPE,
             axum::http::HeaderValue::from_static(content_type),
         );
+        if let Some(seconds) = answer.retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
         response
     }
     axum::Router::new()

@@ -3,8 +3,22 @@
 //! PostgreSQL fails the test; elsewhere the test says it was skipped.
 #![allow(dead_code)]
 
-use vads::lifecycle::TransactionEvent;
+use vads::lifecycle::{OrderKey, TransactionEvent};
+use vads::Mode;
 use vads_store::Store;
+
+/// The shop of the tests.
+pub const SITE: &str = "12345678";
+
+/// The TEST order `order` of the tests' shop.
+pub fn key(order: &str) -> OrderKey {
+    OrderKey::new(SITE, Mode::Test, order)
+}
+
+/// The order `order` of the tests' shop in `mode`.
+pub fn key_in(mode: Mode, order: &str) -> OrderKey {
+    OrderKey::new(SITE, mode, order)
+}
 
 pub const PG_VAR: &str = "VADS_TEST_DATABASE_URL";
 
@@ -24,6 +38,13 @@ pub fn postgres_url(test: &str) -> Option<String> {
 
 /// A store on a fresh PostgreSQL schema (the URL's `search_path` set to it).
 pub async fn postgres(test: &str) -> Option<(Store, String)> {
+    let scoped = postgres_schema(test).await?;
+    let store = Store::open(&scoped).await.expect("PostgreSQL store opens");
+    Some((store, scoped))
+}
+
+/// A fresh, empty PostgreSQL schema: the URL whose `search_path` is set to it.
+pub async fn postgres_schema(test: &str) -> Option<String> {
     let url = postgres_url(test)?;
     let schema = format!(
         "t_{}_{}_{}",
@@ -39,16 +60,20 @@ pub async fn postgres(test: &str) -> Option<(Store, String)> {
             % 1_000_000_000
     )
     .to_lowercase();
-    let admin = Store::open(&url).await.expect("PostgreSQL reachable");
+    // A plain connection: the database's public schema is not the store's business.
+    vads_store::sqlx::any::install_default_drivers();
+    let admin = vads_store::sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .expect("PostgreSQL reachable");
     vads_store::sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(admin.pool())
+        .execute(&admin)
         .await
         .unwrap();
     admin.close().await;
     let sep = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
-    let store = Store::open(&scoped).await.expect("PostgreSQL store opens");
-    Some((store, scoped))
+    Some(format!("{url}{sep}options=-c%20search_path%3D{schema}"))
 }
 
 /// A store on a fresh SQLite file.
@@ -79,9 +104,23 @@ pub async fn stores(test: &str) -> Vec<Store> {
     all
 }
 
-/// An event as a verified notification gives it.
+/// An event as a verified TEST notification gives it.
 pub fn event(order: &str, uuid: &str, op: &str, status: &str, amount: u64) -> TransactionEvent {
+    event_in(Mode::Test, order, uuid, op, status, amount)
+}
+
+/// An event as a verified notification of `mode` gives it.
+pub fn event_in(
+    mode: Mode,
+    order: &str,
+    uuid: &str,
+    op: &str,
+    status: &str,
+    amount: u64,
+) -> TransactionEvent {
     TransactionEvent {
+        site_id: Some(SITE.into()),
+        mode: Some(mode),
         transaction: uuid.into(),
         order_id: Some(order.into()),
         trans_uuid: Some(uuid.into()),

@@ -4,9 +4,9 @@
 //! platform expects, and a worker that acts on each change of an order's outcome once.
 //!
 //! ```sh
-//! cargo run -p vads-store --example axum_notify -- examples/data/shop.toml
+//! cargo run -p vads-store --example axum_store -- examples/data/shop.toml
 //! # or several instances on PostgreSQL:
-//! VADS_STORE_URL=postgres://vads:vads@127.0.0.1/vads cargo run -p vads-store --features postgres --example axum_notify -- examples/data/shop.toml
+//! VADS_STORE_URL=postgres://vads:vads@127.0.0.1/vads cargo run -p vads-store --features postgres --example axum_store -- examples/data/shop.toml
 //! # in another terminal: a signed test notification, posted like the platform would
 //! cargo run -q --bin vads -- rehearse --config examples/data/shop.toml --url http://127.0.0.1:3000/payment/notify
 //! ```
@@ -20,7 +20,7 @@ use std::time::Duration;
 use vads::answer::{answer, Answer, Handled};
 use vads::axum::Ipn;
 use vads::{AnyNotification, Shops, ShopsConfig};
-use vads_store::{Source, Store};
+use vads_store::{OrderKey, Source, Store};
 
 /// The application's state: the shops (the extractor takes them from here) and the store.
 #[derive(Clone)]
@@ -70,19 +70,24 @@ async fn notify(State(app): State<App>, Ipn(verified): Ipn) -> Answer {
     }
 }
 
-/// An order's state as the store reconciled it from every event (never from the latest).
+/// An order's state as the store reconciled it from every event (never from the latest):
+/// `/orders/{site_id}/{mode}/{id}` (a TEST order and a PRODUCTION order of the same id
+/// are two orders).
 async fn order(
     State(app): State<App>,
-    Path(id): Path<String>,
+    Path((site_id, mode, id)): Path<(String, String, String)>,
 ) -> Result<Json<serde_json::Value>, StatusCode> {
+    let mode: vads::Mode = mode.parse().map_err(|_| StatusCode::BAD_REQUEST)?;
+    let key = OrderKey::new(site_id, mode, id);
     let stored = app
         .store
-        .order(&id)
+        .order(&key)
         .await
         .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?;
     let o = stored.ok_or(StatusCode::NOT_FOUND)?;
     Ok(Json(serde_json::json!({
-        "order_id": id,
+        "order_id": key.order_id,
+        "mode": key.mode,
         "outcome": o.state.outcome.as_str(),
         "paid": o.state.paid,
         "refunded": o.state.refunded,
@@ -97,8 +102,9 @@ async fn worker(store: Store) {
             Ok(entries) if !entries.is_empty() => {
                 for e in entries {
                     println!(
-                        "order {}: {:?} -> {}",
-                        e.order_id,
+                        "order {} ({}): {:?} -> {}",
+                        e.key.order_id,
+                        e.key.mode,
                         e.from.map(|o| o.as_str()),
                         e.to.as_str()
                     );
@@ -131,7 +137,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::spawn(worker(store.clone()));
     let router = Router::new()
         .route("/payment/notify", post(notify))
-        .route("/orders/{id}", get(order))
+        .route("/orders/{site_id}/{mode}/{id}", get(order))
         .with_state(App { shops, store });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
     println!("notification endpoint: http://127.0.0.1:3000/payment/notify");
