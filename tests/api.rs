@@ -402,3 +402,72 @@ fn the_api_host_comes_from_the_brand_or_the_setting() {
     let e = Credentials::of(&Shop::new(c).unwrap()).unwrap_err();
     assert_eq!(e.code(), "api_url_missing");
 }
+
+#[tokio::test]
+async fn too_many_requests_backs_off_from_one_second_or_as_retry_after_says() {
+    let s = setup().await;
+    // The real back-off base: 1 s (the fast config's is shorter; a 429 uses it).
+    let mut config = fast();
+    config.back_off_base = Duration::from_secs(1);
+    config.call_timeout = Duration::from_secs(6);
+    let client = Client::for_shop_with(&shop(PASSWORD, &s.url), config).unwrap();
+    let uuid = captured(&s.platform, TransStatus::Captured);
+
+    // Retry-After: 2 → the read waits 2 s, then is answered.
+    s.platform
+        .inject(Operation::TransactionGet, Fault::TooManyRequests(Some(2)));
+    let started = std::time::Instant::now();
+    let (answer, report) = client.call_with_report(&TransactionGet::new(&uuid)).await;
+    answer.unwrap();
+    assert_eq!(report.attempts, 2);
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // No Retry-After: the back-off starts from 1 s (at least half of it, jittered), not
+    // from the transport-failure base of a few milliseconds.
+    s.platform
+        .inject(Operation::TransactionGet, Fault::TooManyRequests(None));
+    let started = std::time::Instant::now();
+    client.call(&TransactionGet::new(&uuid)).await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A Retry-After past the call's deadline: given up at once, not waited for.
+    s.platform
+        .inject(Operation::TransactionGet, Fault::TooManyRequests(Some(60)));
+    let started = std::time::Instant::now();
+    let e = client.call(&TransactionGet::new(&uuid)).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(e.code(), "api_http_status");
+
+    // A refund answered 429 was refused before being processed: not "outcome unknown",
+    // and not sent again.
+    s.platform
+        .inject(Operation::CancelOrRefund, Fault::TooManyRequests(Some(1)));
+    let refund = CancelOrRefund::new(&uuid, 100, "EUR", ResolutionMode::RefundOnly);
+    let (result, report) = client.call_with_report(&refund).await;
+    let e = result.unwrap_err();
+    assert!(
+        matches!(e, ApiError::Transport(t) if t.http_status() == Some(429) && !t.maybe_delivered())
+    );
+    assert_eq!(report.attempts, 1);
+    assert_eq!(s.platform.count(Operation::CancelOrRefund), 1);
+    assert_eq!(
+        s.platform
+            .transactions()
+            .iter()
+            .filter(|t| t.operation_type == "CREDIT")
+            .count(),
+        0
+    );
+}

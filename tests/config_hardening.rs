@@ -359,3 +359,29 @@ fn errors_name_what_is_actually_wrong() {
         assert!(e.to_string().contains("not valid TOML"), "{e}");
     }
 }
+
+#[test]
+fn a_store_url_is_checked_and_its_password_never_shown() {
+    let base = "site_id = \"12345678\"\nctx_mode = \"TEST\"\ntest_key = \"1122334455667788\"\n";
+    let ok = format!("{base}store_url = \"postgres://shop:Pw5ecretDb@db.internal/shop\"\n");
+    let config = ShopConfig::from_toml_str(&ok).unwrap();
+    assert!(!format!("{config:?}").contains("Pw5ecretDb"));
+    let shop = Shop::new(config).unwrap();
+    assert!(!format!("{shop:?}").contains("Pw5ecretDb"));
+    let url = shop.store_url().unwrap();
+    assert_eq!(url.redacted(), "postgres://shop:***@db.internal/shop");
+    assert_eq!(
+        url.expose_secret(),
+        "postgres://shop:Pw5ecretDb@db.internal/shop"
+    );
+    for bad in ["mysql://u:Pw5ecretDb@h/db", "db.sqlite", ""] {
+        let text = format!("{base}store_url = \"{bad}\"\n");
+        let e = Shop::new(ShopConfig::from_toml_str(&text).unwrap()).unwrap_err();
+        assert_eq!(e.code(), "invalid_config", "{bad}");
+        assert!(e.to_string().contains("store_url must be"), "{e}");
+        assert!(!format!("{e} {e:?}").contains("Pw5ecretDb"));
+    }
+    // Not a string: refused without the value.
+    let e = ShopConfig::from_toml_str(&format!("{base}store_url = 12345\n")).unwrap_err();
+    assert!(!e.to_string().contains("12345\""), "{e}");
+}

@@ -308,3 +308,177 @@ async fn more_than_30_transactions_are_read_per_operation_type() {
         .unwrap_err();
     assert_eq!(e.code(), "PSP_015");
 }
+
+/// A platform whose every answer takes `latency`, served over HTTP, and a client for it.
+async fn setup_slow(latency: Duration) -> (Arc<Platform>, Client<ReqwestTransport>) {
+    let platform = Arc::new(
+        Platform::new("69876357")
+            .accept_password(Mode::Test, PASSWORD)
+            .latency(latency),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let p = platform.clone();
+    tokio::spawn(async move { axum::serve(listener, router(p)).await.unwrap() });
+    let mut c = ShopConfig::new("69876357", Mode::Test);
+    c.test_password = Some(SecretString::new(PASSWORD.into()));
+    c.api_url = Some(url);
+    let mut config = ClientConfig::default();
+    config.attempt_timeout = Duration::from_secs(2);
+    config.call_timeout = Duration::from_secs(3);
+    config.backoff_base = Duration::from_millis(5);
+    let client = Client::for_shop_with(&Shop::new(c).unwrap(), config).unwrap();
+    (platform, client)
+}
+
+#[tokio::test]
+async fn two_operators_at_once_see_one_effect_and_two_successes() {
+    let (p, client) = setup_slow(Duration::from_millis(80)).await;
+    let locks = LocalLocks::new();
+    let (a, b) = (Money::new(&client, &locks), Money::new(&client, &locks));
+    for round in 0..10 {
+        let order = format!("T-{round}");
+        p.add_payment(NewPayment::new(&order, 3000, "EUR", TransStatus::Captured));
+        let (ra, rb) = tokio::join!(
+            a.refund(&order, RefundAmount::Total(300)),
+            b.refund(&order, RefundAmount::Total(300))
+        );
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        assert_eq!(ra.sent.len() + rb.sent.len(), 1, "round {round}");
+        assert_eq!((ra.state.refunded, rb.state.refunded), (300, 300));
+    }
+    assert_eq!(p.count(Operation::CancelOrRefund), 10);
+    assert_eq!(credits(&p), [300; 10]);
+
+    // Two validations and two cancellations at once: applied once, both succeed.
+    p.add_payment(NewPayment::new(
+        "TV-1",
+        900,
+        "EUR",
+        TransStatus::AuthorisedToValidate,
+    ));
+    let (va, vb) = tokio::join!(a.validate("TV-1"), b.validate("TV-1"));
+    assert_eq!(va.unwrap().state.outcome, OrderOutcome::Paid);
+    assert_eq!(vb.unwrap().state.outcome, OrderOutcome::Paid);
+    assert_eq!(p.count(Operation::Validate), 1);
+    p.add_payment(NewPayment::new("TC-1", 900, "EUR", TransStatus::Authorised));
+    let (ca, cb) = tokio::join!(a.cancel("TC-1"), b.cancel("TC-1"));
+    assert_eq!(ca.unwrap().state.outcome, OrderOutcome::Cancelled);
+    assert_eq!(cb.unwrap().state.outcome, OrderOutcome::Cancelled);
+    assert_eq!(p.count(Operation::Cancel), 1);
+}
+
+#[tokio::test]
+async fn a_caller_that_cannot_get_the_lock_in_time_is_busy_and_sends_nothing() {
+    let (p, client) = setup_slow(Duration::from_millis(400)).await;
+    p.add_payment(NewPayment::new("B-1", 3000, "EUR", TransStatus::Captured));
+    let locks = LocalLocks::new();
+    let mut impatient = vads::api::lock::LockPolicy::default();
+    impatient.wait = Duration::from_millis(100);
+    let first = Money::new(&client, &locks);
+    let second = Money::new(&client, &locks).with_policy(impatient);
+    let (ra, rb) = tokio::join!(first.refund("B-1", RefundAmount::All), async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        second.refund("B-1", RefundAmount::All).await
+    });
+    assert_eq!(ra.unwrap().state.refunded, 3000);
+    let e = rb.unwrap_err();
+    assert_eq!(e.code(), "busy");
+    assert!(!e.is_unknown());
+    assert_eq!(p.count(Operation::CancelOrRefund), 1);
+    // The busy caller did not even read.
+    assert_eq!(
+        p.count(Operation::OrderGet),
+        2,
+        "the first's read and read after"
+    );
+}
+
+#[tokio::test]
+async fn a_validation_made_by_someone_else_meanwhile_is_read_back_as_met() {
+    let (p, client) = setup().await;
+    let uuid = p.add_payment(NewPayment::new(
+        "P11",
+        900,
+        "EUR",
+        TransStatus::AuthorisedToValidate,
+    ));
+    // The read is answered late; meanwhile the back office validates the payment, so the
+    // validation that follows gets PSP_011 (wrong status): read back, the intent is met.
+    p.inject(
+        Operation::OrderGet,
+        Fault::Delay(Duration::from_millis(300)),
+    );
+    let locks = LocalLocks::new();
+    let money = Money::new(&client, &locks);
+    let (done, ()) = tokio::join!(money.validate("P11"), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        client.call(&vads::api::Validate::new(&uuid)).await.unwrap();
+    });
+    let done = done.unwrap();
+    assert_eq!(done.state.outcome, OrderOutcome::Paid);
+    assert_eq!(done.sent.len(), 1);
+    assert!(done.sent[0].found_applied);
+    let codes: Vec<_> = p
+        .calls()
+        .into_iter()
+        .filter(|c| c.operation == Some(Operation::Validate))
+        .map(|c| c.error_code)
+        .collect();
+    assert_eq!(codes, [None, Some("PSP_011".to_owned())]);
+}
+
+#[tokio::test]
+async fn another_payments_identical_refund_is_not_taken_for_this_one() {
+    let (p, client) = setup().await;
+    let older = p.add_payment(NewPayment::new("I-1", 1000, "EUR", TransStatus::Captured));
+    // The newest payment is refunded first; give it a later creation date.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    p.add_payment(NewPayment::new("I-1", 1000, "EUR", TransStatus::Captured));
+    // Read late; meanwhile someone refunds 300 of the *older* payment in the back office.
+    p.inject(
+        Operation::OrderGet,
+        Fault::Delay(Duration::from_millis(300)),
+    );
+    let locks = LocalLocks::new();
+    let money = Money::new(&client, &locks);
+    let (result, ()) = tokio::join!(money.refund("I-1", RefundAmount::Total(300)), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let call = vads::api::CancelOrRefund::new(
+            &older,
+            300,
+            "EUR",
+            vads::api::ResolutionMode::RefundOnly,
+        );
+        client.call(&call).await.unwrap();
+        // Then our refund's answer is lost (HTTP 500, and nothing applied).
+        p.inject(Operation::CancelOrRefund, Fault::ServerError);
+    });
+    // A new CREDIT of 300 is there, but it is not this payment's: unknown, not applied.
+    let e = result.unwrap_err();
+    assert!(e.is_unknown(), "{e:?}");
+    assert_eq!(e.code(), "outcome_unknown");
+    assert_eq!(credits(&p), [300]);
+}
+
+#[tokio::test]
+async fn sums_that_overflow_and_mixed_currencies_are_refused_before_anything_is_sent() {
+    let (p, client) = setup().await;
+    let big = 900_000_000_000_000_000u64;
+    for _ in 0..21 {
+        p.add_payment(NewPayment::new("O-1", big, "EUR", TransStatus::Captured));
+    }
+    let locks = LocalLocks::new();
+    let money = Money::new(&client, &locks);
+    let e = money.refund("O-1", RefundAmount::All).await.unwrap_err();
+    assert_eq!(e.code(), "amount_overflow");
+    assert!(e.to_string().contains("nothing was sent"), "{e}");
+
+    p.add_payment(NewPayment::new("C-2", 1000, "EUR", TransStatus::Captured));
+    p.add_payment(NewPayment::new("C-2", 1000, "USD", TransStatus::Captured));
+    for amount in [RefundAmount::All, RefundAmount::Total(100)] {
+        let e = money.refund("C-2", amount).await.unwrap_err();
+        assert_eq!(e.code(), "mixed_currencies");
+    }
+    assert_eq!(p.count(Operation::CancelOrRefund), 0);
+}

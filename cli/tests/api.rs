@@ -16,10 +16,17 @@ const PROD_PASSWORD: &str = "prodpassword_CliApiProd9z8y7x6w5v";
 
 /// The simulator on its own runtime and port.
 fn serve() -> (Arc<Platform>, String) {
+    serve_slow(std::time::Duration::ZERO)
+}
+
+/// The simulator, every answer `latency` late (a distant platform: the window in which
+/// two callers that do not serialise both read "nothing refunded").
+fn serve_slow(latency: std::time::Duration) -> (Arc<Platform>, String) {
     let platform = Arc::new(
         Platform::new(SITE)
             .accept_password(Mode::Test, TEST_PASSWORD)
-            .accept_password(Mode::Production, PROD_PASSWORD),
+            .accept_password(Mode::Production, PROD_PASSWORD)
+            .latency(latency),
     );
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -73,11 +80,21 @@ fn config(url: &str, test_password: &str) -> PathBuf {
     p
 }
 
+/// This test process's state directory (the order lock files): never the user's.
+fn state_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("vads-cli-state-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn command(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vads"));
+    c.args(args).env("XDG_STATE_HOME", state_dir());
+    c
+}
+
 fn vads(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vads"))
-        .args(args)
-        .output()
-        .unwrap()
+    command(args).output().unwrap()
 }
 
 fn text(o: &Output) -> (String, String) {
@@ -633,4 +650,318 @@ fn rehearse_asks_the_platform_whether_the_shop_was_notified() {
     // Neither --url nor --order-id: a usage error.
     let o = vads(&["rehearse", "--config", cfg_s]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// `n` `vads` processes started together with the same arguments; their outputs.
+fn at_once(n: usize, args: &[&str]) -> Vec<Output> {
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            command(args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect()
+}
+
+fn credits(p: &Platform, order: &str) -> Vec<u64> {
+    p.transactions()
+        .into_iter()
+        .filter(|t| t.operation_type == "CREDIT" && t.order_id.as_deref() == Some(order))
+        .map(|t| t.amount)
+        .collect()
+}
+
+/// The same race, given a config: two `vads refund --total 300` at once in each of 10
+/// rounds refund 300 once, both exit 0; two `--amount 300 --refunded-now 0` at once: one
+/// refunds, the other is refused (exit 1, refunded_changed).
+fn two_processes_refund_once(platform: &Platform, cfg: &str, prefix: &str) {
+    for round in 0..10 {
+        let order = format!("{prefix}-{round}");
+        platform.add_payment(NewPayment::new(&order, 3000, "EUR", TransStatus::Captured));
+        let outs = at_once(
+            2,
+            &[
+                "refund",
+                "--config",
+                cfg,
+                "--order-id",
+                &order,
+                "--total",
+                "300",
+            ],
+        );
+        for o in &outs {
+            assert_eq!(json(o)["refunded"], 300, "round {round}: {:?}", text(o));
+            assert_no_password(o);
+        }
+        let sent = outs.iter().filter(|o| !text(o).1.is_empty()).count();
+        assert_eq!(sent, 1, "round {round}: one sent line in all");
+        assert_eq!(credits(platform, &order), [300], "round {round}");
+
+        let outs = at_once(
+            2,
+            &[
+                "refund",
+                "--config",
+                cfg,
+                "--order-id",
+                &order,
+                "--amount",
+                "300",
+                "--refunded-now",
+                "300",
+            ],
+        );
+        let mut codes: Vec<Option<i32>> = outs.iter().map(|o| o.status.code()).collect();
+        codes.sort_unstable();
+        assert_eq!(codes, [Some(0), Some(1)], "round {round}");
+        let refused = outs.iter().find(|o| o.status.code() == Some(1)).unwrap();
+        assert!(
+            text(refused)
+                .1
+                .starts_with("vads: refunded_changed: 600 is refunded, not 300"),
+            "{:?}",
+            text(refused)
+        );
+        assert_eq!(credits(platform, &order), [300, 300], "round {round}");
+    }
+}
+
+#[test]
+fn two_processes_at_once_refund_an_order_once_in_every_round() {
+    // No store in the config: a lock file per order, under the state directory.
+    let (platform, url) = serve_slow(std::time::Duration::from_millis(60));
+    let cfg = config(&url, TEST_PASSWORD);
+    two_processes_refund_once(&platform, cfg.to_str().unwrap(), "R");
+
+    // Two validations and two cancellations at once: both exit 0, applied once.
+    platform.add_payment(NewPayment::new(
+        "RV-1",
+        900,
+        "EUR",
+        TransStatus::AuthorisedToValidate,
+    ));
+    let cfg = cfg.to_str().unwrap();
+    for o in at_once(2, &["validate", "--config", cfg, "--order-id", "RV-1"]) {
+        assert_eq!(json(&o)["outcome"], "paid", "{:?}", text(&o));
+    }
+    assert_eq!(platform.count(Operation::Validate), 1);
+    platform.add_payment(NewPayment::new("RC-1", 900, "EUR", TransStatus::Authorised));
+    for o in at_once(2, &["cancel", "--config", cfg, "--order-id", "RC-1"]) {
+        assert_eq!(json(&o)["outcome"], "cancelled", "{:?}", text(&o));
+    }
+    assert_eq!(platform.count(Operation::Cancel), 1);
+}
+
+/// A config whose orders and locks are in the store at `store_url`.
+fn config_with_store(url: &str, store_url: &str) -> PathBuf {
+    let p = config(url, TEST_PASSWORD);
+    let mut text = std::fs::read_to_string(&p).unwrap();
+    text.push_str(&format!("store_url = \"{store_url}\"\n"));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn two_processes_sharing_a_postgres_store_refund_an_order_once_in_every_round() {
+    let url = match std::env::var("VADS_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("VADS_TEST_DATABASE_URL is not set, and CI must run the PostgreSQL tests")
+        }
+        _ => {
+            eprintln!("skipped: set VADS_TEST_DATABASE_URL=postgres://user:password@127.0.0.1/db to run it");
+            return;
+        }
+    };
+    let (platform, api) = serve_slow(std::time::Duration::from_millis(60));
+    let cfg = config_with_store(&api, &url);
+    // Each process is an instance of its own: its own pool, the locks in the database.
+    two_processes_refund_once(
+        &platform,
+        cfg.to_str().unwrap(),
+        &format!("PG{}", std::process::id()),
+    );
+}
+
+#[test]
+fn a_store_that_cannot_be_reached_is_said_without_its_password() {
+    let (platform, api) = serve();
+    platform.add_payment(NewPayment::new("U-1", 3000, "EUR", TransStatus::Captured));
+    let cfg = config_with_store(&api, "postgres://shop:Db5ecretPw@127.0.0.1:1/orders");
+    let o = vads(&[
+        "refund",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--order-id",
+        "U-1",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let (out, err) = text(&o);
+    assert!(out.is_empty());
+    assert_eq!(
+        err,
+        "vads: store_unavailable: the database cannot be reached (store_url postgres://shop:***@127.0.0.1:1/orders)\n"
+    );
+    assert!(!err.contains("Db5ecretPw"));
+    // Nothing was read or sent: the lock comes first.
+    assert_eq!(platform.calls().len(), 0);
+}
+
+#[test]
+fn a_busy_order_is_refused_at_once_with_busy_and_nothing_is_sent() {
+    let (platform, url) = serve_slow(std::time::Duration::from_millis(700));
+    let cfg = config(&url, TEST_PASSWORD);
+    let cfg = cfg.to_str().unwrap();
+    platform.add_payment(NewPayment::new(
+        "BUSY-1",
+        3000,
+        "EUR",
+        TransStatus::Captured,
+    ));
+    let first = command(&[
+        "refund",
+        "--config",
+        cfg,
+        "--order-id",
+        "BUSY-1",
+        "--total",
+        "300",
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    while platform.count(Operation::OrderGet) == 0 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let o = vads(&[
+        "refund",
+        "--config",
+        cfg,
+        "--order-id",
+        "BUSY-1",
+        "--total",
+        "300",
+        "--lock-wait",
+        "0",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let (out, err) = text(&o);
+    assert!(out.is_empty());
+    assert!(
+        err.starts_with("vads: busy: another operation on this order is in flight"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was sent"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(json(&first)["refunded"], 300);
+    assert_eq!(credits(&platform, "BUSY-1"), [300]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_holder_killed_mid_refund_gives_the_order_back_and_nothing_is_sent_twice() {
+    use vads::testing::platform::Fault;
+    let (platform, url) = serve();
+    let store = dir().join("orders.db");
+    let stored = config_with_store(&url, &format!("sqlite://{}?mode=rwc", store.display()));
+    let files = config(&url, TEST_PASSWORD);
+    // With the store's lock (a lease: back after it ends) and with a lock file (the
+    // system gives it back when its process dies).
+    for (cfg, order, lease_bound) in [(&stored, "KILL-S", true), (&files, "KILL-F", false)] {
+        let cfg = cfg.to_str().unwrap();
+        platform.add_payment(NewPayment::new(order, 3000, "EUR", TransStatus::Captured));
+        // The refund is applied at once and answered 60 s later: the holder is killed
+        // while it waits.
+        platform.inject(
+            Operation::CancelOrRefund,
+            Fault::Delay(std::time::Duration::from_secs(60)),
+        );
+        let before = platform.count(Operation::CancelOrRefund);
+        let mut holder = command(&[
+            "refund",
+            "--config",
+            cfg,
+            "--order-id",
+            order,
+            "--total",
+            "300",
+            "--lock-lease",
+            "10",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+        while platform.count(Operation::CancelOrRefund) == before {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let killed = std::process::Command::new("kill")
+            .args(["-KILL", &holder.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let _ = holder.wait();
+        let started = std::time::Instant::now();
+        let o = vads(&[
+            "refund",
+            "--config",
+            cfg,
+            "--order-id",
+            order,
+            "--total",
+            "300",
+            "--lock-wait",
+            "30",
+        ]);
+        let state = json(&o);
+        assert_eq!(state["refunded"], 300, "{order}");
+        assert!(
+            text(&o).1.is_empty(),
+            "{order}: nothing sent: {:?}",
+            text(&o)
+        );
+        if lease_bound {
+            assert!(
+                started.elapsed() >= std::time::Duration::from_secs(5),
+                "waited for the lease"
+            );
+        }
+        assert_eq!(credits(&platform, order), [300], "{order}");
+    }
+}
+
+#[test]
+fn amounts_are_plain_digits() {
+    let (_, url) = serve();
+    let cfg = config(&url, TEST_PASSWORD);
+    let cfg = cfg.to_str().unwrap();
+    for bad in [
+        "+5",
+        " 5",
+        "5e2",
+        "5.00",
+        "0x10",
+        "",
+        "1234567890123456789",
+        "-5",
+    ] {
+        for option in ["--amount", "--total"] {
+            let o = vads(&["refund", "--config", cfg, "--order-id", "A", option, bad]);
+            assert_eq!(o.status.code(), Some(2), "{option} {bad:?}");
+            let (out, err) = text(&o);
+            assert!(out.is_empty());
+            assert!(err.starts_with("vads: usage: "), "{err}");
+            // "-5" reads as an option to the parser: refused all the same.
+            assert!(err.contains("digits") || bad == "-5", "{err}");
+        }
+    }
 }

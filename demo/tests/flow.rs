@@ -1184,3 +1184,111 @@ fn a_database_from_an_earlier_demo_gets_the_new_columns() {
     );
     assert!(page.contains("12.50 EUR</td>"), "{page}");
 }
+
+/// A PRODUCTION shop's notification, signed with the live key, to `/notify/live`.
+fn live_notification(order: &str, uuid: &str, status: TransStatus, credit: bool) -> String {
+    let mut c = ShopConfig::new("12345678", Mode::Production);
+    c.production_key = Some(SecretString::new(common::PRODUCTION_KEY.into()));
+    let shop = Shop::new(c).unwrap();
+    let mut b = NotificationBuilder::new(&shop)
+        .order_id(order)
+        .amount(1250)
+        .trans_uuid(uuid)
+        .status(status);
+    if credit {
+        b = b.field("vads_operation_type", "CREDIT");
+    }
+    b.body().unwrap()
+}
+
+fn state_in(shop: &str, order: &str, mode: &str) -> (u16, String) {
+    let r = agent()
+        .get(&format!("{shop}/api/orders/{order}?mode={mode}"))
+        .call()
+        .unwrap();
+    (r.status().as_u16(), r.into_body().read_to_string().unwrap())
+}
+
+/// Waits until the outbox worker has handled what it will, then the order's JSON.
+fn settled(shop: &str, order: &str, mode: &str) -> serde_json::Value {
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let (status, body) = state_in(shop, order, mode);
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+#[test]
+fn a_test_notification_never_changes_the_production_order_of_the_same_id() {
+    let running = start("modes");
+    let shop = &running.demo.shop_url;
+    // A TEST order, refused.
+    let (order, _, _) = checkout(shop, "refuse", false);
+    assert_eq!(order_state(shop, &order)["outcome"], "failed");
+    // No PRODUCTION order of that id yet: 404, and a mode that is not one: 400.
+    assert_eq!(state_in(shop, &order, "PRODUCTION").0, 404);
+    assert_eq!(state_in(shop, &order, "prod").0, 400);
+    assert_eq!(state_in(shop, "NO-SUCH-ORDER", "TEST").0, 404);
+
+    // The PRODUCTION order of the same id is paid (the live deployment's notification).
+    let live_paid = live_notification(
+        &order,
+        "feedfacefeedfacefeedfacefeedface",
+        TransStatus::Captured,
+        false,
+    );
+    let (status, _, _) = post(&format!("{shop}/notify/live"), &live_paid);
+    assert_eq!(status, 200);
+    let live = settled(shop, &order, "PRODUCTION");
+    assert_eq!(
+        (
+            live["mode"].as_str(),
+            live["outcome"].as_str(),
+            live["paid"].as_u64()
+        ),
+        (Some("PRODUCTION"), Some("paid"), Some(1250))
+    );
+    assert_eq!(live["shipments"], 1, "{live}");
+    // The TEST order is still refused, and shipped nothing.
+    let test = settled(shop, &order, "TEST");
+    assert_eq!(
+        (
+            test["mode"].as_str(),
+            test["outcome"].as_str(),
+            test["paid"].as_u64()
+        ),
+        (Some("TEST"), Some("failed"), Some(0))
+    );
+    assert_eq!(test["shipments"], 0);
+
+    // A TEST refund of the whole amount for that id: the TEST order only.
+    let mut c = ShopConfig::new("12345678", Mode::Test);
+    c.test_key = Some(SecretString::new(common::KEY.into()));
+    let test_shop = Shop::new(c).unwrap();
+    let test_refund = NotificationBuilder::new(&test_shop)
+        .order_id(&order)
+        .amount(1250)
+        .trans_uuid("0123456789abcdef0123456789abcdef")
+        .status(TransStatus::Captured)
+        .field("vads_operation_type", "CREDIT")
+        .body()
+        .unwrap();
+    let (status, _, _) = post(&format!("{shop}/notify"), &test_refund);
+    assert_eq!(status, 200);
+    let live = settled(shop, &order, "PRODUCTION");
+    assert_eq!(
+        (live["outcome"].as_str(), live["refunded"].as_u64()),
+        (Some("paid"), Some(0))
+    );
+    assert_eq!(live["shipments"], 1);
+    let test = settled(shop, &order, "TEST");
+    assert_eq!(
+        test["outcome"], "needs_attention",
+        "a refund without a payment: {test}"
+    );
+
+    // A TEST notification posted to the PRODUCTION deployment: refused there
+    // (mode_mismatch), nothing recorded in either mode.
+    let (status, _, _) = post(&format!("{shop}/notify/live"), &test_refund);
+    assert_eq!(status, 400);
+    assert_eq!(settled(shop, &order, "PRODUCTION")["events"], 1);
+}
