@@ -53,7 +53,7 @@ pub use policy::brand::Brand;
 pub use policy::config::{ConfigError, ShopConfig, ShopsConfig, StoreUrl, DEFAULT_SHOP};
 #[doc(hidden)]
 pub use policy::shop::verify_general;
-pub use policy::shop::Shop;
+pub use policy::shop::{Shop, SignatureHint};
 pub use policy::shops::Shops;
 pub use protocol::algorithm::{Algorithm, UnknownAlgorithm};
 pub use protocol::endpoint::{Endpoint, UnknownEndpoint};
@@ -63,6 +63,7 @@ pub use protocol::limits::{MAX_BODY_LEN, MAX_CONFIG_FILE_LEN, MAX_FIELDS, MAX_KE
 pub use protocol::mode::{InvalidMode, Mode};
 pub use protocol::notification::{
     FieldError, KeyMatch, Kind, Notification, OperationType, Outcome, TransStatus, UrlCheckSource,
+    REHEARSAL_FIELD,
 };
 pub use protocol::rest::{AnyNotification, Format, RestNotification};
 pub use protocol::signature::Signature;

@@ -46,6 +46,7 @@ fn event(tx: &str, order: &str, op: Option<&str>, status: &str, amount: u64) -> 
         trans_status: Some(status.into()),
         amount: Some(amount),
         currency: Some("978".into()),
+        initial_amount: None,
     }
 }
 
@@ -486,4 +487,80 @@ fn every_day_of_leap_and_common_years_matches_the_calendar() {
             }
         }
     }
+}
+
+#[test]
+fn a_payment_lowered_before_capture_is_lowered_not_another_amount() {
+    let paid = event("p1", "L", Some("DEBIT"), "AUTHORISED", 1250);
+    let lowered = TransactionEvent {
+        amount: Some(750),
+        initial_amount: Some(1250),
+        ..paid.clone()
+    };
+    let again = TransactionEvent {
+        amount: Some(500),
+        initial_amount: Some(1250),
+        ..paid.clone()
+    };
+    let captured = TransactionEvent {
+        trans_status: Some("CAPTURED".into()),
+        ..again.clone()
+    };
+    let expected = Expected {
+        amount: 1250,
+        currency: Some("978".into()),
+    };
+    // In every order, with repetitions: the lowest amount stands, the rest is lowered.
+    let all = [
+        paid.clone(),
+        lowered.clone(),
+        again.clone(),
+        captured.clone(),
+    ];
+    for shift in 0..all.len() {
+        let mut events = all.to_vec();
+        events.rotate_left(shift);
+        events.push(events[0].clone());
+        let o = reconcile(events.clone(), Some(&expected)).unwrap();
+        assert_eq!((o.paid, o.lowered, o.refunded), (500, 750, 0), "{shift}");
+        assert_eq!(o.outcome, OrderOutcome::Paid, "{:?}", o.attention);
+        events.reverse();
+        assert_eq!(reconcile(events, Some(&expected)).unwrap(), o);
+    }
+    // Without the platform's word on the initial amount, two amounts are a conflict.
+    let bare = TransactionEvent {
+        amount: Some(750),
+        ..paid.clone()
+    };
+    let o = reconcile([paid.clone(), bare], None).unwrap();
+    assert_eq!(o.outcome, OrderOutcome::NeedsAttention);
+    // An amount above the stated initial one is no lowering either.
+    let above = TransactionEvent {
+        amount: Some(1300),
+        initial_amount: Some(1250),
+        ..paid.clone()
+    };
+    let o = reconcile([paid, above, lowered], None).unwrap();
+    assert_eq!(o.outcome, OrderOutcome::NeedsAttention);
+}
+
+#[test]
+fn two_legacy_ids_for_one_transaction_need_a_human() {
+    let a = event("t1", "X", Some("DEBIT"), "CAPTURED", 100);
+    let b = TransactionEvent {
+        trans_id: Some("999999".into()),
+        ..a.clone()
+    };
+    let o = reconcile([a.clone(), b], None).unwrap();
+    assert_eq!(o.outcome, OrderOutcome::NeedsAttention);
+    assert_eq!(
+        o.attention,
+        ["transaction t1: notifications disagree on vads_trans_id"]
+    );
+    // The same id in another case is the same id.
+    let c = TransactionEvent {
+        trans_id: Some("A1B2C3".into()),
+        ..a.clone()
+    };
+    assert_eq!(reconcile([a, c], None).unwrap().outcome, OrderOutcome::Paid);
 }

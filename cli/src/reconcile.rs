@@ -303,6 +303,7 @@ pub(crate) fn order_json(order: &vads::lifecycle::OrderState) -> serde_json::Val
         "outcome": order.outcome.as_str(),
         "paid": order.paid,
         "refunded": order.refunded,
+        "lowered": order.lowered,
         "currency": order.currency,
         "attention": order.attention,
         "transactions": transactions,

@@ -129,7 +129,8 @@ fn deliver(args: &RehearseArgs, shop: &vads::Shop, url: &str) -> Result<(), Fail
         .unwrap_or_default();
     // Synthetic and harmless: ABANDONED (nothing to fulfil), a transaction id in the
     // platform's reserved range 900000-999999 (a shop never generates one), an order id
-    // with a REHEARSAL prefix, and a marker field.
+    // with a REHEARSAL prefix, and the signed marker field that makes every vads handler
+    // record nothing (`Notification::is_rehearsal`: no events).
     let trans_id = format!("9{:05}", now.as_secs() % 100_000);
     let order_id = format!("VADS-REHEARSAL-{}", now.as_secs());
     let body = vads::testing::NotificationBuilder::new(shop)
@@ -138,7 +139,7 @@ fn deliver(args: &RehearseArgs, shop: &vads::Shop, url: &str) -> Result<(), Fail
         .order_id(&order_id)
         .trans_id(&trans_id)
         .trans_uuid(&format!("00000000{:024x}", now.as_nanos()))
-        .field("vads_ext_info_vads_rehearsal", "1")
+        .field(vads::REHEARSAL_FIELD, "1")
         .body()
         .map_err(data_error)?;
     let agent: ureq::Agent = ureq::Agent::config_builder()

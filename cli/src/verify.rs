@@ -21,6 +21,16 @@ pub(crate) struct VerifyArgs {
     explain: bool,
 }
 
+/// The `vads_site_id` a body claims (to choose the shop whose key explains a refusal).
+fn signed_site(body: &[u8]) -> Option<String> {
+    let mut storage = vec![vads::body::RawField::EMPTY; vads::MAX_FIELDS];
+    let fields = vads::body::parse(body, &mut storage).ok()?;
+    fields
+        .iter()
+        .find(|f| f.name_is("vads_site_id"))
+        .map(|f| f.value().into_owned())
+}
+
 pub(crate) fn parse_endpoint(s: &str) -> Result<vads::Endpoint, String> {
     s.parse().map_err(|_| "expected ipn or return".to_owned())
 }
@@ -48,6 +58,31 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<(), Failure> {
                     vads::Endpoint::Return => "ipn",
                 }
             )),
+            // Fields written one per line: a raw line break is not urlencoded.
+            vads::VerifyError::MissingSignature | vads::VerifyError::MalformedBody { .. }
+                if body.contains(&b'\n') =>
+            {
+                data_error(format!(
+                    "{e}; the fields are on several lines: join them with '&' (name=value&name=value)"
+                ))
+            }
+            // The shop's key can tell why (never showing it): the other algorithm, '+'
+            // read as a space, or another key.
+            vads::VerifyError::BadSignature => {
+                let hint = shops
+                    .only()
+                    .or_else(|| {
+                        let site = signed_site(&body)?;
+                        shops.names().find_map(|n| {
+                            shops.get(n).filter(|s| s.site_id() == site)
+                        })
+                    })
+                    .and_then(|shop| shop.diagnose_signature(&body));
+                match hint {
+                    Some(hint) => data_error(format!("{e} ({hint})")),
+                    None => data_error(e),
+                }
+            }
             e => data_error(e),
         })?;
     let json = match n {

@@ -265,11 +265,30 @@ fn preflight_online_checks_the_credentials_and_never_prints_them() {
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out} {err}");
     assert!(out.contains("ready to go live"), "{out}");
+    // What was checked online, said when it passed.
+    assert!(
+        out.contains(&format!(
+            "online: [default] Charge/SDKTest with the TEST REST password at {url}: accepted"
+        )),
+        "{out}"
+    );
     assert_eq!(platform.count(Operation::SdkTest), 1);
-    // Without --online, nothing is sent.
+    // Without --online, nothing is sent, and no online line.
     let o = vads(&["preflight", "--config", good.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0));
+    assert!(!text(&o).0.contains("online:"));
     assert_eq!(platform.count(Operation::SdkTest), 1);
+    let o = vads(&[
+        "preflight",
+        "--config",
+        good.to_str().unwrap(),
+        "--online",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["checked_online"][0]["result"], "accepted", "{v}");
+    assert_eq!(v["checked_online"][0]["mode"], "TEST");
 
     let wrong = config(&url, "testpassword_NotTheRightOne4242");
     let o = vads(&["preflight", "--config", wrong.to_str().unwrap(), "--online"]);
@@ -776,7 +795,11 @@ fn two_processes_sharing_a_postgres_store_refund_an_order_once_in_every_round() 
             panic!("VADS_TEST_DATABASE_URL is not set, and CI must run the PostgreSQL tests")
         }
         _ => {
-            eprintln!("skipped: set VADS_TEST_DATABASE_URL=postgres://user:password@127.0.0.1/db to run it");
+            // Straight to the terminal, past the test's output capture: said even on "ok".
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                b"two_processes_sharing_a_postgres_store...: SKIPPED (not run): set VADS_TEST_DATABASE_URL=postgres://user:password@127.0.0.1/db to run it\n",
+            );
             return;
         }
     };

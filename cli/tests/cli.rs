@@ -1191,3 +1191,87 @@ fn first_hour_errors_say_what_to_do() {
         );
     }
 }
+
+#[test]
+fn verify_says_why_a_signature_does_not_match_without_showing_the_key() {
+    let config = shop_config("TEST");
+    let config = config.to_str().unwrap();
+    let fields = [
+        ("vads_amount", "5124"),
+        ("vads_ctx_mode", "TEST"),
+        ("vads_currency", "978"),
+        ("vads_cust_phone", "+33 1 23"),
+        ("vads_site_id", "12345678"),
+        ("vads_trans_status", "CAPTURED"),
+        ("vads_trans_uuid", "0123456789abcdef0123456789abcdef"),
+    ];
+    let encoded = |fields: &[(&str, &str)], signature: &str| {
+        let mut pairs: Vec<(String, String)> = fields
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+        pairs.push(("signature".into(), signature.to_owned()));
+        vads::testing::urlencode_pairs(&pairs)
+    };
+    // Fields one per line: the hint to join them.
+    let lines = encoded(&fields, "x").replace('&', "\n");
+    let o = run(&["verify", "--config", config], lines.as_bytes(), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("join them with '&'"), "{}", stderr(&o));
+
+    // Signed with SHA-1 where the config says HMAC-SHA-256.
+    let sha1 = reference(&fields, KEY, true);
+    let o = run(
+        &["verify", "--config", config],
+        encoded(&fields, &sha1).as_bytes(),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.starts_with("vads: bad_signature: "), "{err}");
+    assert!(
+        err.contains(
+            "this is a valid SHA-1 signature with the shop's key, but the config says HMAC-SHA-256"
+        ),
+        "{err}"
+    );
+
+    // The right signature, but the body decoded once too often: '+' became a space.
+    let good = reference(&fields, KEY, false);
+    let once_too_often = encoded(&fields, &good).replace("%2B33", "+33");
+    let o = run(
+        &["verify", "--config", config],
+        once_too_often.as_bytes(),
+        &[],
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "a value holds a space where '+' would make the signature valid (vads_cust_phone)"
+        ),
+        "{err}"
+    );
+
+    // Another key: said so, and neither key nor signature is printed.
+    let other = reference(&fields, "another-key-0000", false);
+    let o = run(
+        &["verify", "--config", config],
+        encoded(&fields, &other).as_bytes(),
+        &[],
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("the key that signed it is not this mode's key"),
+        "{err}"
+    );
+    for secret in [KEY, "another-key-0000", good.as_str()] {
+        assert!(!err.contains(secret), "{err}");
+    }
+    // The genuine body is accepted.
+    let o = run(
+        &["verify", "--config", config],
+        encoded(&fields, &good).as_bytes(),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

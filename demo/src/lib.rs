@@ -19,6 +19,7 @@
 //! - Both are served with the limits of [`server`]: body limit, header and request
 //!   timeouts, a bound on connections.
 
+mod guard;
 mod server;
 mod shop;
 mod simulator;
@@ -63,6 +64,9 @@ pub struct DemoConfig {
     /// When to ask `Order/Get` for an order still pending (its notification lost), and
     /// how often to look; `None`: never.
     pub recovery: Option<(vads::api::recovery::SweepPolicy, Duration)>,
+    /// `Host` names both servers answer to besides their bound address (and
+    /// `localhost:PORT`): `VADS_DEMO_HOSTS`. Any other is answered 421.
+    pub hosts: Vec<String>,
 }
 
 /// The running demo.
@@ -136,7 +140,6 @@ pub async fn start(config: DemoConfig) -> Result<Demo, String> {
         last: Mutex::new(HashMap::new()),
         retry_delay: config.retry_delay,
         next: Mutex::new(0),
-        done: Mutex::new(HashMap::new()),
     });
     let notifier = sim_state.clone();
     tokio::spawn(async move {
@@ -160,16 +163,30 @@ pub async fn start(config: DemoConfig) -> Result<Demo, String> {
     if let Some((policy, every)) = config.recovery {
         tokio::spawn(shop::recovery::run(shop_state.clone(), policy, every));
     }
+    // Only their own host names; the shop's back office only from the shop's pages, the
+    // simulator's admin from the shop's and its own (the order page's buttons post there).
+    let shop_hosts = guard::host_names(shop_addr, &config.hosts);
+    let sim_hosts = guard::host_names(sim_addr, &config.hosts);
+    let shop_guard = guard::Guard::new(
+        shop_hosts.clone(),
+        &shop_hosts,
+        vec!["/orders/*/operation", "/order", "/order/embedded"],
+    );
+    let both: Vec<String> = shop_hosts.iter().chain(&sim_hosts).cloned().collect();
+    let sim_guard = guard::Guard::new(sim_hosts, &both, vec!["/admin/"]);
     // Each side's requests run in a span of its name, so that the terminal's log says
     // which side verified what (`shop: vads: ...`, `simulator: vads: ...`).
     tokio::spawn(server::serve(
         shop_listener,
-        in_span(shop::router(shop_state), "shop"),
+        in_span(guard::guarded(shop::router(shop_state), shop_guard), "shop"),
         limits,
     ));
     tokio::spawn(server::serve(
         sim_listener,
-        in_span(simulator::router(sim_state), "simulator"),
+        in_span(
+            guard::guarded(simulator::router(sim_state), sim_guard),
+            "simulator",
+        ),
         limits,
     ));
     Ok(Demo {

@@ -5,6 +5,8 @@
 //! `VADS_DEMO_LIVE_CONFIG` (the same shop's PRODUCTION deployment, served at
 //! `/notify/live`; default: demo-production.toml beside this crate; `none` for none),
 //! `VADS_DEMO_SHOP_ADDR` (127.0.0.1:8080), `VADS_DEMO_SIMULATOR_ADDR` (127.0.0.1:8081),
+//! `VADS_DEMO_HOSTS` (more `Host` names the servers answer to, comma-separated, e.g.
+//! `demo.internal:8080,demo.internal:8081`; any other is answered 421),
 //! `VADS_DEMO_DB` (a SQLite file; default: in the temporary folder), `VADS_DEMO_DATABASE_URL`
 //! (`postgres://user:password@host/db` instead of the SQLite file: several instances may
 //! share it), `VADS_DEMO_OUTBOX_LEASE_MS` (how long the outbox worker holds an entry;
@@ -99,6 +101,9 @@ async fn main() {
         // A demo's minutes are seconds: an order still pending 20 s after its payment
         // started is asked for, then again after 10 s, 20 s, ...
         recovery: Some((recovery_policy(), Duration::from_secs(2))),
+        hosts: std::env::var("VADS_DEMO_HOSTS")
+            .map(|h| h.split(',').map(str::to_owned).collect())
+            .unwrap_or_default(),
     })
     .await
     .unwrap_or_else(|e| fail(&e));

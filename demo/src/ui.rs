@@ -44,6 +44,8 @@ th { color:var(--muted); font-weight:600; }
 td.nowrap, td.nowrap code { white-space:nowrap; word-break:normal; }
 code, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:.85rem; overflow-wrap:anywhere; }
 td code { overflow-wrap:normal; white-space:nowrap; }
+td.wrap, td.wrap code, code.wrap { white-space:normal; overflow-wrap:anywhere; word-break:break-all; }
+details summary { cursor:pointer; color:var(--info); }
 .badge { display:inline-block; padding:.05rem .55rem; border-radius:999px; font-size:.8rem; font-weight:600; }
 .badge.ok { background:var(--okbg); color:var(--ok); }
 .badge.bad { background:var(--badbg); color:var(--bad); }
@@ -83,7 +85,7 @@ pub(crate) fn page(site: Site, title: &str, body: &str) -> Html<String> {
         Site::Shop { test } => (
             "shop",
             "☕ Café vads",
-            "<a href=\"/\">Shop</a><a href=\"/orders\">Orders</a>",
+            "<a href=\"/\">Shop</a><a href=\"/orders\">Orders</a><a href=\"/attention\" id=\"nav-attention\">Needs attention</a>",
             if test {
                 "<div class=\"banner\" id=\"test-banner\">TEST mode: no real payment. \
                  Forms and notifications are signed with the shop's test key.</div>"

@@ -277,7 +277,7 @@ impl RestAnswer {
             .map(|(index, t)| {
                 t.event_in(
                     &self.shop_id,
-                    mode_of(Some(&self.order_details)),
+                    Some(&self.order_details),
                     self.order_details.order_id.as_deref(),
                     index,
                 )
@@ -354,23 +354,21 @@ impl RestTransaction {
             .as_ref()
             .and_then(|d| d.order_id.as_deref())
             .or(order_id);
-        self.event_in(
-            self.shop_id.as_deref().unwrap_or_default(),
-            mode_of(self.order_details.as_ref()),
-            order,
-            0,
-        )
+        self.event_in(self.shop_id.as_deref().unwrap_or_default(), None, order, 0)
     }
 
     /// This transaction as a reconciliation event (the `index`-th of an answer of shop
-    /// `shop_id` in `mode` for `order_id`).
+    /// `shop_id` for `order_id`; `answer_details`: the answer's `orderDetails`, for what
+    /// the transaction's own do not say).
     fn event_in(
         &self,
         shop_id: &str,
-        mode: Option<Mode>,
+        answer_details: Option<&OrderDetails>,
         order_id: Option<&str>,
         index: usize,
     ) -> TransactionEvent {
+        let details = self.order_details.as_ref().or(answer_details);
+        let mode = mode_of(details);
         let trans_id = self.card().and_then(|c| c.legacy_trans_id.clone());
         let trans_date = self
             .card()
@@ -388,6 +386,12 @@ impl RestTransaction {
             .currency
             .as_deref()
             .map(|c| Currency::find(c).map_or_else(|| c.to_owned(), |k| k.numeric.to_owned()));
+        // A payment's initial amount, when the platform gives one above its amount
+        // (lowered before capture); a refund's is not its own.
+        let initial_amount = details.and_then(|d| d.order_total_amount).filter(|total| {
+            self.operation() == Some(OperationType::Debit)
+                && self.amount.is_some_and(|a| a < *total)
+        });
         TransactionEvent {
             site_id: (!shop_id.is_empty()).then(|| shop_id.to_owned()),
             mode,
@@ -400,6 +404,7 @@ impl RestTransaction {
             trans_status: self.detailed_status.clone(),
             amount: self.amount,
             currency,
+            initial_amount,
         }
     }
 }
@@ -482,12 +487,15 @@ impl RestNotification<'_> {
 #[cfg_attr(docsrs, doc(cfg(feature = "rest")))]
 impl AnyNotification<'_> {
     /// The reconciliation events of a notification in either format: one for a `vads_*`
-    /// notification, one per transaction for a REST answer (feature `rest`).
+    /// notification, one per transaction for a REST answer (feature `rest`); none for a
+    /// rehearsal ([`crate::Notification::is_rehearsal`]: `vads rehearse`'s delivery
+    /// check, which no order should keep).
     ///
     /// # Errors
     /// As [`RestNotification::answer`].
     pub fn events(&self) -> Result<Vec<TransactionEvent>, AnswerError> {
         match self {
+            AnyNotification::Form(n) if n.is_rehearsal() => Ok(Vec::new()),
             AnyNotification::Form(n) => Ok(vec![TransactionEvent::from_notification(n)]),
             AnyNotification::Rest(n) => n.events(),
         }

@@ -492,6 +492,158 @@ impl Shop {
     }
 }
 
+/// The most signatures [`Shop::diagnose_signature`] computes looking for a `+` read as a
+/// space.
+const MAX_SPACE_TRIES: usize = 1024;
+
+/// Why a `vads_*` body's signature does not match, as far as the shop's own key can
+/// tell ([`Shop::diagnose_signature`]). Never holds a key or a computed signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureHint {
+    /// The signature is valid with the shop's key under the other algorithm: the back
+    /// office and the configuration disagree on the algorithm.
+    OtherAlgorithm {
+        /// The algorithm that makes it valid.
+        signed_with: Algorithm,
+        /// The algorithm the configuration says.
+        configured: Algorithm,
+    },
+    /// The signature is valid once the spaces of these fields' values are `+`: the body
+    /// was decoded once too often on its way (a `%2B` became `+`, then a space).
+    SpaceForPlus {
+        /// The fields whose spaces were `+` (names only).
+        fields: Vec<String>,
+    },
+    /// Neither: another key signed it (the other mode's, a regenerated one, another
+    /// shop's), or a value was changed on the way.
+    OtherKey,
+}
+
+impl core::fmt::Display for SignatureHint {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SignatureHint::OtherAlgorithm { signed_with, configured } => write!(
+                f,
+                "this is a valid {} signature with the shop's key, but the config says {}: set the algorithm the back office uses",
+                signed_with.name(),
+                configured.name()
+            ),
+            SignatureHint::SpaceForPlus { fields } => write!(
+                f,
+                "a value holds a space where '+' would make the signature valid ({}): the body was decoded once too often; pass the raw body",
+                fields.join(", ")
+            ),
+            SignatureHint::OtherKey => f.write_str(
+                "neither the other algorithm nor '+' for a space makes it valid: the key that signed it is not this mode's key (check the mode and the key in the back office)",
+            ),
+        }
+    }
+}
+
+impl Shop {
+    /// Why the signature of a `vads_*` body that [`Shop::verify`] refused with
+    /// `bad_signature` does not match, as far as the shop's key can tell: the other
+    /// algorithm, `+` read as a space, or another key. `None` when the body does not
+    /// parse, has no signature, the shop has no form key, or the signature matches.
+    /// Allocates and computes several signatures: for an operator's diagnostic (the CLI's
+    /// `vads verify`), never on the path of a notification. The answer holds no key and no
+    /// computed signature.
+    ///
+    /// ```
+    /// use vads::{Algorithm, Mode, SecretString, Shop, ShopConfig, SignatureHint};
+    /// let mut c = ShopConfig::new("12345678", Mode::Test);
+    /// c.test_key = Some(SecretString::new("1122334455667788".into()));
+    /// c.algorithm = Algorithm::HmacSha256;
+    /// let shop = Shop::new(c)?;
+    /// let fields = [("vads_ctx_mode", "TEST"), ("vads_site_id", "12345678"), ("vads_amount", "100")];
+    /// let key: vads::Key = "1122334455667788".parse()?;
+    /// let sha1 = vads::sign(fields.iter().copied(), &key, Algorithm::Sha1)?;
+    /// let body = format!("vads_ctx_mode=TEST&vads_site_id=12345678&vads_amount=100&signature={}", sha1.as_str());
+    /// assert!(shop.verify(body.as_bytes()).is_err());
+    /// assert_eq!(
+    ///     shop.diagnose_signature(body.as_bytes()),
+    ///     Some(SignatureHint::OtherAlgorithm { signed_with: Algorithm::Sha1, configured: Algorithm::HmacSha256 })
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn diagnose_signature(&self, body: &[u8]) -> Option<SignatureHint> {
+        let key = self.key.as_ref()?;
+        let mut storage = vec![body::RawField::EMPTY; MAX_FIELDS];
+        let fields = body::parse(body, &mut storage).ok()?;
+        let received = fields.iter().find(|f| f.name_is("signature"))?.value();
+        let pairs: Vec<(String, String)> = fields
+            .iter()
+            .filter(|f| f.raw_name().starts_with(b"vads_"))
+            .map(|f| (f.name().into_owned(), f.value().into_owned()))
+            .collect();
+        let valid = |pairs: &[(String, String)], algorithm: Algorithm| {
+            signing::sign(
+                pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+                key,
+                algorithm,
+            )
+            .is_ok_and(|s| s.matches(&received))
+        };
+        if valid(&pairs, self.algorithm) {
+            return None;
+        }
+        let other = match self.algorithm {
+            Algorithm::HmacSha256 => Algorithm::Sha1,
+            Algorithm::Sha1 => Algorithm::HmacSha256,
+        };
+        if valid(&pairs, other) {
+            return Some(SignatureHint::OtherAlgorithm {
+                signed_with: other,
+                configured: self.algorithm,
+            });
+        }
+        let spaced: Vec<String> = pairs
+            .iter()
+            .filter(|(_, v)| v.contains(' '))
+            .map(|(n, _)| n.clone())
+            .collect();
+        // Which spaces were '+' is unknown (a value may hold genuine spaces too): for each
+        // field, every choice of its spaces (at most 2^8), within a bound of tries.
+        let mut tries = 0usize;
+        for name in &spaced {
+            let Some((index, (_, value))) = pairs.iter().enumerate().find(|(_, (n, _))| n == name)
+            else {
+                continue;
+            };
+            let spaces: Vec<usize> = value
+                .char_indices()
+                .filter(|(_, c)| *c == ' ')
+                .map(|(i, _)| i)
+                .take(8)
+                .collect();
+            for mask in 1u32..(1 << spaces.len()) {
+                tries += 1;
+                if tries > MAX_SPACE_TRIES {
+                    return Some(SignatureHint::OtherKey);
+                }
+                let mut bytes = value.clone().into_bytes();
+                for (bit, at) in spaces.iter().enumerate() {
+                    if let (true, Some(b)) = (mask & (1 << bit) != 0, bytes.get_mut(*at)) {
+                        *b = b'+';
+                    }
+                }
+                let mut candidate = pairs.clone();
+                if let Some(pair) = candidate.get_mut(index) {
+                    pair.1 = String::from_utf8(bytes).unwrap_or_default();
+                }
+                if valid(&candidate, self.algorithm) {
+                    return Some(SignatureHint::SpaceForPlus {
+                        fields: vec![name.clone()],
+                    });
+                }
+            }
+        }
+        Some(SignatureHint::OtherKey)
+    }
+}
+
 /// [`Shop::verify`]'s general path alone: every body, every error, in the order the
 /// documentation of [`Shop::verify`] gives. `verify` gives the same result for every body
 /// (it takes a faster path to the same verdict when it can); this exists so that the

@@ -52,9 +52,19 @@ use crate::protocol::notification::{Notification, OperationType, Outcome, TransS
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One verified notification, reduced to the facts reconciliation needs: owned, serde,
-/// with the platform's raw texts (so unknown values stay distinct).
+/// with the platform's raw texts (so unknown values stay distinct). `Default` gives an
+/// event with nothing known, to fill with `..TransactionEvent::default()`.
 #[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub struct TransactionEvent {
     /// The shop (`vads_site_id`, a REST answer's `shopId`): events of different shops are
@@ -84,6 +94,12 @@ pub struct TransactionEvent {
     pub amount: Option<u64>,
     /// `vads_currency`, the ISO 4217 numeric code as received (`978`).
     pub currency: Option<String>,
+    /// The amount the payment was created with, when the platform says it beside a
+    /// lowered one (a REST answer's `orderDetails.orderTotalAmount` for a `DEBIT`): a
+    /// payment lowered before capture (`Transaction/Update`) is then read as *lowered*,
+    /// not as another amount. Unconfirmed platform behaviour (protocol section 8).
+    #[serde(default)]
+    pub initial_amount: Option<u64>,
 }
 
 impl TransactionEvent {
@@ -144,6 +160,7 @@ impl TransactionEvent {
             trans_status: text("vads_trans_status"),
             amount: n.amount().ok(),
             currency: text("vads_currency"),
+            initial_amount: None,
         }
     }
 }
@@ -356,12 +373,35 @@ pub struct Transaction {
     pub order_id: Agreed<String>,
     /// `vads_operation_type`.
     pub operation_type: Agreed<String>,
-    /// `vads_amount`, minor units.
+    /// `vads_amount`, minor units: the one amount the events agree on; or, for a payment
+    /// lowered before capture, the lowest of its amounts when an event states the
+    /// initial one and no amount exceeds it (the amount only goes down).
     pub amount: Agreed<u64>,
+    /// Every amount an event gave (what [`Transaction::amount`] is derived from).
+    #[serde(default)]
+    pub amounts: BTreeSet<u64>,
+    /// The amount the payment was created with, when an event stated it.
+    #[serde(default)]
+    pub initial_amount: Agreed<u64>,
     /// `vads_currency`, ISO 4217 numeric.
     pub currency: Agreed<String>,
     /// The merged statuses.
     pub status: StatusState,
+}
+
+/// The amount that stands among `amounts`: the only one; or, below a stated initial
+/// amount that none exceeds, the lowest (a payment lowered, once or more); else a
+/// conflict.
+fn standing_amount(amounts: &BTreeSet<u64>, initial: &Agreed<u64>) -> Agreed<u64> {
+    let mut all = amounts.iter();
+    match (all.next(), amounts.len()) {
+        (None, _) => Agreed::Unset,
+        (Some(only), 1) => Agreed::Value(*only),
+        (Some(lowest), _) => match initial {
+            Agreed::Value(i) if amounts.iter().all(|a| a <= i) => Agreed::Value(*lowest),
+            _ => Agreed::Conflict,
+        },
+    }
 }
 
 impl Transaction {
@@ -375,6 +415,8 @@ impl Transaction {
             order_id: Agreed::of(event.order_id),
             operation_type: Agreed::of(event.operation_type),
             amount: Agreed::of(event.amount),
+            amounts: event.amount.into_iter().collect(),
+            initial_amount: Agreed::of(event.initial_amount),
             currency: Agreed::of(event.currency),
             status: event
                 .trans_status
@@ -388,15 +430,30 @@ impl Transaction {
     /// idempotent).
     #[must_use]
     pub fn merge(self, other: Transaction) -> Transaction {
+        let mut amounts = self.amounts;
+        amounts.extend(other.amounts);
+        let initial_amount = self.initial_amount.merge(other.initial_amount);
         Transaction {
             id: self.id.max(other.id),
             trans_uuid: self.trans_uuid.merge(other.trans_uuid),
             trans_id: self.trans_id.merge(other.trans_id),
             order_id: self.order_id.merge(other.order_id),
             operation_type: self.operation_type.merge(other.operation_type),
-            amount: self.amount.merge(other.amount),
+            amount: standing_amount(&amounts, &initial_amount),
+            amounts,
+            initial_amount,
             currency: self.currency.merge(other.currency),
             status: self.status.merge(other.status),
+        }
+    }
+
+    /// What was taken off this payment before capture (`Transaction/Update`): its stated
+    /// initial amount minus the amount that stands; 0 when either is unknown.
+    #[must_use]
+    pub fn lowered(&self) -> u64 {
+        match (self.initial_amount.value(), self.amount.value()) {
+            (Some(initial), Some(amount)) => initial.saturating_sub(*amount),
+            _ => 0,
         }
     }
 
@@ -411,6 +468,7 @@ impl Transaction {
             ("vads_amount", self.amount == Agreed::Conflict),
             ("vads_currency", self.currency == Agreed::Conflict),
             ("vads_order_id", self.order_id == Agreed::Conflict),
+            ("vads_trans_id", self.trans_id == Agreed::Conflict),
         ];
         if let Some((name, _)) = conflicting.iter().find(|(_, c)| *c) {
             return Some(format!(
@@ -580,6 +638,11 @@ pub struct OrderState {
     pub paid: u64,
     /// Refunded, in minor units: the successful refunds (`CREDIT`).
     pub refunded: u64,
+    /// Taken off the successful payments before capture (`Transaction/Update` lowered
+    /// them), in minor units: never paid, and not a refund either (no `CREDIT`). The
+    /// order's expected amount is checked against `paid + lowered`.
+    #[serde(default)]
+    pub lowered: u64,
     /// The ISO 4217 numeric code of the amounts, when the transactions agree on one.
     pub currency: Option<String>,
     /// Why a human must look, when [`OrderOutcome::NeedsAttention`] (sorted).
@@ -617,6 +680,7 @@ fn transactions(events: impl IntoIterator<Item = TransactionEvent>) -> Vec<Trans
 ///     order_id: Some("A-1".into()), trans_uuid: Some("t1".into()), trans_id: None,
 ///     trans_date: None, operation_type: Some("DEBIT".into()),
 ///     trans_status: Some("CAPTURED".into()), amount: Some(100), currency: Some("978".into()),
+///     initial_amount: None,
 /// };
 /// assert_eq!(reconcile([event(Mode::Test)], None)?.mode, Some(Mode::Test));
 /// assert_eq!(
@@ -714,11 +778,26 @@ fn order_state(
     let sum = |want: fn(Outcome) -> bool| -> Option<u64> {
         with_outcome(want).try_fold(0u64, |acc, t| acc.checked_add(*t.amount.value()?))
     };
-    let (paid, refunded) = match (sum(|o| o == Outcome::Paid), sum(|o| o == Outcome::Refunded)) {
-        (Some(p), Some(r)) => (p, r),
+    // What was lowered before capture, for an order of one successful payment (the
+    // platform's initial amount is the order's total: for several payments, an
+    // installment plan, it is not one payment's).
+    let lowered = match with_outcome(|o| o == Outcome::Paid)
+        .filter(|t| t.operation() != Some(OperationType::Credit))
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [one] => Some(one.lowered()),
+        _ => Some(0),
+    };
+    let (paid, refunded, lowered) = match (
+        sum(|o| o == Outcome::Paid),
+        sum(|o| o == Outcome::Refunded),
+        lowered,
+    ) {
+        (Some(p), Some(r), Some(l)) => (p, r, l),
         _ => {
             attention.insert("a paid or refunded amount is missing or too large".into());
-            (0, 0)
+            (0, 0, 0)
         }
     };
     let money: BTreeSet<&String> = with_outcome(|o| matches!(o, Outcome::Paid | Outcome::Refunded))
@@ -749,7 +828,8 @@ fn order_state(
         });
     }
     if let Some(expected) = expected {
-        if has_paid && paid != expected.amount {
+        // A payment lowered before capture was the expected amount when it was made.
+        if has_paid && paid.checked_add(lowered) != Some(expected.amount) {
             attention.insert(format!(
                 "paid {paid} but the order expects {}",
                 expected.amount
@@ -794,6 +874,7 @@ fn order_state(
         outcome,
         paid,
         refunded,
+        lowered,
         currency,
         attention: attention.into_iter().collect(),
         transactions,

@@ -11,6 +11,10 @@ use crate::protocol::mode::Mode;
 use crate::protocol::time::TransDate;
 use std::borrow::Cow;
 
+/// The signed marker field of `vads rehearse`'s notification
+/// ([`Notification::is_rehearsal`]).
+pub const REHEARSAL_FIELD: &str = "vads_ext_info_vads_rehearsal";
+
 /// Which key verified a notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyMatch {
@@ -508,6 +512,16 @@ impl<'a> Notification<'a> {
             .map_or(Outcome::NeedsAttention, |status| {
                 Outcome::of_operation(self.operation_type(), status)
             })
+    }
+
+    /// Whether this is `vads rehearse`'s delivery check: its signed marker field
+    /// `vads_ext_info_vads_rehearsal=1` (with an `ABANDONED` status, no amount and a
+    /// `VADS-REHEARSAL-` order id). It proves the endpoint verifies and answers; it is no
+    /// payment, and [`crate::AnyNotification::events`] gives it no event, so no order
+    /// keeps it. Only the shop's key signs the marker.
+    #[must_use]
+    pub fn is_rehearsal(&self) -> bool {
+        self.get(REHEARSAL_FIELD).as_deref() == Some("1")
     }
 
     /// The transaction this notification is about: `vads_trans_uuid`; without one (e.g.

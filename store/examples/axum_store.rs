@@ -35,6 +35,7 @@ impl FromRef<App> for Arc<Shops> {
     }
 }
 
+// README: store_notify
 /// The IPN endpoint. The extractor has verified the body (or answered 400 itself); the
 /// store records its events once, in one transaction, before the answer.
 async fn notify(State(app): State<App>, Ipn(verified): Ipn) -> Answer {
@@ -69,6 +70,7 @@ async fn notify(State(app): State<App>, Ipn(verified): Ipn) -> Answer {
         Err(_) => answer(&Handled::StorageFailed),
     }
 }
+// README: end
 
 /// An order's state as the store reconciled it from every event (never from the latest):
 /// `/orders/{site_id}/{mode}/{id}` (a TEST order and a PRODUCTION order of the same id
@@ -95,6 +97,7 @@ async fn order(
     })))
 }
 
+// README: store_worker
 /// Acts on each change of outcome once (here: prints it), whichever instance claims it.
 async fn worker(store: Store) {
     loop {
@@ -121,6 +124,7 @@ async fn worker(store: Store) {
         }
     }
 }
+// README: end
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -56,6 +56,7 @@
 //!     trans_status: Some("CAPTURED".into()),
 //!     amount: Some(1250),
 //!     currency: Some("978".into()),
+//!     ..TransactionEvent::default()
 //! };
 //! let first = store.record(&[event.clone()], Source::Notification("PAY")).await?;
 //! assert!(first.is_new());

@@ -138,6 +138,45 @@ pub(crate) fn facts_hash(e: &TransactionEvent) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// How a delivery under a known key relates to the recorded event when only the amount
+/// differs: a payment lowered before capture (`Transaction/Update`) keeps its
+/// transaction, status and operation, and the platform states its initial amount beside
+/// the lowered one ([`TransactionEvent::initial_amount`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lowering {
+    /// The new delivery lowers the recorded amount (it states the recorded amount, or more,
+    /// as the initial one): its facts replace the recorded ones.
+    Newer,
+    /// The new delivery is from before a lowering the record already has (its amount is
+    /// the recorded initial one, or between it and the recorded amount).
+    Older,
+    /// Anything else: a conflict.
+    Neither,
+}
+
+impl Lowering {
+    fn of(recorded: &TransactionEvent, new: &TransactionEvent) -> Lowering {
+        let same_else = recorded.order_id == new.order_id && recorded.currency == new.currency;
+        match (recorded.amount, new.amount) {
+            (Some(was), Some(now)) if same_else && now < was => {
+                if new.initial_amount.is_some_and(|i| i >= was) {
+                    Lowering::Newer
+                } else {
+                    Lowering::Neither
+                }
+            }
+            (Some(was), Some(now)) if same_else && now > was => {
+                if recorded.initial_amount.is_some_and(|i| now <= i) {
+                    Lowering::Older
+                } else {
+                    Lowering::Neither
+                }
+            }
+            _ => Lowering::Neither,
+        }
+    }
+}
+
 /// The order's row, locked for the transaction.
 #[derive(Default)]
 pub(crate) struct Locked {
@@ -472,9 +511,15 @@ impl Store {
                 label: &label,
                 now,
             };
+            let lowering = known.map(|i| Lowering::of(&locked.events[i], event));
             match known {
                 Some(i) if facts_hash(&locked.events[i]) == hash => replays += 1,
-                Some(i) if matches!(source, Source::PlatformRead(_)) => {
+                // An older delivery of a payment lowered since: the recorded facts stand.
+                Some(_) if lowering == Some(Lowering::Older) => replays += 1,
+                Some(i)
+                    if matches!(source, Source::PlatformRead(_))
+                        || lowering == Some(Lowering::Newer) =>
+                {
                     sqlx::query(
                         "UPDATE vads_events SET facts_hash = $4, event = $5, source = $6, recorded_ms = $7 \
                          WHERE site_id = $1 AND mode = $2 AND idempotency_key = $3",
@@ -594,6 +639,46 @@ impl Store {
             expected: locked.expected,
             state,
         }))
+    }
+
+    /// The orders that need a human (their outcome is `needs_attention`: a conflict kept
+    /// aside, amounts that disagree, an unknown status, ...), the most recently changed
+    /// first, at most `limit`, each with its state (its `attention` says why).
+    ///
+    /// # Errors
+    /// The database's errors; [`StoreError::Corrupt`].
+    pub async fn needing_attention(&self, limit: u32) -> Result<Vec<StoredOrder>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT site_id, mode, order_id, expected_amount, expected_currency, outcome, events, conflicts \
+             FROM vads_orders WHERE outcome = 'needs_attention' ORDER BY updated_ms DESC, order_id LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let mode: String = row.try_get(1)?;
+                let key = OrderKey::new(
+                    row.try_get::<String, _>(0)?,
+                    mode.parse().map_err(|_| StoreError::Corrupt("mode"))?,
+                    row.try_get::<String, _>(2)?,
+                );
+                let locked = locked_from_at(row, 3, &key)?;
+                let state = state_of(
+                    &key,
+                    &locked.events,
+                    locked.expected.as_ref(),
+                    locked.conflicts,
+                )?;
+                Ok(StoredOrder {
+                    events: locked.events.len(),
+                    conflicts: usize::try_from(locked.conflicts).unwrap_or(0),
+                    expected: locked.expected,
+                    state,
+                    key,
+                })
+            })
+            .collect()
     }
 
     /// The events recorded for an order, with their sources, in the order they were

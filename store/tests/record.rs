@@ -448,3 +448,52 @@ async fn a_row_edited_by_hand_is_corrupt_not_a_panic() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_payment_lowered_before_capture_replaces_its_facts_and_an_older_delivery_is_a_replay() {
+    use vads::lifecycle::TransactionEvent;
+    for store in stores("lowered").await {
+        store.create_order(&key("ORD-L"), &eur(1250)).await.unwrap();
+        let paid = event("ORD-L", "u1", "DEBIT", "AUTHORISED", 1250);
+        store
+            .record(std::slice::from_ref(&paid), Source::Notification("PAY"))
+            .await
+            .unwrap();
+        // The platform's IPN of the lowered payment: same key, lower amount, and the
+        // amount it was created with. Not a conflict: the platform's word.
+        let lowered = TransactionEvent {
+            amount: Some(750),
+            initial_amount: Some(1250),
+            ..paid.clone()
+        };
+        let r = store
+            .record(std::slice::from_ref(&lowered), Source::Notification("REST"))
+            .await
+            .unwrap();
+        assert_eq!((r.new, r.conflicts), (1, 0), "{:?}", store.backend());
+        assert_eq!((r.state.paid, r.state.lowered), (750, 500));
+        assert_eq!(
+            r.state.outcome,
+            OrderOutcome::Paid,
+            "{:?}",
+            r.state.attention
+        );
+        // The original delivered again (the back office's resend): a replay.
+        let r = store
+            .record(std::slice::from_ref(&paid), Source::Notification("BO"))
+            .await
+            .unwrap();
+        assert_eq!((r.new, r.replays, r.conflicts), (0, 1, 0));
+        // Another amount without the platform's word: a conflict, as before.
+        let other = TransactionEvent {
+            amount: Some(600),
+            ..paid.clone()
+        };
+        let r = store
+            .record(std::slice::from_ref(&other), Source::Notification("RETRY"))
+            .await
+            .unwrap();
+        assert_eq!(r.conflicts, 1);
+        assert_eq!(r.state.outcome, OrderOutcome::NeedsAttention);
+    }
+}

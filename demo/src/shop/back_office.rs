@@ -3,7 +3,7 @@
 //! back). Every call is recorded on the order's page; the operation's answer (the
 //! platform's transactions afterwards) is folded into the order like notifications.
 
-use super::store::{record_api_call, record_platform_read, set_amount};
+use super::store::{record_api_call, record_platform_read};
 use super::ShopState;
 use crate::ui::query_escape;
 use axum::extract::{Form, Path, State};
@@ -16,6 +16,10 @@ use vads::api::money::{Money, RefundAmount};
 pub(crate) struct Operation {
     op: String,
     amount: Option<String>,
+    /// What the page showed as given back (refunded, and taken off before capture) when
+    /// it was shown: a second press of the same page's button is then refused
+    /// (`refunded_changed`) instead of refunding again. Without it, the store's state now.
+    refunded_now: Option<String>,
 }
 
 pub(crate) async fn operation(
@@ -52,11 +56,23 @@ pub(crate) async fn operation(
                     "The amount to refund is a whole number of cents, e.g. 500 for 5.00 EUR.",
                 );
             };
-            // What the shop knows is refunded now: the operation is refused if the
-            // platform says otherwise (a refund made meanwhile is not repeated).
-            let refunded_now = super::store::order_state(&s, &id)
-                .await
-                .map_or(0, |(st, _)| st.refunded);
+            // What the shop knows is given back now — refunded, and taken off before
+            // capture: the one definition `vads::api::money` checks it against — refused
+            // if the platform says otherwise (a refund made meanwhile is not repeated).
+            let shown = o.refunded_now.as_deref().map(|r| r.trim().parse::<u64>());
+            let refunded_now = match shown {
+                Some(Ok(r)) => r,
+                Some(Err(_)) => {
+                    return s.fail(
+                        StatusCode::BAD_REQUEST,
+                        "Invalid form",
+                        "refunded_now is a whole number of cents.",
+                    )
+                }
+                None => super::store::order_state(&s, &id)
+                    .await
+                    .map_or(0, |(st, _)| st.refunded.saturating_add(st.lowered)),
+            };
             let amount = RefundAmount::More {
                 amount,
                 refunded_now,
@@ -83,16 +99,8 @@ pub(crate) async fn operation(
                 .iter()
                 .map(|t| t.to_event(Some(&id)))
                 .collect();
-            // The merchant lowered the payment: the order now expects that amount.
-            for sent in done
-                .sent
-                .iter()
-                .filter(|d| d.operation == vads::api::Operation::Update)
-            {
-                if let Some(amount) = sent.amount {
-                    set_amount(&s, &id, amount).await;
-                }
-            }
+            // A lowered payment keeps its order's expected amount: the state reads it as
+            // paid + lowered (`OrderState::lowered`), never as another amount.
             record_platform_read(&s, "API", events).await;
             if done.sent.is_empty() {
                 "nothing_to_send".to_owned()

@@ -12,6 +12,7 @@
 //! (refund, cancel, validate through the REST API), [`shipping`] (the outbox worker that
 //! ships an order once).
 
+mod attention;
 mod back_office;
 mod checkout;
 mod embedded;
@@ -102,6 +103,7 @@ pub(crate) fn router(state: Arc<ShopState>) -> Router {
         .route("/orders/{id}", get(order_page::order_page))
         .route("/api/orders/{id}", get(order_page::order_json))
         .route("/orders/{id}/operation", post(back_office::operation))
+        .route("/attention", get(attention::attention_page))
         .fallback(not_found)
         // The library refuses bodies above MAX_BODY_LEN: reading more would only cost
         // memory. Larger bodies get 413 before they are read.

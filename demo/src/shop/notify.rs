@@ -16,14 +16,23 @@ use vads::{AnyNotification, Endpoint, Shops};
 /// only, so that a refused delivery shows on the page of the order it names. Never
 /// trusted for anything else.
 pub(crate) struct Claimed {
-    order_id: Option<String>,
-    format: &'static str,
-    source: Option<String>,
-    status: Option<String>,
-    operation: Option<String>,
-    amount: Option<u64>,
+    pub(crate) order_id: Option<String>,
+    pub(crate) format: &'static str,
+    pub(crate) source: Option<String>,
+    pub(crate) status: Option<String>,
+    pub(crate) operation: Option<String>,
+    pub(crate) amount: Option<u64>,
     /// The mode the body claims (`vads_ctx_mode`, `orderDetails.mode`).
-    mode: Option<String>,
+    pub(crate) mode: Option<String>,
+    /// The transaction's uuid.
+    pub(crate) uuid: Option<String>,
+    /// The currency (numeric for `vads_*`, alphabetic for REST).
+    pub(crate) currency: Option<String>,
+}
+
+/// What a body says (for a verified body kept for review: its verified facts).
+pub(crate) fn claimed_facts(body: &[u8]) -> Claimed {
+    claimed(body)
 }
 
 pub(crate) fn lenient_decode(raw: &[u8]) -> String {
@@ -75,6 +84,8 @@ pub(crate) fn claimed(body: &[u8]) -> Claimed {
             operation: text(&json["transactions"][0]["operationType"]),
             amount: json["transactions"][0]["amount"].as_u64(),
             mode: text(&json["orderDetails"]["mode"]),
+            uuid: text(&json["transactions"][0]["uuid"]),
+            currency: text(&json["transactions"][0]["currency"]),
         };
     }
     Claimed {
@@ -85,6 +96,8 @@ pub(crate) fn claimed(body: &[u8]) -> Claimed {
         operation: get("vads_operation_type"),
         amount: get("vads_amount").and_then(|a| a.parse().ok()),
         mode: get("vads_ctx_mode"),
+        uuid: get("vads_trans_uuid"),
+        currency: get("vads_currency"),
     }
 }
 
@@ -92,6 +105,7 @@ pub(crate) fn claimed(body: &[u8]) -> Claimed {
 /// decides.
 pub(crate) async fn handle(s: &ShopState, shops: &Shops, endpoint: &str, body: Bytes) -> Answer {
     let claim = claimed(&body);
+    let raw = body.clone();
     let (handled, verdict, order_id) =
         match VerifiedNotification::verify(shops, body, Endpoint::Ipn) {
             Err(e) => (Handled::Rejected(e), "refused", claim.order_id.clone()),
@@ -104,16 +118,22 @@ pub(crate) async fn handle(s: &ShopState, shops: &Shops, endpoint: &str, body: B
                 match n.events() {
                     // Genuine, but its content cannot be read as events: kept for a human,
                     // answered 200 (a retry would bring the same signed bytes).
-                    Err(e) => match keep_for_review(s, order_id.as_deref(), e.code(), &n).await {
-                        Ok(()) => (Handled::KeptForReview, "kept_for_review", order_id),
-                        Err(_) => (Handled::StorageFailed, "storage_failed", order_id),
-                    },
+                    Err(e) => {
+                        match keep_for_review(s, endpoint, order_id.as_deref(), e.code(), &n, &raw)
+                            .await
+                        {
+                            Ok(()) => (Handled::KeptForReview, "kept_for_review", order_id),
+                            Err(_) => (Handled::StorageFailed, "storage_failed", order_id),
+                        }
+                    }
                     Ok(events) => match record(s, &n, events).await {
                         Ok(true) => (Handled::Recorded, "accepted", order_id),
                         Ok(false) => (Handled::Duplicate, "duplicate", order_id),
                         // Verified, but no order to attach it to: kept for a human.
                         Err(RecordError::Unrecordable(code)) => {
-                            match keep_for_review(s, order_id.as_deref(), code, &n).await {
+                            match keep_for_review(s, endpoint, order_id.as_deref(), code, &n, &raw)
+                                .await
+                            {
                                 Ok(()) => (Handled::KeptForReview, "kept_for_review", order_id),
                                 Err(_) => (Handled::StorageFailed, "storage_failed", order_id),
                             }

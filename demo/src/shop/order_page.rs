@@ -289,11 +289,23 @@ pub(crate) async fn order_page(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // What was taken off before capture, in words: "lowered from 12.50 to 7.50".
+    let lowered = if state.lowered > 0 {
+        format!(
+            "<dt>Lowered before capture</dt><dd id=\"lowered\">{} (from {} to {}: taken off the payment before \
+             it was captured, with <code>Transaction/Update</code>; never paid, and not a refund)</dd>",
+            money(state.lowered, &currency_alpha),
+            money(state.paid.saturating_add(state.lowered), &currency_alpha),
+            money(state.paid, &currency_alpha)
+        )
+    } else {
+        String::new()
+    };
     body += &format!(
         "<div class=\"card\" id=\"state\"><h2><span class=\"step\">3</span>The order, reconciled</h2>\
          <p class=\"muted\">Derived from the set of recorded events ({events}), never from the latest arrival: \
          delivery order and repetitions change nothing, and a refund is never a payment.</p>\
-         <dl class=\"facts\"><dt>Outcome</dt><dd id=\"outcome\">{}</dd><dt>Paid</dt><dd id=\"paid\">{}</dd>\
+         <dl class=\"facts\"><dt>Outcome</dt><dd id=\"outcome\">{}</dd><dt>Paid</dt><dd id=\"paid\">{}</dd>{lowered}\
          <dt>Refunded</dt><dd id=\"refunded\">{}</dd><dt>Transactions</dt><dd>{}</dd><dt>Needs attention</dt><dd>{}</dd></dl></div>",
         outcome_badge(state.outcome),
         money(state.paid, &currency_alpha),
@@ -302,34 +314,15 @@ pub(crate) async fn order_page(
         attention
     );
 
-    // 4. What the platform may send: the playground's buttons (they replay a hosted-form
-    // payment's notification; an embedded-form payment's operations go through the API).
-    let api_button = |op: &str, label: &str, extra: &str| {
-        format!(
-            "<form method=\"POST\" action=\"/orders/{}/operation\"><input type=\"hidden\" name=\"op\" value=\"{op}\">{extra}\
-             <button id=\"{op}\" type=\"submit\">{label}</button></form>",
-            query_escape(&id)
-        )
-    };
+    // 4. What the merchant can do (only what applies to the order as it stands), and what
+    // the platform may send (the playground's buttons replay a hosted-form payment's
+    // notification; an embedded-form payment's operations go through the API).
     let back_office = if s.api.is_some() {
-        format!(
-            "<p class=\"muted\">Back office, through the REST API: the shop reads the order first, refuses what its \
-             status forbids, sends each operation once (a lost answer is read back, never sent again), and folds \
-             the platform's answer into the order. A payment not captured yet is cancelled or lowered, not refunded.</p>\
-             <div class=\"actions\">{}{}{}{}</div>",
-            api_button("validate", "Validate", ""),
-            api_button("cancel", "Cancel the payment", ""),
-            api_button("refund", "Refund all that is left", ""),
-            api_button(
-                "refund_part",
-                "Refund",
-                "<label class=\"amount\">amount in cents <input name=\"amount\" id=\"refund_amount\" value=\"500\" size=\"6\"></label> "
-            ),
-        )
+        back_office_card(&id, &state)
     } else {
         String::new()
     };
-    if kind == "embedded" {
+    if kind == "embedded" || s.simulator_url.is_none() {
         body += &format!(
             "<div class=\"card\" id=\"playground\"><h2><span class=\"step\">4</span>Act on this payment</h2>{back_office}</div>"
         );
@@ -345,15 +338,16 @@ pub(crate) async fn order_page(
                 escape_html(&back)
             )
         };
-        let paid_something = list.iter().any(|d| d.verdict != "refused");
+        // Once the platform has told the shop about the payment (a notification, or its
+        // answer to Order/Get), its notification can be sent again.
+        let ended = events > 0;
         body += &format!(
-            "<div class=\"card\" id=\"playground\"><h2><span class=\"step\">4</span>Make the platform send more</h2>{}</div>",
-            if paid_something {
+            "<div class=\"card\" id=\"playground\"><h2><span class=\"step\">4</span>Act on this payment</h2>{back_office}{}</div>",
+            if ended {
                 format!(
-                    "<p class=\"muted\">The simulator sends this order's payment notification again, in the ways the \
-                     real platform (or someone else) may; watch the verdicts above.</p>\
+                    "<h3>Make the platform send more</h3><p class=\"muted\">The simulator sends this order's payment notification \
+                     again, in the ways the real platform (or someone else) may; watch the verdicts above.</p>\
                      <div class=\"actions\">{}{}{}{}{}</div>\
-                     {back_office}\
                      <p class=\"muted\">The same endpoint takes REST answers (<code>kr-hash</code>, signed with the REST password):</p>\
                      <div class=\"actions\">{}</div><div class=\"actions\">{}</div>",
                     button("replay", "Deliver again (back office)", "", ""),
@@ -365,12 +359,104 @@ pub(crate) async fn order_page(
                     button("rest_refund_part", "Refund, as REST", "<label class=\"amount\">refund amount in cents <input name=\"amount\" id=\"rest_refund_amount\" value=\"300\" size=\"6\"></label> ", ""),
                 )
             } else {
-                "<p>The payment has not ended yet: once the platform has notified the shop, its notification can be sent again here.</p>".to_owned()
+                "<p id=\"not-ended\">The payment has not ended yet: once the platform has told the shop about it, its \
+                 notification can be sent again here.</p>".to_owned()
             }
         );
     }
     body += "<p><a href=\"/orders\">All orders</a> · <a href=\"/\">Back to the shop</a></p>";
     ui::page(s.site(), &format!("Order {id}"), &body).into_response()
+}
+
+/// The back office's card: the REST API operations that apply to the order as it
+/// stands — Validate a payment waiting for it, Cancel one not captured yet, Refund what
+/// is left of a paid one; none for a refused, failed, cancelled or refunded order, or one
+/// that needs a human — each form carrying what the page shows as given back, so that a
+/// second press of the same button is refused rather than sent again.
+fn back_office_card(id: &str, state: &vads::lifecycle::OrderState) -> String {
+    use vads::lifecycle::Merged;
+    use vads::TransStatus;
+    let statuses: Vec<TransStatus> = state
+        .transactions
+        .iter()
+        .filter(|t| t.operation() != Some(vads::OperationType::Credit))
+        .filter_map(|t| match t.status.merged() {
+            Merged::Status(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let waits = statuses.iter().any(|s| {
+        matches!(
+            s,
+            TransStatus::AuthorisedToValidate | TransStatus::WaitingAuthorisationToValidate
+        )
+    });
+    let uncaptured = statuses.iter().any(|s| {
+        matches!(
+            s,
+            TransStatus::Authorised
+                | TransStatus::AuthorisedToValidate
+                | TransStatus::WaitingAuthorisation
+                | TransStatus::WaitingAuthorisationToValidate
+        )
+    });
+    let open = matches!(
+        state.outcome,
+        OrderOutcome::Paid | OrderOutcome::PartiallyRefunded | OrderOutcome::Pending
+    );
+    let refundable = matches!(
+        state.outcome,
+        OrderOutcome::Paid | OrderOutcome::PartiallyRefunded
+    ) && state.paid > state.refunded;
+    let given_back = state.refunded.saturating_add(state.lowered);
+    let api_button = |op: &str, label: &str, extra: &str| {
+        format!(
+            "<form method=\"POST\" action=\"/orders/{}/operation\"><input type=\"hidden\" name=\"op\" value=\"{op}\">{extra}\
+             <button id=\"{op}\" type=\"submit\">{label}</button></form>",
+            query_escape(id)
+        )
+    };
+    let mut buttons = String::new();
+    if open && waits {
+        buttons += &api_button("validate", "Validate", "");
+    }
+    if open && uncaptured && state.refunded == 0 {
+        buttons += &api_button("cancel", "Cancel the payment", "");
+    }
+    if refundable {
+        buttons += &api_button("refund", "Refund all that is left", "");
+        buttons += &api_button(
+            "refund_part",
+            "Refund",
+            &format!(
+                "<input type=\"hidden\" name=\"refunded_now\" value=\"{given_back}\">\
+                 <label class=\"amount\">amount in cents <input name=\"amount\" id=\"refund_amount\" value=\"500\" size=\"6\"></label> "
+            ),
+        );
+    }
+    let why_none = match state.outcome {
+        OrderOutcome::Failed => {
+            "the payment failed (refused, abandoned or expired): there is nothing to act on"
+        }
+        OrderOutcome::Cancelled => "the payment is cancelled: nothing more can be done to it",
+        OrderOutcome::Refunded => "everything paid is refunded: nothing is left to refund",
+        OrderOutcome::NeedsAttention => {
+            "the order needs a human first (see Needs attention above, and the attention page)"
+        }
+        OrderOutcome::Verified => "a card check, not a payment: there is nothing to refund",
+        _ => "the payment has not ended yet: the platform has not told the shop about it",
+    };
+    format!(
+        "<h3>The shop's back office</h3><p class=\"muted\">Through the REST API: the shop takes the order's lock, reads \
+         the order first, refuses what its status forbids, sends each operation once (a lost answer is read back, \
+         never sent again), and folds the platform's answer into the order. A payment not captured yet is cancelled \
+         or lowered, not refunded. Only what applies to the order as it stands is offered.</p>{}",
+        if buttons.is_empty() {
+            format!("<p id=\"no-operation\">No operation: {why_none}.</p>")
+        } else {
+            format!("<div class=\"actions\" id=\"operations\">{buttons}</div>")
+        }
+    )
 }
 
 /// `?mode=` of `/api/orders/{id}`: `TEST` (the default) or `PRODUCTION`.
@@ -454,6 +540,7 @@ pub(crate) async fn order_json(
             "outcome": state.outcome.as_str(),
             "paid": state.paid,
             "refunded": state.refunded,
+            "lowered": state.lowered,
             "currency": state.currency,
             "shipments": shipped.len(),
             "attention": state.attention,

@@ -58,7 +58,7 @@ fn schema(backend: Backend) -> String {
          CREATE INDEX IF NOT EXISTS demo_deliveries_by_order ON demo_deliveries (order_id);
          CREATE TABLE IF NOT EXISTS demo_reviews (
              n {serial}, order_id TEXT NOT NULL, code TEXT NOT NULL,
-             answer TEXT NOT NULL, received_ms BIGINT NOT NULL);
+             answer TEXT NOT NULL, received_ms BIGINT NOT NULL, body TEXT, endpoint TEXT);
          CREATE TABLE IF NOT EXISTS demo_api_calls (
              n {serial}, order_id TEXT NOT NULL,
              operation TEXT NOT NULL, attempts BIGINT NOT NULL, status BIGINT,
@@ -123,28 +123,28 @@ pub(crate) async fn open(
             .map_err(fail)?;
     }
     tx.commit().await.map_err(fail)?;
-    // Columns added since the first version of the delivery log: a database made by an
+    // Columns added since the first version of the demo's tables: a database made by an
     // earlier demo gets them (two instances may both try: the second's error is ignored,
     // the check after says whether the column is there).
-    for (column, kind) in [
-        ("operation", "TEXT"),
-        ("amount", "BIGINT"),
-        ("mode", "TEXT"),
+    for (table, column, kind) in [
+        ("demo_deliveries", "operation", "TEXT"),
+        ("demo_deliveries", "amount", "BIGINT"),
+        ("demo_deliveries", "mode", "TEXT"),
+        ("demo_reviews", "body", "TEXT"),
+        ("demo_reviews", "endpoint", "TEXT"),
     ] {
         let has = |store: &Store| {
-            let sql = format!("SELECT {column} FROM demo_deliveries LIMIT 0");
+            let sql = format!("SELECT {column} FROM {table} LIMIT 0");
             let pool = store.pool().clone();
             async move { sqlx::query(&sql).execute(&pool).await.is_ok() }
         };
         if !has(&store).await {
-            let _ = sqlx::query(&format!(
-                "ALTER TABLE demo_deliveries ADD COLUMN {column} {kind}"
-            ))
-            .execute(store.pool())
-            .await;
+            let _ = sqlx::query(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+                .execute(store.pool())
+                .await;
             if !has(&store).await {
                 return Err(format!(
-                    "database {database}: the delivery log cannot get its column {column}"
+                    "database {database}: {table} cannot get its column {column}"
                 ));
             }
         }
@@ -243,28 +243,70 @@ pub(crate) async fn record_platform_read(
     .is_some_and(|r| r.new > 0)
 }
 
-/// Keeps a verified notification whose content cannot be read as events: its answer text
-/// and why, for the order's page ("needs attention").
+/// Keeps, whole, a verified notification the shop cannot record (its content cannot be
+/// read as events, or the store refuses it: no order id, one too long, ...): its verified
+/// body, the REST answer's text, the endpoint, and why — for the order's page and the
+/// attention page. Written before the platform is answered 200: nothing of it is lost.
 pub(crate) async fn keep_for_review(
     s: &ShopState,
+    endpoint: &str,
     order_id: Option<&str>,
     code: &str,
     n: &AnyNotification<'_>,
+    body: &[u8],
 ) -> Result<(), sqlx::Error> {
     let text = match n {
         AnyNotification::Form(_) => String::new(),
         AnyNotification::Rest(r) => r.answer_text().into_owned(),
     };
     sqlx::query(
-        "INSERT INTO demo_reviews (order_id, code, answer, received_ms) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO demo_reviews (order_id, code, answer, received_ms, body, endpoint) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(order_id.unwrap_or_default().to_owned())
     .bind(code.to_owned())
     .bind(text)
     .bind(now_ms())
+    .bind(String::from_utf8_lossy(body).into_owned())
+    .bind(endpoint.to_owned())
     .execute(s.store.pool())
     .await?;
     Ok(())
+}
+
+/// A notification kept for review: why, when, where it came, and its verified body.
+pub(crate) struct Review {
+    pub(crate) order_id: String,
+    pub(crate) code: String,
+    pub(crate) at: String,
+    pub(crate) endpoint: Option<String>,
+    pub(crate) body: Option<String>,
+    pub(crate) answer: String,
+}
+
+/// The newest notifications kept for review (at most `limit`).
+pub(crate) async fn reviews(s: &ShopState, limit: i64) -> Vec<Review> {
+    let rows = logged(
+        "cannot read the notifications kept for review",
+        sqlx::query(
+            "SELECT order_id, code, received_ms, endpoint, body, answer FROM demo_reviews ORDER BY n DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(s.store.pool())
+        .await,
+    )
+    .unwrap_or_default();
+    rows.iter()
+        .filter_map(|r| {
+            Some(Review {
+                order_id: r.try_get(0).ok()?,
+                code: r.try_get(1).ok()?,
+                at: utc(r.try_get(2).ok()?),
+                endpoint: r.try_get(3).ok()?,
+                body: r.try_get(4).ok()?,
+                answer: r.try_get(5).ok()?,
+            })
+        })
+        .collect()
 }
 
 /// The order's state as the store reconciled it from every event recorded for it
@@ -381,26 +423,6 @@ pub(crate) async fn save_order(
             s.store.create_order(&s.key(id), &expected).await,
         )
         .is_some()
-}
-
-/// The shop lowered the order's amount (its own `Transaction/Update`): the order now
-/// expects that amount.
-pub(crate) async fn set_amount(s: &ShopState, id: &str, amount: u64) {
-    let updated = sqlx::query("UPDATE demo_orders SET amount = $1 WHERE id = $2")
-        .bind(i64::try_from(amount).unwrap_or(i64::MAX))
-        .bind(id.to_owned())
-        .execute(s.store.pool())
-        .await;
-    logged("cannot change an order's amount", updated);
-    let currency = order_row(s, id)
-        .await
-        .and_then(|o| vads::form::Currency::find(&o.currency).map(|c| c.numeric.to_owned()));
-    logged(
-        "cannot change an order's amount",
-        s.store
-            .set_expected(&s.key(id), &Expected { amount, currency })
-            .await,
-    );
 }
 
 /// A new order number: one row of the sequence per order, so two concurrent orders (on

@@ -3,23 +3,16 @@
 //! as REST).
 
 use super::payment::{builder, post_notification};
-use super::{error_page, origin, Fields, SimState};
+use super::{error_page, no_payment_here, origin, Fields, SimState};
 use crate::ui::{self, escape_html, money, query_escape, Site};
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 use std::sync::Arc;
+use vads::testing::platform::{BackOffice, SimTransaction};
 use vads::testing::{NotificationBuilder, RestAnswerBuilder};
 use vads::{Key, TransStatus, UrlCheckSource};
-
-/// What the back office did to a payment: what its rules depend on.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Done {
-    refunded: u64,
-    cancelled: bool,
-    validated: bool,
-}
 
 fn field<'f>(fields: &'f Fields, name: &str) -> &'f str {
     fields
@@ -28,18 +21,32 @@ fn field<'f>(fields: &'f Fields, name: &str) -> &'f str {
         .map_or("", |(_, v)| v.as_str())
 }
 
-/// Whether the platform would do `op` to this payment, and the amount of a refund
-/// (`refund`: what is left). `Err`: its refusal, in words. The playground's faults
+/// What the platform holds for an order's payment now (the one state its back office and
+/// its REST API share): status, amount, refunded. `None` when the platform has no such
+/// transaction.
+pub(crate) fn payment_now(s: &SimState, payment: &Fields) -> Option<SimTransaction> {
+    s.platform.transaction(field(payment, "vads_trans_uuid"))
+}
+
+/// Whether the platform would do `op` to this payment as it is now, and the amount of a
+/// refund (`refund`: what is left). `Err`: its refusal, in words. The playground's faults
 /// (replays, a forgery, ...) are always sent: they are not operations.
 pub(crate) fn check(
     op: &str,
     amount: Option<&str>,
-    payment: &Fields,
-    done: &Done,
+    now: Option<&SimTransaction>,
 ) -> Result<Option<u64>, String> {
-    let status = field(payment, "vads_trans_status");
-    let paid: u64 = field(payment, "vads_amount").parse().unwrap_or(0);
-    let left = paid.saturating_sub(done.refunded);
+    if !matches!(
+        op,
+        "validate" | "cancel" | "refund" | "refund_part" | "rest_refund_part"
+    ) {
+        return Ok(None);
+    }
+    let Some(t) = now else {
+        return Err("the platform has no such payment".into());
+    };
+    let status = t.detailed_status.as_str();
+    let left = t.amount.saturating_sub(t.refunded);
     let uncaptured = matches!(
         status,
         "AUTHORISED"
@@ -47,29 +54,22 @@ pub(crate) fn check(
             | "WAITING_AUTHORISATION"
             | "WAITING_AUTHORISATION_TO_VALIDATE"
     );
-    if done.cancelled
-        && matches!(
-            op,
-            "validate" | "cancel" | "refund" | "refund_part" | "rest_refund_part"
-        )
-    {
+    if status == "CANCELLED" {
         return Err("the payment is cancelled: nothing more can be done to it".into());
     }
     match op {
         "validate" => {
-            if !matches!(
+            if matches!(
                 status,
                 "AUTHORISED_TO_VALIDATE" | "WAITING_AUTHORISATION_TO_VALIDATE"
             ) {
-                Err(format!("only a payment waiting for the merchant's validation is validated; this one is {status}"))
-            } else if done.validated {
-                Err("the payment is validated already".into())
-            } else {
                 Ok(None)
+            } else {
+                Err(format!("only a payment waiting for the merchant's validation is validated; this one is {status}"))
             }
         }
         "cancel" => {
-            if done.refunded > 0 {
+            if t.refunded > 0 {
                 Err("the payment is partly refunded: the rest is refunded, not cancelled".into())
             } else if !uncaptured {
                 Err(format!(
@@ -79,7 +79,7 @@ pub(crate) fn check(
                 Ok(None)
             }
         }
-        "refund" | "refund_part" | "rest_refund_part" => {
+        _ => {
             if !matches!(status, "AUTHORISED" | "CAPTURED") {
                 return Err(format!(
                     "only a paid payment is refunded; this one is {status}"
@@ -94,8 +94,8 @@ pub(crate) fn check(
             };
             if left == 0 {
                 Err(format!(
-                    "nothing is left to refund: {paid} paid, {} refunded",
-                    done.refunded
+                    "nothing is left to refund: {} paid, {} refunded",
+                    t.amount, t.refunded
                 ))
             } else if amount == 0 || amount > left {
                 Err(format!(
@@ -105,18 +105,32 @@ pub(crate) fn check(
                 Ok(Some(amount))
             }
         }
-        _ => Ok(None),
     }
 }
 
-/// What the back office did to an order's payment so far.
-fn done_of(s: &SimState, order: &str) -> Done {
-    s.done
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(order)
-        .cloned()
-        .unwrap_or_default()
+/// Applies a back-office operation on the platform (its one state): a refund of an
+/// authorised payment captures it first, as the platform's capture batch would on its
+/// capture date. `Ok`: the transaction created (a refund's `CREDIT`) or changed.
+fn apply(
+    s: &SimState,
+    op: &str,
+    amount: Option<u64>,
+    payment: &Fields,
+) -> Result<Option<SimTransaction>, String> {
+    let uuid = field(payment, "vads_trans_uuid");
+    let refused = |code: String| format!("the platform refused it ({code})");
+    let done = match op {
+        "validate" => s.platform.back_office(uuid, BackOffice::Validate),
+        "cancel" => s.platform.back_office(uuid, BackOffice::Cancel),
+        "refund" | "refund_part" | "rest_refund_part" => {
+            let minor = amount.ok_or("A refund needs its amount.")?;
+            s.platform
+                .back_office(uuid, BackOffice::Capture)
+                .and_then(|_| s.platform.back_office(uuid, BackOffice::Refund(minor)))
+        }
+        _ => return Ok(None),
+    };
+    done.map(Some).map_err(refused)
 }
 
 /// The payment notification of an order (where it went, its fields).
@@ -156,13 +170,13 @@ pub(crate) async fn back_office(
 ) -> Response {
     let order = q.get("order_id").cloned().unwrap_or_default();
     let Some((url, fields)) = last_payment(&s, &order) else {
-        return error_page("--", "This simulator has no payment for that order.", None);
+        return no_payment_here(&order);
     };
     let get = |name: &str| field(&fields, name);
-    let done = done_of(&s, &order);
+    let now = payment_now(&s, &fields);
     // What the platform would refuse is not offered: the button is disabled, and the
     // reason is beside it.
-    let op = |op: &str, label: &str, extra: &str| match check(op, Some("1"), &fields, &done) {
+    let op = |op: &str, label: &str, extra: &str| match check(op, Some("1"), now.as_ref()) {
         Ok(_) => format!(
             "<form method=\"POST\" action=\"/admin/operation\">\
              <input type=\"hidden\" name=\"order_id\" value=\"{}\">\
@@ -183,18 +197,19 @@ pub(crate) async fn back_office(
         &format!(
             "<div class=\"card\"><dl class=\"facts\"><dt>Order</dt><dd>{}</dd><dt>Payment</dt><dd><code>{}</code></dd>\
              <dt>Amount</dt><dd>{}</dd><dt>Status</dt><dd><strong>{}</strong></dd></dl></div>\
-             <div class=\"card\"><h2>Operations</h2><p class=\"muted\">Each sends the shop the notification the platform \
-             sends (<code>vads_url_check_src=MERCH_BO</code>); a refund is a new <code>CREDIT</code> transaction. \
+             <div class=\"card\"><h2>Operations</h2><p class=\"muted\">Each changes the platform's one state (what \
+             its REST API reads too) and sends the shop the notification the platform sends \
+             (<code>vads_url_check_src=MERCH_BO</code>); a refund is a new <code>CREDIT</code> transaction. \
              What the platform would refuse (validating a payment that needs no validation, refunding more than is \
-             left, anything after a cancellation) is not offered. An authorised payment is refunded here as if \
-             captured (the platform captures it on its capture date).</p>\
+             left, anything after a cancellation, whoever made it) is not offered. Refunding an authorised payment \
+             captures it first, as the platform's capture batch does on the capture date.</p>\
              <div class=\"actions\">{}{}{}{}</div>\
              <p class=\"muted\">The same notification endpoint takes REST answers (<code>kr-hash</code>, signed with the REST password):</p>\
              <div class=\"actions\">{}{}</div></div>{}",
             escape_html(&order),
             escape_html(get("vads_trans_uuid")),
-            escape_html(&money(get("vads_amount").parse().unwrap_or_default(), get("vads_currency"))),
-            escape_html(get("vads_trans_status")),
+            escape_html(&money(now.as_ref().map_or_else(|| get("vads_amount").parse().unwrap_or_default(), |t| t.amount), get("vads_currency"))),
+            escape_html(now.as_ref().map_or_else(|| get("vads_trans_status"), |t| t.detailed_status.as_str())),
             op("validate", "Validate", ""),
             op("cancel", "Cancel the payment", ""),
             op("refund", "Refund in full", ""),
@@ -227,7 +242,7 @@ pub(crate) async fn operation(
     Form(o): Form<Operation>,
 ) -> Response {
     let Some((url, payment)) = last_payment(&s, &o.order_id) else {
-        return error_page("--", "This simulator has no payment for that order.", None);
+        return no_payment_here(&o.order_id);
     };
     // Where the browser goes afterwards: the shop's order page, if `back` is on the shop
     // that received the payment's notification.
@@ -238,8 +253,7 @@ pub(crate) async fn operation(
     let amount = match check(
         &o.op,
         o.amount.as_deref(),
-        &payment,
-        &done_of(&s, &o.order_id),
+        payment_now(&s, &payment).as_ref(),
     ) {
         Ok(amount) => amount,
         Err(refusal) => {
@@ -253,33 +267,36 @@ pub(crate) async fn operation(
             );
         }
     };
+    // The platform does it (its one state), then notifies the shop.
+    let changed = match apply(&s, &o.op, amount, &payment) {
+        Ok(changed) => changed,
+        Err(refusal) => {
+            let here = format!("/admin/order?order_id={}", query_escape(&o.order_id));
+            return ui::error(
+                Site::Platform,
+                StatusCode::CONFLICT,
+                "Operation refused by the platform",
+                &format!("Nothing was done, nothing was sent: {refusal}."),
+                &[(back.unwrap_or(&here), "Back to the order")],
+            );
+        }
+    };
     let sent = match o.op.as_str() {
         "rest_payment" | "rest_refund_part" => {
-            rest_operation(&s, &o.op, amount, &payment).map(|body| (url.clone(), body))
+            rest_operation(&s, &o.op, changed.as_ref(), &payment).map(|body| (url.clone(), body))
         }
-        _ => form_operation(&s, &o.op, amount, &url, &payment),
+        _ => form_operation(&s, &o.op, changed.as_ref(), &url, &payment),
     };
     let (target, body) = match sent {
         Ok(sent) => sent,
         Err(message) => {
             return error_page(
-                "--",
+                Some("05"),
                 &message,
                 origin(&url).map(|o| format!("{o}/")).as_deref(),
             )
         }
     };
-    // The platform did it; the notification only tells the shop.
-    {
-        let mut all = s.done.lock().unwrap_or_else(|e| e.into_inner());
-        let done = all.entry(o.order_id.clone()).or_default();
-        match o.op.as_str() {
-            "validate" => done.validated = true,
-            "cancel" => done.cancelled = true,
-            "refund" | "refund_part" | "rest_refund_part" => done.refunded += amount.unwrap_or(0),
-            _ => {}
-        }
-    }
     let answered = post_notification(target, body).await;
     let answered_text =
         answered.map_or_else(|| "nothing (unreachable)".to_owned(), |c| c.to_string());
@@ -306,12 +323,12 @@ pub(crate) async fn operation(
     .into_response()
 }
 
-/// A `vads_*` notification for operation `op` on `payment` (`amount`: a refund's, as
-/// [`check`] decided it): where it goes and its body.
+/// A `vads_*` notification for operation `op` on `payment` (`changed`: the transaction
+/// the platform created or changed, a refund's `CREDIT`): where it goes and its body.
 pub(crate) fn form_operation(
     s: &SimState,
     op: &str,
-    amount: Option<u64>,
+    changed: Option<&SimTransaction>,
     url: &str,
     payment: &Fields,
 ) -> Result<(String, String), String> {
@@ -340,19 +357,15 @@ pub(crate) fn form_operation(
         "validate" => to_shop(sign(bo.status(TransStatus::Authorised))?),
         "cancel" => to_shop(sign(bo.status(TransStatus::Cancelled))?),
         "refund" | "refund_part" => {
-            // A full refund refunds what is left: `check` decided the amount.
-            let minor = amount.ok_or("A refund needs its amount.")?;
-            let n = s.next();
+            // The platform's own CREDIT: its uuid is what Order/Get reads too.
+            let credit = changed.ok_or("A refund needs its transaction.")?;
             to_shop(sign(
                 bo.status(TransStatus::Captured)
                     .field("vads_operation_type", "CREDIT")
-                    .field(
-                        "vads_trans_uuid",
-                        format!("{:032x}", 0xcafe_0000_u128 + u128::from(n)),
-                    )
-                    .field("vads_trans_id", format!("9{:05}", n % 100_000))
+                    .field("vads_trans_uuid", credit.uuid.clone())
+                    .field("vads_trans_id", credit.trans_id.clone())
                     .field("vads_trans_date", vads::TransDate::now().to_string())
-                    .amount(minor),
+                    .amount(credit.amount),
             )?)
         }
         _ => Err("This operation is unknown to the simulator.".to_owned()),
@@ -364,7 +377,7 @@ pub(crate) fn form_operation(
 pub(crate) fn rest_operation(
     s: &SimState,
     op: &str,
-    amount: Option<u64>,
+    changed: Option<&SimTransaction>,
     payment: &Fields,
 ) -> Result<String, String> {
     let get = |name: &str| field(payment, name);
@@ -378,10 +391,9 @@ pub(crate) fn rest_operation(
             .amount(get("vads_amount").parse().unwrap_or_default())
             .status(TransStatus::parse(get("vads_trans_status"))),
         _ => {
-            let minor = amount.ok_or("A refund needs its amount.")?;
-            let n = s.next();
-            b.uuid(&format!("{:032x}", 0xbeef_0000_u128 + u128::from(n)))
-                .amount(minor)
+            let credit = changed.ok_or("A refund needs its transaction.")?;
+            b.uuid(&credit.uuid)
+                .amount(credit.amount)
                 .operation_type(vads::OperationType::Credit)
                 .status(TransStatus::Captured)
         }

@@ -26,7 +26,7 @@ pub(crate) async fn page(State(s): State<Arc<SimState>>, Form(f): Form<Start>) -
     let shop_home = origin(&f.return_url).map(|o| format!("{o}/"));
     let Some((order, amount, currency)) = s.platform.token_payment(&f.form_token) else {
         return error_page(
-            "INT_903",
+            Some("INT_903"),
             "This formToken is unknown, already used or expired: start again from the shop.",
             shop_home.as_deref(),
         );
@@ -82,7 +82,7 @@ pub(crate) async fn decide(State(s): State<Arc<SimState>>, Form(d): Form<Decisio
     };
     let Some(t) = s.platform.pay(&d.form_token, status) else {
         return error_page(
-            "INT_903",
+            Some("INT_903"),
             "This formToken is unknown or already used: start again from the shop.",
             shop_home.as_deref(),
         );
@@ -106,7 +106,7 @@ pub(crate) async fn decide(State(s): State<Arc<SimState>>, Form(d): Form<Decisio
     }
     let body = match answer(Endpoint::Return) {
         Ok(body) => body,
-        Err(e) => return error_page("--", &e.to_string(), shop_home.as_deref()),
+        Err(e) => return error_page(None, &e.to_string(), shop_home.as_deref()),
     };
     let mut storage = vec![vads::body::RawField::EMPTY; vads::MAX_FIELDS];
     let inputs: String = match vads::body::parse(body.as_bytes(), &mut storage) {
@@ -120,7 +120,7 @@ pub(crate) async fn decide(State(s): State<Arc<SimState>>, Form(d): Form<Decisio
                 )
             })
             .collect(),
-        Err(e) => return error_page("--", e.code(), shop_home.as_deref()),
+        Err(e) => return error_page(None, e.code(), shop_home.as_deref()),
     };
     ui::page(
         Site::Platform,
@@ -153,6 +153,12 @@ pub(crate) async fn notify_api_change(s: &SimState, t: vads::testing::platform::
         .uuid(&t.uuid)
         .status(TransStatus::parse(&t.detailed_status))
         .operation_type(operation);
+    // A payment lowered before capture: the platform's order total is what it was.
+    let b = if operation == OperationType::Debit && t.initial_amount > t.amount {
+        b.order_total(t.initial_amount)
+    } else {
+        b
+    };
     let b = match &t.order_id {
         Some(id) => b.order_id(id),
         None => b.without_order_id(),

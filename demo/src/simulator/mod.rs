@@ -40,10 +40,9 @@ pub(crate) struct SimState {
     pub(crate) last: Mutex<HashMap<String, (String, Fields)>>,
     pub(crate) retry_delay: Duration,
     pub(crate) next: Mutex<u64>,
-    /// The REST API's side of the platform (formTokens, transactions).
+    /// The platform's one state (formTokens, transactions), which its REST API and its
+    /// back office both read and change.
     pub(crate) platform: Arc<vads::testing::platform::Platform>,
-    /// What the back office did to each order's payment, for its rules.
-    pub(crate) done: Mutex<HashMap<String, back_office::Done>>,
 }
 
 impl SimState {
@@ -97,18 +96,38 @@ async fn index() -> axum::response::Html<String> {
 }
 
 /// The platform's error page, with the way back to the shop when the form said where it
-/// is (an unverified address: a link only).
-pub(crate) fn error_page(code: &str, message: &str, shop: Option<&str>) -> Response {
+/// is (an unverified address: a link only). `code`: the platform's numbered error
+/// (`Payment error 05`), or `None` for an error of the simulator itself.
+pub(crate) fn error_page(code: Option<&str>, message: &str, shop: Option<&str>) -> Response {
     let back: Vec<(&str, &str)> = match shop {
         Some(url) => vec![(url, "Back to the shop")],
         None => vec![("javascript:history.back()", "Back")],
     };
+    let title = code.map_or_else(
+        || "Payment error".to_owned(),
+        |c| format!("Payment error {c}"),
+    );
     ui::error(
         Site::Platform,
         StatusCode::BAD_REQUEST,
-        &format!("Payment error {code}"),
+        &title,
         message,
         &back,
+    )
+}
+
+/// The page for an order this simulator never took a payment for: each instance of the
+/// demo runs its own simulator, which knows only the payments made on it.
+pub(crate) fn no_payment_here(order: &str) -> Response {
+    ui::error(
+        Site::Platform,
+        StatusCode::NOT_FOUND,
+        "No payment for this order here",
+        &format!(
+            "This simulator took no payment for order {order}. Each instance of the demo runs its own \
+             simulator: open the order on the instance whose simulator took its payment, or pay a new order here."
+        ),
+        &[("javascript:history.back()", "Back")],
     )
 }
 

@@ -22,7 +22,7 @@ pub(crate) async fn payment_page(State(s): State<Arc<SimState>>, body: Bytes) ->
             .collect(),
         Err(e) => {
             return error_page(
-                "00",
+                Some("00"),
                 &format!("the form could not be read ({})", e.code()),
                 None,
             )
@@ -44,14 +44,14 @@ pub(crate) async fn payment_page(State(s): State<Arc<SimState>>, body: Bytes) ->
             _ => "00",
         };
         return error_page(
-            code,
+            Some(code),
             &format!("The payment form was refused ({e}). No payment was made."),
             shop_home.as_deref(),
         );
     }
     if get("vads_url_check").is_none() {
         return error_page(
-            "70",
+            Some("70"),
             "vads_url_check is required by this simulator",
             shop_home.as_deref(),
         );
@@ -141,7 +141,7 @@ pub(crate) async fn decide(State(s): State<Arc<SimState>>, Form(d): Form<Decisio
         .remove(&d.token)
     else {
         return error_page(
-            "--",
+            None,
             "This payment session is unknown or already used: start again from the shop.",
             None,
         );
@@ -196,6 +196,8 @@ pub(crate) async fn decide(State(s): State<Arc<SimState>>, Form(d): Form<Decisio
             status,
         );
         payment.uuid = Some(uuid);
+        // The platform's one transaction: the same legacy id as its notification's.
+        payment.trans_id = get("vads_trans_id");
         payment.ipn_target_url = Some(url_check.clone());
         s.platform.add_payment(payment);
     }
@@ -225,7 +227,7 @@ pub(crate) async fn decide(State(s): State<Arc<SimState>>, Form(d): Form<Decisio
     };
     let signed = match builder(&s.shop, &fields).browser_return().signed_fields() {
         Ok(signed) => signed,
-        Err(e) => return error_page("--", &e.to_string(), shop_home.as_deref()),
+        Err(e) => return error_page(None, &e.to_string(), shop_home.as_deref()),
     };
     if get("vads_return_mode").as_deref() == Some("POST") {
         let inputs: String = signed

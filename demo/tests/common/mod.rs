@@ -71,6 +71,7 @@ pub fn start_on(db: std::path::PathBuf, limits: vads_demo::Limits) -> Running {
                 limits,
                 notify_api_operations: true,
                 recovery: Some((recovery_policy(), Duration::from_millis(200))),
+                hosts: Vec::new(),
             })
             .await
         })

@@ -313,13 +313,26 @@ fn parent_of(t: &RestTransaction) -> Option<&str> {
         .as_deref()
 }
 
-/// What has been given back of a payment: for a captured one, refunded
-/// (`captureResponse.refundAmount`, or its `CREDIT`s when the platform gives no such
-/// amount); for one not captured, what `Transaction/Update` or a partial cancellation took
-/// off (`orderTotalAmount - amount`; the platform's `orderTotalAmount` as the first amount
-/// is unconfirmed). `None` when a sum overflows.
+/// What has been given back of a payment: refunded (`captureResponse.refundAmount`, or
+/// its `CREDIT`s when the platform gives no such amount) and, for the order's only
+/// payment, what `Transaction/Update` took off before capture — the same *lowered* as
+/// [`crate::lifecycle::OrderState::lowered`], from the same event field
+/// ([`crate::lifecycle::TransactionEvent::initial_amount`]). `None` when a sum overflows.
 fn refunded_of(t: &RestTransaction, all: &[RestTransaction]) -> Option<u64> {
-    let amount = t.amount.unwrap_or(0);
+    let lowered = if all.iter().filter(|p| holds_money(p)).count() == 1 {
+        let event = t.to_event(None);
+        event
+            .initial_amount
+            .zip(event.amount)
+            .map_or(0, |(initial, amount)| initial.saturating_sub(amount))
+    } else {
+        0
+    };
+    refunded_after_capture(t, all)?.checked_add(lowered)
+}
+
+/// What was refunded of a captured payment (nothing for one not captured).
+fn refunded_after_capture(t: &RestTransaction, all: &[RestTransaction]) -> Option<u64> {
     if status(t) == "CAPTURED" {
         let stated = t
             .transaction_details
@@ -335,12 +348,7 @@ fn refunded_of(t: &RestTransaction, all: &[RestTransaction]) -> Option<u64> {
                 .try_fold(0u64, |sum, c| sum.checked_add(c.amount.unwrap_or(0))),
         }
     } else {
-        let total = t
-            .order_details
-            .as_ref()
-            .and_then(|d| d.order_total_amount)
-            .unwrap_or(amount);
-        Some(total.saturating_sub(amount))
+        Some(0)
     }
 }
 
@@ -350,11 +358,7 @@ fn left_of(t: &RestTransaction, all: &[RestTransaction]) -> Option<u64> {
         return Some(0);
     }
     let amount = t.amount.unwrap_or(0);
-    if status(t) == "CAPTURED" {
-        Some(amount.saturating_sub(refunded_of(t, all)?))
-    } else {
-        Some(amount)
-    }
+    Some(amount.saturating_sub(refunded_after_capture(t, all)?))
 }
 
 /// The payments of an order, newest first (the plugins' order for installments).
@@ -702,7 +706,11 @@ impl<T: Transport, L: OrderLock> Held<'_, '_, T, L> {
         let before = self.read().await?;
         let pays = payments(&before);
         let Totals { refunded, left } = totals(&pays, &before)?;
-        if !pays.iter().any(|t| holds_money(t)) && refunded == 0 {
+        // A payment that was paid once (cancelled or refunded since) leaves nothing to
+        // refund; an order that never had one has no payment.
+        let ever_paid =
+            |t: &&RestTransaction| holds_money(t) || matches!(status(t), "CANCELLED" | "CAPTURED");
+        if !pays.iter().any(ever_paid) && refunded == 0 {
             return Err(MoneyError::NoPayment);
         }
         let wanted = match amount {

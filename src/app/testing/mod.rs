@@ -276,6 +276,7 @@ pub struct RestAnswerBuilder<'s> {
     uuid: String,
     status: TransStatus,
     operation: OperationType,
+    order_total: Option<u64>,
     answer: Option<String>,
 }
 
@@ -295,8 +296,17 @@ impl<'s> RestAnswerBuilder<'s> {
             uuid: format!("{:032x}", nanos ^ 0x3c3c_0000_0000_0000_0000_0000_0000_0000),
             status: TransStatus::Authorised,
             operation: OperationType::Debit,
+            order_total: None,
             answer: None,
         }
+    }
+
+    /// `orderDetails.orderTotalAmount` when it is not the transaction's amount: the
+    /// amount a payment was created with, before it was lowered (`Transaction/Update`).
+    #[must_use]
+    pub fn order_total(mut self, minor_units: u64) -> Self {
+        self.order_total = Some(minor_units);
+        self
     }
 
     /// The endpoint it is for, which chooses the key and `kr-hash-key`.
@@ -400,7 +410,7 @@ impl<'s> RestAnswerBuilder<'s> {
         format!(
             concat!(
                 r#"{{"shopId":{shop},"orderCycle":"CLOSED","orderStatus":"{order_status}","serverDate":"{date}","#,
-                r#""orderDetails":{{"orderTotalAmount":{amount},"orderEffectiveAmount":{amount},"orderCurrency":{currency},"mode":{mode},"orderId":{order_id},"_type":"V4/OrderDetails"}},"#,
+                r#""orderDetails":{{"orderTotalAmount":{total},"orderEffectiveAmount":{amount},"orderCurrency":{currency},"mode":{mode},"orderId":{order_id},"_type":"V4/OrderDetails"}},"#,
                 r#""customer":{{"email":"sample@example.com","reference":null,"_type":"V4/Customer/Customer"}},"#,
                 r#""transactions":[{{"shopId":{shop},"uuid":{uuid},"amount":{amount},"currency":{currency},"paymentMethodType":"CARD","#,
                 r#""status":"{status}","detailedStatus":"{detailed}","operationType":"{operation}","creationDate":"{date}","#,
@@ -411,6 +421,7 @@ impl<'s> RestAnswerBuilder<'s> {
             order_status = order_status,
             date = date,
             amount = self.amount,
+            total = self.order_total.unwrap_or(self.amount),
             currency = json_string(&self.currency),
             mode = json_string(&self.mode),
             order_id = order_id,

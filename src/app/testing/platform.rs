@@ -91,6 +91,9 @@ pub struct NewPayment {
     pub mode: Option<Mode>,
     /// Its uuid (default: a new one), e.g. the `vads_trans_uuid` of a hosted-form payment.
     pub uuid: Option<String>,
+    /// Its legacy transaction id (default: a new one), e.g. the `vads_trans_id` of a
+    /// hosted-form payment: what `Order/Get` then reads as `legacyTransId`.
+    pub trans_id: Option<String>,
     /// Where its notifications go.
     pub ipn_target_url: Option<String>,
 }
@@ -111,6 +114,7 @@ impl NewPayment {
             status,
             mode: None,
             uuid: None,
+            trans_id: None,
             ipn_target_url: None,
         }
     }
@@ -133,6 +137,23 @@ pub enum Fault {
     /// Answer HTTP 429 (too many requests), applying nothing, with a `Retry-After` of
     /// this many seconds when given.
     TooManyRequests(Option<u64>),
+}
+
+/// What a merchant does to a transaction in the platform's back office: the same rules
+/// and effects as the REST API's operations ([`Platform::back_office`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BackOffice {
+    /// Validate a payment waiting for the merchant (as `Transaction/Validate`).
+    Validate,
+    /// Cancel a payment not captured yet (as `Transaction/Cancel`).
+    Cancel,
+    /// Capture an authorised payment now (what the platform's capture batch does on the
+    /// capture date). A captured one: nothing to do.
+    Capture,
+    /// Refund this much of a captured payment: a new `CREDIT` (as
+    /// `Transaction/CancelOrRefund` with `REFUND_ONLY`).
+    Refund(u64),
 }
 
 /// One request the platform received.
@@ -297,6 +318,9 @@ impl Platform {
         if let Some(uuid) = payment.uuid {
             t.uuid = uuid;
         }
+        if let Some(trans_id) = payment.trans_id {
+            t.trans_id = trans_id;
+        }
         t.ipn_target_url = payment.ipn_target_url;
         let uuid = t.uuid.clone();
         state.transactions.push(t);
@@ -341,6 +365,71 @@ impl Platform {
             .iter()
             .find(|t| t.token == form_token && !t.used)
             .map(|t| (t.order_id.clone(), t.amount, t.currency.clone()))
+    }
+
+    /// The transaction of `uuid`, as it is now.
+    #[must_use]
+    pub fn transaction(&self, uuid: &str) -> Option<SimTransaction> {
+        self.state()
+            .transactions
+            .iter()
+            .find(|t| t.uuid == uuid)
+            .cloned()
+    }
+
+    /// A back-office operation on transaction `uuid`: the platform's one state, shared
+    /// with its REST API (an operation made here is what `Order/Get` then reads, and the
+    /// other way round). `Ok`: the transaction it created (a refund's `CREDIT`) or
+    /// changed. `Err`: the platform's error code (`PSP_011` wrong status, `PSP_104`
+    /// nothing left to refund, `PSP_105` cancelled, `PSP_010` unknown, ...). Not
+    /// recorded among [`Platform::calls`] (it is not an API call) and not passed to
+    /// [`Platform::on_change`] (the back office sends its own notification).
+    ///
+    /// # Errors
+    /// The platform's error code, as a string.
+    pub fn back_office(&self, uuid: &str, operation: BackOffice) -> Result<SimTransaction, String> {
+        let mut state = self.state();
+        let Some(t) = state.transactions.iter_mut().find(|t| t.uuid == uuid) else {
+            return Err("PSP_010".into());
+        };
+        let (mode, currency) = (t.mode, t.currency.clone());
+        let (op, req) = match operation {
+            BackOffice::Validate => (Operation::Validate, json!({"uuid": uuid})),
+            BackOffice::Cancel => (Operation::Cancel, json!({"uuid": uuid})),
+            BackOffice::Capture => {
+                return match t.detailed_status.as_str() {
+                    "CAPTURED" => Ok(t.clone()),
+                    "AUTHORISED" if t.operation_type == "DEBIT" => {
+                        t.detailed_status = "CAPTURED".into();
+                        Ok(t.clone())
+                    }
+                    _ => Err("PSP_011".into()),
+                };
+            }
+            BackOffice::Refund(amount) => (
+                Operation::CancelOrRefund,
+                json!({"uuid": uuid, "amount": amount, "currency": currency, "resolutionMode": "REFUND_ONLY"}),
+            ),
+        };
+        let Value::Object(req) = req else {
+            return Err("INT_902".into());
+        };
+        match self.on_transaction(&mut state, op, mode, &req) {
+            (Ok(answer), _) => {
+                let uuid = answer.get("uuid").and_then(Value::as_str).unwrap_or("");
+                state
+                    .transactions
+                    .iter()
+                    .find(|t| t.uuid == uuid)
+                    .cloned()
+                    .ok_or_else(|| "PSP_010".to_owned())
+            }
+            (Err(e), _) => Err(e
+                .get("errorCode")
+                .and_then(Value::as_str)
+                .unwrap_or("PSP_011")
+                .to_owned()),
+        }
     }
 
     /// Every transaction, in creation order.
