@@ -23,7 +23,7 @@ const STYLE: &str = r#"
 body { margin:0; font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; color:var(--ink); background:var(--bg); }
 a { color:var(--info); }
 header { background:var(--card); border-bottom:1px solid var(--line); }
-header .bar { max-width:60rem; margin:0 auto; padding:.8rem 1.2rem; display:flex; align-items:center; gap:1rem; }
+header .bar { max-width:72rem; margin:0 auto; padding:.8rem 1.2rem; display:flex; align-items:center; gap:1rem; }
 header .logo { font-weight:700; font-size:1.1rem; color:var(--brand); text-decoration:none; }
 header nav { margin-left:auto; display:flex; gap:1rem; }
 header nav a { color:var(--muted); text-decoration:none; }
@@ -31,7 +31,7 @@ body.platform header { background:#14213d; border-color:#14213d; }
 body.platform header .logo { color:#fff; }
 body.platform header nav a { color:#cfd8ea; }
 .banner { background:var(--warnbg); color:var(--warn); text-align:center; padding:.35rem 1rem; font-size:.9rem; border-bottom:1px solid #f1dfa8; }
-main { max-width:60rem; margin:1.5rem auto 3rem; padding:0 1.2rem; }
+main { max-width:72rem; margin:1.5rem auto 3rem; padding:0 1.2rem; }
 h1 { font-size:1.6rem; margin:.2rem 0 1rem; }
 h2 { font-size:1.1rem; margin:0 0 .6rem; }
 .card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:1.1rem 1.3rem; margin:0 0 1.2rem; }
@@ -45,6 +45,8 @@ td.nowrap, td.nowrap code { white-space:nowrap; word-break:normal; }
 code, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:.85rem; overflow-wrap:anywhere; }
 td code { overflow-wrap:normal; white-space:nowrap; }
 td.wrap, td.wrap code, code.wrap { white-space:normal; overflow-wrap:anywhere; word-break:break-all; }
+td.verdict code { white-space:normal; overflow-wrap:anywhere; }
+.badge.sub { display:block; width:max-content; margin-top:.15rem; }
 details summary { cursor:pointer; color:var(--info); }
 .badge { display:inline-block; padding:.05rem .55rem; border-radius:999px; font-size:.8rem; font-weight:600; }
 .badge.ok { background:var(--okbg); color:var(--ok); }

@@ -60,7 +60,7 @@ fn review_row(r: &Review) -> String {
             },
             |b| {
                 format!(
-                    "<details><summary>the verified body ({} bytes)</summary><code class=\"wrap\">{}</code></details>",
+                    "<details><summary>verified body, {} bytes</summary><code class=\"wrap\">{}</code></details>",
                     b.len(),
                     escape_html(b)
                 )
@@ -70,7 +70,7 @@ fn review_row(r: &Review) -> String {
         "<tr class=\"review\"><td data-label=\"Time\">{}</td><td data-label=\"Why\"><code>{}</code>{}</td>\
          <td data-label=\"Order\" class=\"wrap\">{}</td><td data-label=\"Mode\">{mode}</td><td data-label=\"Operation\">{operation}</td>\
          <td data-label=\"Status\">{status}</td><td data-label=\"Amount\" class=\"nowrap\">{amount}</td>\
-         <td data-label=\"Transaction\" class=\"wrap\">{uuid}</td><td data-label=\"Kept\" class=\"wrap\">{whole}</td></tr>",
+         <td data-label=\"Transaction\" class=\"wrap\">{uuid}</td><td data-label=\"Kept\">{whole}</td></tr>",
         escape_html(&r.at),
         escape_html(&r.code),
         r.endpoint.as_deref().map_or_else(String::new, |e| format!(
@@ -80,7 +80,7 @@ fn review_row(r: &Review) -> String {
         if r.order_id.is_empty() {
             "<span class=\"muted\">none</span>".to_owned()
         } else {
-            shortened(&r.order_id, 48)
+            shortened(&r.order_id, 32)
         },
     )
 }

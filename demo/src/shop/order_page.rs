@@ -31,6 +31,20 @@ fn shipped_words(shipped: &[(i64, String, String)]) -> String {
     }
 }
 
+/// An endpoint as a table cell: its path, and the deployment it belongs to beneath
+/// (`/notify/live (PRODUCTION)` is the PRODUCTION deployment's), so the column stays
+/// narrow.
+fn endpoint_cell(endpoint: &str) -> String {
+    match endpoint.split_once(" (") {
+        Some((path, rest)) => format!(
+            "<code>{}</code><span class=\"badge warn sub\">{}</span>",
+            escape_html(path),
+            escape_html(rest.trim_end_matches(')'))
+        ),
+        None => format!("<code>{}</code>", escape_html(endpoint)),
+    }
+}
+
 pub(crate) fn outcome_badge(outcome: OrderOutcome) -> String {
     let class = match outcome {
         OrderOutcome::Paid | OrderOutcome::Verified => "ok",
@@ -235,13 +249,13 @@ pub(crate) async fn order_page(
                 .map_or_else(|| "—".to_owned(), |a| money(a, &currency));
             format!(
                 "<tr class=\"delivery {}\"><td data-label=\"#\">{}</td><td data-label=\"Time\">{}</td>\
-                 <td data-label=\"Endpoint\" class=\"nowrap\"><code>{}</code></td><td data-label=\"Format\">{}</td>\
+                 <td data-label=\"Endpoint\">{}</td><td data-label=\"Format\">{}</td>\
                  <td data-label=\"Source\">{}</td><td data-label=\"Operation\">{}</td><td data-label=\"Status\">{}</td>\
-                 <td data-label=\"Amount\" class=\"nowrap\">{}</td><td data-label=\"Verdict\">{}</td><td data-label=\"Answer\">{}</td></tr>",
+                 <td data-label=\"Amount\" class=\"nowrap\">{}</td><td data-label=\"Verdict\" class=\"verdict\">{}</td><td data-label=\"Answer\">{}</td></tr>",
                 escape_html(&d.verdict),
                 i + 1,
                 escape_html(d.at.get(11..).unwrap_or(&d.at)),
-                escape_html(&d.endpoint),
+                endpoint_cell(&d.endpoint),
                 escape_html(&d.format),
                 escape_html(d.source.as_deref().unwrap_or("—")),
                 escape_html(d.operation.as_deref().unwrap_or("—")),
@@ -263,7 +277,14 @@ pub(crate) async fn order_page(
          configuration mistake is retried by the platform, not lost. What a refused delivery shows is what \
          its body claims.</p>{}</div>",
         if rows.is_empty() {
-            "<p id=\"no-notification\">None yet. The platform notifies the shop when the payment ends.</p>".to_owned()
+            if events > 0 {
+                "<p id=\"no-notification\">None reached the shop: what it knows of this payment, it learnt from \
+                 the platform itself (<code>Order/Get</code>, or an operation's answer).</p>"
+                    .to_owned()
+            } else {
+                "<p id=\"no-notification\">None yet. The platform notifies the shop when the payment ends.</p>"
+                    .to_owned()
+            }
         } else {
             format!(
                 "<div class=\"scroll\"><table class=\"stack\"><tr><th>#</th><th>Time</th><th>Endpoint</th><th>Format</th><th>Source</th>\
@@ -356,7 +377,12 @@ pub(crate) async fn order_page(
                     button("test_to_production", "TEST notification to the PRODUCTION shop", "", "danger"),
                     button("duplicate_field", "With a duplicated field", "", "danger"),
                     button("rest_payment", "Payment again, as REST", "", ""),
-                    button("rest_refund_part", "Refund, as REST", "<label class=\"amount\">refund amount in cents <input name=\"amount\" id=\"rest_refund_amount\" value=\"300\" size=\"6\"></label> ", ""),
+                    // A refund only where one applies (the simulator would refuse it).
+                    if matches!(state.outcome, OrderOutcome::Paid | OrderOutcome::PartiallyRefunded) {
+                        button("rest_refund_part", "Refund, as REST", "<label class=\"amount\">refund amount in cents <input name=\"amount\" id=\"rest_refund_amount\" value=\"300\" size=\"6\"></label> ", "")
+                    } else {
+                        String::new()
+                    },
                 )
             } else {
                 "<p id=\"not-ended\">The payment has not ended yet: once the platform has told the shop about it, its \
