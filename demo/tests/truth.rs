@@ -347,3 +347,27 @@ fn a_rehearsal_is_answered_and_recorded_nowhere() {
     assert_eq!(r.status().as_u16(), 404, "no order keeps it");
     assert!(!get(&format!("{shop}/attention")).contains("VADS-REHEARSAL"));
 }
+
+#[test]
+fn an_order_the_simulator_never_took_says_so_without_a_dangling_code() {
+    // What instance 2's simulator shows for an order paid on instance 1's.
+    let running = start("other_instance");
+    let sim = &running.demo.simulator_url;
+    for r in [
+        agent()
+            .get(&format!("{sim}/admin/order?order_id=ORD-ELSEWHERE"))
+            .call()
+            .unwrap(),
+        agent()
+            .post(&format!("{sim}/admin/operation"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(&b"order_id=ORD-ELSEWHERE&op=replay"[..])
+            .unwrap(),
+    ] {
+        assert_eq!(r.status().as_u16(), 404);
+        let page = r.into_body().read_to_string().unwrap();
+        assert!(page.contains("<title>No payment for this order here</title>"), "{page}");
+        assert!(page.contains("Each instance of the demo runs its own simulator"), "{page}");
+        assert!(!page.contains("--</"), "{page}");
+    }
+}
