@@ -46,6 +46,9 @@ pub use app::testing;
 pub use protocol::body;
 #[doc(inline)]
 pub use protocol::lifecycle;
+/// Money that recurs: installment plans, page actions, token and subscription statuses,
+/// payment sources (protocol sections 11 and 12).
+pub use protocol::recurring;
 #[doc(inline)]
 pub use protocol::shown;
 

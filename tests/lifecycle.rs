@@ -46,7 +46,7 @@ fn event(tx: &str, order: &str, op: Option<&str>, status: &str, amount: u64) -> 
         trans_status: Some(status.into()),
         amount: Some(amount),
         currency: Some("978".into()),
-        initial_amount: None,
+        ..TransactionEvent::default()
     }
 }
 

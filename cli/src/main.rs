@@ -59,7 +59,7 @@ enum Command {
     /// standard input; print its fields as JSON.
     Verify(verify::VerifyArgs),
     /// Build and sign a payment form for the shop of a config; print it as HTML or JSON.
-    Form(form::FormArgs),
+    Form(Box<form::FormArgs>),
     /// Check that a config is ready to go live; print the findings.
     Preflight(preflight::PreflightArgs),
     /// Rebuild the state of orders from a log of IPN bodies (vads_* or REST), one per line

@@ -296,7 +296,7 @@ pub(crate) fn order_json(order: &vads::lifecycle::OrderState) -> serde_json::Val
             })
         })
         .collect();
-    serde_json::json!({
+    let mut line = serde_json::json!({
         "order_id": order.order_id,
         "site_id": order.site_id,
         "mode": order.mode,
@@ -305,7 +305,41 @@ pub(crate) fn order_json(order: &vads::lifecycle::OrderState) -> serde_json::Val
         "refunded": order.refunded,
         "lowered": order.lowered,
         "currency": order.currency,
-        "attention": order.attention,
+        "attention": order.attention_codes,
+        "attention_details": order.attention,
         "transactions": transactions,
-    })
+    });
+    // What applies: an installment plan, a token, a subscription (the order that
+    // created it, or one of its installments, with its number), the channel.
+    if let Some(plan) = &order.plan {
+        line["plan"] = serde_json::json!({
+            "count": plan.count,
+            "first": plan.first,
+            "total": plan.total,
+            "accepted": plan.accepted,
+            "refused": plan.refused,
+        });
+    }
+    if let Some(token) = &order.token {
+        line["token"] = serde_json::json!({"id": token.id, "status": token.status});
+    }
+    if order.subscription.is_some()
+        || order.recurrence_number.is_some()
+        || order.recurrence_status.is_some()
+    {
+        line["subscription"] = serde_json::json!(order.subscription);
+    }
+    if let Some(status) = &order.recurrence_status {
+        line["subscription_status"] = serde_json::json!(status);
+    }
+    if let Some(n) = order.recurrence_number {
+        line["recurrence_number"] = serde_json::json!(n);
+    }
+    if let Some(src) = &order.payment_src {
+        line["payment_src"] = serde_json::json!(src);
+    }
+    if let Some(reference) = &order.chaining_ref {
+        line["chaining_ref"] = serde_json::json!(reference);
+    }
+    line
 }

@@ -39,6 +39,15 @@ struct Instance {
     child: Child,
 }
 
+/// A failing assertion still stops the instances (a leftover one would hold the
+/// database's connections and fail the next run).
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn spawn(database_url: &str, shop: u16, simulator: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_vads-demo"))
         .env("VADS_DEMO_SHOP_ADDR", format!("127.0.0.1:{shop}"))

@@ -366,8 +366,14 @@ fn an_order_the_simulator_never_took_says_so_without_a_dangling_code() {
     ] {
         assert_eq!(r.status().as_u16(), 404);
         let page = r.into_body().read_to_string().unwrap();
-        assert!(page.contains("<title>No payment for this order here</title>"), "{page}");
-        assert!(page.contains("Each instance of the demo runs its own simulator"), "{page}");
+        assert!(
+            page.contains("<title>No payment for this order here</title>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("Each instance of the demo runs its own simulator"),
+            "{page}"
+        );
         assert!(!page.contains("--</"), "{page}");
     }
 }

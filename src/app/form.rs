@@ -31,11 +31,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub use crate::app::currency::Currency;
+use crate::app::form_error::invalid;
+pub use crate::app::form_error::FormError;
+pub use crate::app::recurring::{compact_date, Installments, RRule, Subscription};
 use crate::policy::brand::is_http_url;
 pub use crate::policy::brand::Brand;
 use crate::policy::config::is_site_id;
 use crate::policy::shop::Shop;
-use crate::protocol::error::SignError;
+use crate::protocol::recurring::{PageAction, PaymentSource};
 use crate::protocol::time::{since_epoch, TransDate};
 use indexmap::IndexMap;
 use std::fmt::Write as _;
@@ -46,178 +50,6 @@ impl Shop {
     #[must_use]
     pub fn form(&self) -> FormBuilder<'_> {
         FormBuilder::new(self)
-    }
-}
-
-/// Why a form could not be built.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum FormError {
-    /// A field's value (or name) breaks a rule.
-    #[error("invalid_field: {field}: {rule}")]
-    InvalidField {
-        /// The field's name.
-        field: String,
-        /// The rule it breaks, as a sentence.
-        rule: &'static str,
-    },
-    /// Signing failed.
-    #[error(transparent)]
-    Sign(#[from] SignError),
-}
-
-impl FormError {
-    /// The stable code: `"invalid_field"`, or the signing error's code.
-    #[must_use]
-    pub fn code(&self) -> &'static str {
-        match self {
-            FormError::InvalidField { .. } => "invalid_field",
-            FormError::Sign(e) => e.code(),
-        }
-    }
-}
-
-fn invalid(field: &str, rule: &'static str) -> FormError {
-    FormError::InvalidField {
-        field: field.to_owned(),
-        rule,
-    }
-}
-
-/// An ISO 4217 currency: numeric code and number of decimals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Currency {
-    /// Alphabetic code, e.g. `EUR`.
-    pub alpha: &'static str,
-    /// Numeric code, e.g. `978`.
-    pub numeric: &'static str,
-    /// Decimals of the minor unit: EUR 2, JPY and XPF 0, KWD and TND 3.
-    pub exponent: u32,
-}
-
-const CURRENCIES: &[(&str, &str, u32)] = &[
-    ("AED", "784", 2),
-    ("ARS", "032", 2),
-    ("AUD", "036", 2),
-    ("BGN", "975", 2),
-    ("BHD", "048", 3),
-    ("BOB", "068", 2),
-    ("BRL", "986", 2),
-    ("CAD", "124", 2),
-    ("CHF", "756", 2),
-    ("CLP", "152", 0),
-    ("CNY", "156", 2),
-    ("COP", "170", 2),
-    ("CRC", "188", 2),
-    ("CZK", "203", 2),
-    ("DKK", "208", 2),
-    ("DOP", "214", 2),
-    ("EUR", "978", 2),
-    ("GBP", "826", 2),
-    ("GTQ", "320", 2),
-    ("HKD", "344", 2),
-    ("HUF", "348", 2),
-    ("IDR", "360", 2),
-    ("ILS", "376", 2),
-    ("INR", "356", 2),
-    ("ISK", "352", 0),
-    ("JOD", "400", 3),
-    ("JPY", "392", 0),
-    ("KRW", "410", 0),
-    ("KWD", "414", 3),
-    ("MAD", "504", 2),
-    ("MXN", "484", 2),
-    ("MYR", "458", 2),
-    ("NOK", "578", 2),
-    ("NZD", "554", 2),
-    ("OMR", "512", 3),
-    ("PEN", "604", 2),
-    ("PHP", "608", 2),
-    ("PLN", "985", 2),
-    ("PYG", "600", 0),
-    ("RON", "946", 2),
-    ("SAR", "682", 2),
-    ("SEK", "752", 2),
-    ("SGD", "702", 2),
-    ("THB", "764", 2),
-    ("TND", "788", 3),
-    ("TRY", "949", 2),
-    ("USD", "840", 2),
-    ("UYU", "858", 2),
-    ("VND", "704", 0),
-    ("XAF", "950", 0),
-    ("XOF", "952", 0),
-    ("XPF", "953", 0),
-    ("ZAR", "710", 2),
-];
-
-impl Currency {
-    /// Looks a currency up by alphabetic (`EUR`, case-insensitive) or numeric (`978`) code.
-    ///
-    /// ```
-    /// let eur = vads::form::Currency::find("eur").unwrap();
-    /// assert_eq!((eur.numeric, eur.exponent), ("978", 2));
-    /// assert_eq!(vads::form::Currency::find("953").unwrap().alpha, "XPF");
-    /// assert!(vads::form::Currency::find("XXX").is_none());
-    /// ```
-    #[must_use]
-    pub fn find(code: &str) -> Option<Currency> {
-        CURRENCIES
-            .iter()
-            .find(|(a, n, _)| a.eq_ignore_ascii_case(code) || *n == code)
-            .map(|&(alpha, numeric, exponent)| Currency {
-                alpha,
-                numeric,
-                exponent,
-            })
-    }
-
-    /// Converts a decimal amount (`"19.99"`, `"19,99"`, `"20"`) to minor units, exactly
-    /// (no floating point). More decimals than the currency has is an error, never a
-    /// rounding.
-    ///
-    /// # Errors
-    /// `invalid_field` on `vads_amount` for anything but digits with at most one
-    /// separator, too many decimals, or an overflow.
-    ///
-    /// ```
-    /// use vads::form::Currency;
-    /// assert_eq!(Currency::find("EUR").unwrap().minor_units("19.99")?, 1999);
-    /// assert_eq!(Currency::find("EUR").unwrap().minor_units("20")?, 2000);
-    /// assert_eq!(Currency::find("JPY").unwrap().minor_units("1500")?, 1500);
-    /// assert_eq!(Currency::find("KWD").unwrap().minor_units("1.5")?, 1500);
-    /// assert!(Currency::find("EUR").unwrap().minor_units("19.999").is_err());
-    /// assert!(Currency::find("XPF").unwrap().minor_units("10.5").is_err());
-    /// # Ok::<(), vads::form::FormError>(())
-    /// ```
-    pub fn minor_units(&self, decimal: &str) -> Result<u64, FormError> {
-        let bad = || {
-            invalid("vads_amount", "must be a decimal amount such as 19.99, with no more decimals than the currency has")
-        };
-        let (int, frac) = match decimal.find(['.', ',']) {
-            Some(i) => (&decimal[..i], &decimal[i + 1..]),
-            None => (decimal, ""),
-        };
-        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if int.is_empty() || !digits(int) || !digits(frac) || frac.len() > self.exponent as usize {
-            return Err(bad());
-        }
-        if decimal.contains(['.', ',']) && frac.is_empty() {
-            return Err(bad());
-        }
-        let scale = 10u64.pow(self.exponent);
-        let int: u64 = int.parse().map_err(|_| bad())?;
-        let mut f: u64 = if frac.is_empty() {
-            0
-        } else {
-            frac.parse().map_err(|_| bad())?
-        };
-        for _ in frac.len()..self.exponent as usize {
-            f *= 10;
-        }
-        int.checked_mul(scale)
-            .and_then(|v| v.checked_add(f))
-            .ok_or_else(bad)
     }
 }
 
@@ -460,11 +292,71 @@ impl<'s> FormBuilder<'s> {
         payment_config => "vads_payment_config",
     }
 
+    /// An installment plan (`vads_payment_config=MULTI:...`); the total is the form's
+    /// amount. Checked by [`FormBuilder::sign`] ([`Installments::check`]).
+    #[must_use]
+    pub fn installments(self, plan: Installments) -> Self {
+        self.field("vads_payment_config", plan.config())
+    }
+
+    /// Installments at chosen dates (`vads_payment_config=MULTI_EXT:...`, an option of
+    /// the shop's offer): `(YYYYMMDD, amount)` each, adding up to the form's amount.
+    #[must_use]
+    pub fn installments_ext(self, schedule: &[(&str, u64)]) -> Self {
+        let parts: Vec<String> = schedule
+            .iter()
+            .map(|(date, amount)| {
+                format!(
+                    "{}={amount}",
+                    compact_date(date).unwrap_or_else(|| (*date).to_owned())
+                )
+            })
+            .collect();
+        self.field(
+            "vads_payment_config",
+            format!("MULTI_EXT:{}", parts.join(";")),
+        )
+    }
+
+    /// What the payment page does (`vads_page_action`): a payment (the default), save a
+    /// card, subscribe, ... Each action's needs are checked by [`FormBuilder::sign`]: a
+    /// token for `SUBSCRIBE` and the updates, the buyer's e-mail to save a card, no amount
+    /// without a payment.
+    #[must_use]
+    pub fn page_action(self, action: PageAction<'_>) -> Self {
+        self.field("vads_page_action", action.as_str())
+    }
+
+    /// The token (`vads_identifier`): the saved card to pay with or subscribe, or the id
+    /// you choose for the one a registration creates (not the platform's 32-character
+    /// shape).
+    #[must_use]
+    pub fn token(self, id: impl Into<String>) -> Self {
+        self.field("vads_identifier", id)
+    }
+
+    /// A subscription the platform runs (`vads_sub_*`); with
+    /// `page_action(REGISTER_SUBSCRIBE)`, `REGISTER_PAY_SUBSCRIBE` or `SUBSCRIBE`.
+    #[must_use]
+    pub fn subscription(mut self, subscription: &Subscription) -> Self {
+        for (name, value) in subscription.fields() {
+            self = self.field(name, value);
+        }
+        self
+    }
+
+    /// Who starts the payment (`vads_payment_src`): `EC` (the buyer; the default),
+    /// `MOTO`, `CC`, `OTHER`.
+    #[must_use]
+    pub fn payment_src(self, source: PaymentSource<'_>) -> Self {
+        self.field("vads_payment_src", source.as_str())
+    }
+
     /// Normalises, validates and signs the form.
     ///
     /// # Errors
     /// [`FormError::InvalidField`] naming the field and the rule (see the module
-    /// documentation), or a [`SignError`].
+    /// documentation), or a [`SignError`](crate::SignError).
     pub fn sign(self) -> Result<SignedForm, FormError> {
         let FormBuilder {
             shop,
@@ -508,10 +400,16 @@ impl<'s> FormBuilder<'s> {
             .or_insert_with(|| TransId::generate().0);
         out.entry("vads_trans_date".to_owned())
             .or_insert_with(|| TransDate::now().to_string());
-        for required in ["vads_amount", "vads_currency"] {
-            if !out.contains_key(required) {
-                return Err(invalid(required, "is required"));
-            }
+        // The amount, unless the page action takes no payment (checked there); a currency
+        // with any amount. Dates (a subscription's start, installments) are checked against
+        // the payment's day, `vads_trans_date` (UTC).
+        let today = out
+            .get("vads_trans_date")
+            .and_then(|d| TransDate::parse(d))
+            .unwrap_or_else(TransDate::now);
+        let warnings = crate::app::recurring::check(&out, today)?;
+        if out.contains_key("vads_amount") && !out.contains_key("vads_currency") {
+            return Err(invalid("vads_currency", "is required"));
         }
         for (name, value) in &out {
             validate(name, value)?;
@@ -522,6 +420,7 @@ impl<'s> FormBuilder<'s> {
         Ok(SignedForm {
             action: shop.payment_url().to_owned(),
             fields,
+            warnings,
         })
     }
 }
@@ -580,7 +479,7 @@ fn validate(name: &str, value: &str) -> Result<(), FormError> {
         }
         "vads_trans_id" => TransId::new(value).err().map(|e| match e {
             FormError::InvalidField { rule, .. } => rule,
-            FormError::Sign(_) => "invalid",
+            FormError::Sign(_) | FormError::Rule { .. } => "invalid",
         }),
         "vads_trans_date" if TransDate::parse(value).is_none() => {
             Some("must be YYYYMMDDHHMMSS in UTC (14 digits)")
@@ -662,6 +561,11 @@ pub struct SignedForm {
     pub action: String,
     /// The fields in the order they were added, with `signature` last.
     pub fields: Vec<(String, String)>,
+    /// What a person should know about a form that is nevertheless valid (e.g.
+    /// `daily_same_day: ...`: a daily subscription starting today runs twice on the first
+    /// night). Not serialized.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 impl SignedForm {

@@ -9,8 +9,11 @@ pub mod api;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
+pub(crate) mod currency;
 pub mod form;
+pub(crate) mod form_error;
 pub mod preflight;
+pub(crate) mod recurring;
 #[cfg(feature = "rest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rest")))]
 pub mod rest_answer;

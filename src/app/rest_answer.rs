@@ -170,6 +170,9 @@ pub struct RestTransaction {
     /// `transactionDetails` (the parts reconciliation uses).
     #[serde(default)]
     pub transaction_details: Option<TransactionDetails>,
+    /// `paymentMethodToken`: the token (saved card) the payment used or created.
+    #[serde(default)]
+    pub payment_method_token: Option<String>,
 }
 
 /// `transactionDetails` of a [`RestTransaction`].
@@ -208,6 +211,13 @@ pub struct CardDetails {
     /// `captureResponse`: what was captured and refunded of the transaction.
     #[serde(default)]
     pub capture_response: Option<CaptureResponse>,
+    /// `paymentSource`: who started the payment (`EC`, `MOTO`, `CC`, `OTHER`), as
+    /// `vads_payment_src`.
+    #[serde(default)]
+    pub payment_source: Option<String>,
+    /// `initialIssuerTransactionIdentifier`: the chaining reference of a saved card.
+    #[serde(default)]
+    pub initial_issuer_transaction_identifier: Option<String>,
 }
 
 /// `transactionDetails.cardDetails.captureResponse` of a [`RestTransaction`].
@@ -324,6 +334,37 @@ impl RestTransaction {
         self.transaction_details.as_ref()?.card_details.as_ref()
     }
 
+    /// `paymentMethodToken`: the token the payment used or created.
+    #[must_use]
+    pub fn token(&self) -> Option<&str> {
+        self.payment_method_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+    }
+
+    /// `transactionDetails.sequenceNumber`: the installment of a plan.
+    #[must_use]
+    pub fn sequence_number(&self) -> Option<u32> {
+        self.transaction_details.as_ref()?.sequence_number
+    }
+
+    /// `cardDetails.paymentSource`, typed.
+    #[must_use]
+    pub fn payment_source(&self) -> Option<crate::protocol::recurring::PaymentSource<'_>> {
+        self.card()?
+            .payment_source
+            .as_deref()
+            .map(crate::protocol::recurring::PaymentSource::parse)
+    }
+
+    /// `cardDetails.initialIssuerTransactionIdentifier`: the chaining reference.
+    #[must_use]
+    pub fn initial_issuer_transaction_identifier(&self) -> Option<&str> {
+        self.card()?
+            .initial_issuer_transaction_identifier
+            .as_deref()
+    }
+
     /// `creationDate` in seconds since the Unix epoch, when it is a UTC date.
     #[must_use]
     pub fn created_unix(&self) -> Option<u64> {
@@ -405,6 +446,21 @@ impl RestTransaction {
             amount: self.amount,
             currency,
             initial_amount,
+            payment_config: None,
+            sequence_number: self
+                .transaction_details
+                .as_ref()
+                .and_then(|d| d.sequence_number),
+            url_check_src: None,
+            token: self.payment_method_token.clone().filter(|t| !t.is_empty()),
+            token_status: None,
+            subscription: None,
+            recurrence_number: None,
+            recurrence_status: None,
+            chaining_ref: self
+                .card()
+                .and_then(|c| c.initial_issuer_transaction_identifier.clone()),
+            payment_src: self.card().and_then(|c| c.payment_source.clone()),
         }
     }
 }

@@ -100,6 +100,39 @@ pub struct TransactionEvent {
     /// not as another amount. Unconfirmed platform behaviour (protocol section 8).
     #[serde(default)]
     pub initial_amount: Option<u64>,
+    /// `vads_payment_config` as received (`SINGLE`, `MULTI:first=...`, ...): an
+    /// installment plan makes one order of several payments.
+    #[serde(default)]
+    pub payment_config: Option<String>,
+    /// `vads_sequence_number` (REST `transactionDetails.sequenceNumber`): the installment of
+    /// a plan, 1-based.
+    #[serde(default)]
+    pub sequence_number: Option<u32>,
+    /// `vads_url_check_src`: why the platform sent it (`PAY`, `BATCH_AUTO`, `REC`, ...).
+    #[serde(default)]
+    pub url_check_src: Option<String>,
+    /// The token (`vads_identifier`, REST `paymentMethodToken`), when it carries one.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// `vads_identifier_status`: what happened to the token.
+    #[serde(default)]
+    pub token_status: Option<String>,
+    /// `vads_subscription`: the subscription id.
+    #[serde(default)]
+    pub subscription: Option<String>,
+    /// `vads_recurrence_number`: which installment of the subscription this is.
+    #[serde(default)]
+    pub recurrence_number: Option<u32>,
+    /// `vads_recurrence_status`: what happened to the subscription at its creation.
+    #[serde(default)]
+    pub recurrence_status: Option<String>,
+    /// The chaining reference (`vads_initial_issuer_transaction_identifier`, REST
+    /// `cardDetails.initialIssuerTransactionIdentifier`): keep it with the token.
+    #[serde(default)]
+    pub chaining_ref: Option<String>,
+    /// `vads_payment_src` (REST `cardDetails.paymentSource`): who started the payment.
+    #[serde(default)]
+    pub payment_src: Option<String>,
 }
 
 impl TransactionEvent {
@@ -144,6 +177,15 @@ impl TransactionEvent {
         self
     }
 
+    /// Whether this event is an installment of a subscription the platform runs (notified
+    /// with `REC`, or a retry or replay of one, which still carries its recurrence
+    /// number): a payment *of the subscription*, its own record, never a second payment of
+    /// the order that created it.
+    #[must_use]
+    pub fn is_subscription_installment(&self) -> bool {
+        self.url_check_src.as_deref() == Some("REC") || self.recurrence_number.is_some()
+    }
+
     /// The event of a verified notification.
     #[must_use]
     pub fn from_notification(n: &Notification<'_>) -> TransactionEvent {
@@ -161,6 +203,18 @@ impl TransactionEvent {
             amount: n.amount().ok(),
             currency: text("vads_currency"),
             initial_amount: None,
+            payment_config: text("vads_payment_config").filter(|v| !v.is_empty()),
+            sequence_number: n.sequence_number(),
+            url_check_src: text("vads_url_check_src").filter(|v| !v.is_empty()),
+            token: n.identifier().map(std::borrow::Cow::into_owned),
+            token_status: text("vads_identifier_status").filter(|v| !v.is_empty()),
+            subscription: n.subscription().map(std::borrow::Cow::into_owned),
+            recurrence_number: n.recurrence_number(),
+            recurrence_status: text("vads_recurrence_status").filter(|v| !v.is_empty()),
+            chaining_ref: n
+                .initial_issuer_transaction_identifier()
+                .map(std::borrow::Cow::into_owned),
+            payment_src: text("vads_payment_src").filter(|v| !v.is_empty()),
         }
     }
 }
@@ -187,7 +241,15 @@ pub struct OrderKey {
     pub mode: Mode,
     /// The shop's order reference.
     pub order_id: String,
+    /// For an installment of a subscription the order created: its token (or `~` and its
+    /// subscription id, without a token) and its recurrence number — its own record,
+    /// linked to the order by the order id. `None` for the order itself.
+    #[serde(default)]
+    pub recurrence: Option<(String, u32)>,
 }
+
+/// What separates the parts of a subscription installment's [`OrderKey::storage_id`].
+const RECURRENCE_MARK: &str = "|REC|";
 
 impl OrderKey {
     /// The key of order `order_id` of shop `site_id` in `mode`.
@@ -197,25 +259,72 @@ impl OrderKey {
             site_id: site_id.into(),
             mode,
             order_id: order_id.into(),
+            recurrence: None,
         }
     }
 
-    /// The order an event belongs to: `None` when it lacks its site id, its mode or its
-    /// order id.
+    /// The key of installment `number` of the subscription of `token` that order
+    /// `order_id` created.
+    #[must_use]
+    pub fn installment(
+        site_id: impl Into<String>,
+        mode: Mode,
+        order_id: impl Into<String>,
+        token: impl Into<String>,
+        number: u32,
+    ) -> OrderKey {
+        OrderKey {
+            recurrence: Some((token.into(), number)),
+            ..OrderKey::new(site_id, mode, order_id)
+        }
+    }
+
+    /// The record an event belongs to: its order, or for a subscription's installment
+    /// (`REC`, or a retry of one) that installment's own record. `None` when it lacks its
+    /// site id, its mode or its order id.
     #[must_use]
     pub fn of(event: &TransactionEvent) -> Option<OrderKey> {
         Some(OrderKey {
             site_id: event.site_id.clone()?,
             mode: event.mode?,
             order_id: event.order_id.clone()?,
+            recurrence: Transaction::of(event.clone()).recurrence_key(),
         })
+    }
+
+    /// One text for the record, for a store's key column: the order id, or for a
+    /// subscription's installment `ORDER|REC|TOKEN|N`.
+    #[must_use]
+    pub fn storage_id(&self) -> String {
+        match &self.recurrence {
+            None => self.order_id.clone(),
+            Some((of, n)) => format!("{}{RECURRENCE_MARK}{of}|{n}", self.order_id),
+        }
+    }
+
+    /// The key of a record stored under `storage_id` ([`OrderKey::storage_id`]).
+    #[must_use]
+    pub fn from_storage(site_id: impl Into<String>, mode: Mode, storage_id: &str) -> OrderKey {
+        let parsed = storage_id.rsplit_once('|').and_then(|(head, n)| {
+            let n: u32 = n.parse().ok()?;
+            let (order, of) = head.rsplit_once(RECURRENCE_MARK)?;
+            Some((order, of, n))
+        });
+        match parsed {
+            Some((order, of, n)) => OrderKey::installment(site_id, mode, order, of, n),
+            None => OrderKey::new(site_id, mode, storage_id),
+        }
     }
 }
 
 impl core::fmt::Display for OrderKey {
-    /// `SITE/MODE/ORDER`.
+    /// `SITE/MODE/ORDER`, and `#N` for a subscription's installment.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}/{}/{}", self.site_id, self.mode, self.order_id)
+        write!(f, "{}/{}/{}", self.site_id, self.mode, self.order_id)?;
+        if let Some((_, n)) = &self.recurrence {
+            write!(f, "#{n}")?;
+        }
+        Ok(())
     }
 }
 
@@ -387,6 +496,37 @@ pub struct Transaction {
     pub currency: Agreed<String>,
     /// The merged statuses.
     pub status: StatusState,
+    /// `vads_payment_config`.
+    #[serde(default)]
+    pub payment_config: Agreed<String>,
+    /// `vads_sequence_number`: the installment of a plan.
+    #[serde(default)]
+    pub sequence_number: Agreed<u32>,
+    /// The token.
+    #[serde(default)]
+    pub token: Agreed<String>,
+    /// `vads_identifier_status`.
+    #[serde(default)]
+    pub token_status: Agreed<String>,
+    /// `vads_subscription`.
+    #[serde(default)]
+    pub subscription: Agreed<String>,
+    /// `vads_recurrence_number`.
+    #[serde(default)]
+    pub recurrence_number: Agreed<u32>,
+    /// `vads_recurrence_status`.
+    #[serde(default)]
+    pub recurrence_status: Agreed<String>,
+    /// The chaining reference.
+    #[serde(default)]
+    pub chaining_ref: Agreed<String>,
+    /// `vads_payment_src`.
+    #[serde(default)]
+    pub payment_src: Agreed<String>,
+    /// Whether an event said it is a subscription's installment (`REC`, or a recurrence
+    /// number).
+    #[serde(default)]
+    pub subscription_installment: bool,
 }
 
 /// The amount that stands among `amounts`: the only one; or, below a stated initial
@@ -408,6 +548,7 @@ impl Transaction {
     /// The transaction of one event.
     #[must_use]
     pub fn of(event: TransactionEvent) -> Transaction {
+        let subscription_installment = event.is_subscription_installment();
         Transaction {
             id: event.transaction,
             trans_uuid: Agreed::of(event.trans_uuid),
@@ -423,6 +564,16 @@ impl Transaction {
                 .as_deref()
                 .map(StatusState::of)
                 .unwrap_or_default(),
+            payment_config: Agreed::of(event.payment_config),
+            sequence_number: Agreed::of(event.sequence_number),
+            token: Agreed::of(event.token),
+            token_status: Agreed::of(event.token_status),
+            subscription: Agreed::of(event.subscription),
+            recurrence_number: Agreed::of(event.recurrence_number),
+            recurrence_status: Agreed::of(event.recurrence_status),
+            subscription_installment,
+            chaining_ref: Agreed::of(event.chaining_ref),
+            payment_src: Agreed::of(event.payment_src),
         }
     }
 
@@ -444,7 +595,34 @@ impl Transaction {
             initial_amount,
             currency: self.currency.merge(other.currency),
             status: self.status.merge(other.status),
+            payment_config: self.payment_config.merge(other.payment_config),
+            sequence_number: self.sequence_number.merge(other.sequence_number),
+            token: self.token.merge(other.token),
+            token_status: self.token_status.merge(other.token_status),
+            subscription: self.subscription.merge(other.subscription),
+            recurrence_number: self.recurrence_number.merge(other.recurrence_number),
+            recurrence_status: self.recurrence_status.merge(other.recurrence_status),
+            chaining_ref: self.chaining_ref.merge(other.chaining_ref),
+            payment_src: self.payment_src.merge(other.payment_src),
+            subscription_installment: self.subscription_installment
+                || other.subscription_installment,
         }
+    }
+
+    /// For a subscription's installment: what identifies it beside its order id — its
+    /// token (or, without one, `~` and its subscription id) and its recurrence number.
+    /// `None` for a payment of an order.
+    #[must_use]
+    pub fn recurrence_key(&self) -> Option<(String, u32)> {
+        if !self.subscription_installment {
+            return None;
+        }
+        let of = match (self.token.value(), self.subscription.value()) {
+            (Some(token), _) => token.clone(),
+            (None, Some(sub)) => format!("~{sub}"),
+            (None, None) => String::new(),
+        };
+        Some((of, self.recurrence_number.value().copied().unwrap_or(0)))
     }
 
     /// What was taken off this payment before capture (`Transaction/Update`): its stated
@@ -457,9 +635,19 @@ impl Transaction {
         }
     }
 
-    /// Why a human must look at this transaction, if any.
+    /// Why a human must look at this transaction, if any (the sentence of
+    /// [`Transaction::attention_reason`]).
     #[must_use]
     pub fn attention(&self) -> Option<String> {
+        self.attention_reason().map(|(_, why)| why)
+    }
+
+    /// Why a human must look at this transaction, if any: a stable code
+    /// (`conflicting_facts`, `conflicting_statuses`, `no_status`, `unknown_status`,
+    /// `capture_failed`, `partially_authorised`, `unknown_operation`,
+    /// `unexpected_status`) and a sentence.
+    #[must_use]
+    pub fn attention_reason(&self) -> Option<(&'static str, String)> {
         let conflicting = [
             (
                 "vads_operation_type",
@@ -471,9 +659,9 @@ impl Transaction {
             ("vads_trans_id", self.trans_id == Agreed::Conflict),
         ];
         if let Some((name, _)) = conflicting.iter().find(|(_, c)| *c) {
-            return Some(format!(
-                "transaction {}: notifications disagree on {name}",
-                self.id
+            return Some((
+                "conflicting_facts",
+                format!("transaction {}: notifications disagree on {name}", self.id),
             ));
         }
         let unknown = || {
@@ -485,28 +673,29 @@ impl Transaction {
                 .join(", ")
         };
         match self.status.merged() {
-            Merged::Conflict => Some(format!(
-                "transaction {}: conflicting final statuses {}",
-                self.id,
-                self.status
-                    .finals
-                    .iter()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            Merged::Conflict => Some((
+                "conflicting_statuses",
+                format!(
+                    "transaction {}: conflicting final statuses {}",
+                    self.id,
+                    self.status
+                        .finals
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             )),
             Merged::None if self.status.unknown.is_empty() => {
-                Some(format!("transaction {}: no status", self.id))
+                Some(("no_status", format!("transaction {}: no status", self.id)))
             }
-            Merged::None => Some(format!(
-                "transaction {}: unknown status {}",
-                self.id,
-                unknown()
+            Merged::None => Some((
+                "unknown_status",
+                format!("transaction {}: unknown status {}", self.id, unknown()),
             )),
-            Merged::Status(s) if !s.is_final() && !self.status.unknown.is_empty() => Some(format!(
-                "transaction {}: unknown status {}",
-                self.id,
-                unknown()
+            Merged::Status(s) if !s.is_final() && !self.status.unknown.is_empty() => Some((
+                "unknown_status",
+                format!("transaction {}: unknown status {}", self.id, unknown()),
             )),
             Merged::Status(s) => self.status_attention(s),
         }
@@ -515,27 +704,40 @@ impl Transaction {
     /// Why a status that stands needs a human (protocol section 4): a failed capture, a
     /// partial authorisation, an operation type this version does not know, or a status
     /// that makes no sense for the operation (an `ACCEPTED` refund).
-    fn status_attention(&self, status: TransStatus) -> Option<String> {
+    fn status_attention(&self, status: TransStatus) -> Option<(&'static str, String)> {
         let operation = self.operation();
         if Outcome::of_operation(operation, status) != Outcome::NeedsAttention {
             return None;
         }
         let id = &self.id;
         Some(match (status, operation) {
-            (TransStatus::CaptureFailed, _) => {
-                format!("transaction {id}: capture failed (CAPTURE_FAILED): contact support")
-            }
-            (TransStatus::PartiallyAuthorised, _) => format!(
-                "transaction {id}: only part of the amount was authorised (PARTIALLY_AUTHORISED)"
+            (TransStatus::CaptureFailed, _) => (
+                "capture_failed",
+                format!("transaction {id}: capture failed (CAPTURE_FAILED): contact support"),
+            ),
+            (TransStatus::PartiallyAuthorised, _) => (
+                "partially_authorised",
+                format!(
+                    "transaction {id}: only part of the amount was authorised (PARTIALLY_AUTHORISED)"
+                ),
             ),
             (_, Some(OperationType::Unknown)) => match self.operation_type.value() {
-                Some(op) => format!("transaction {id}: unknown operation type {op}"),
-                None => format!("transaction {id}: notifications disagree on vads_operation_type"),
+                Some(op) => (
+                    "unknown_operation",
+                    format!("transaction {id}: unknown operation type {op}"),
+                ),
+                None => (
+                    "conflicting_facts",
+                    format!("transaction {id}: notifications disagree on vads_operation_type"),
+                ),
             },
-            (s, op) => format!(
-                "transaction {id}: status {} on a {} transaction",
-                s.as_str(),
-                op.map_or("DEBIT", OperationType::as_str)
+            (s, op) => (
+                "unexpected_status",
+                format!(
+                    "transaction {id}: status {} on a {} transaction",
+                    s.as_str(),
+                    op.map_or("DEBIT", OperationType::as_str)
+                ),
             ),
         })
     }
@@ -645,10 +847,64 @@ pub struct OrderState {
     pub lowered: u64,
     /// The ISO 4217 numeric code of the amounts, when the transactions agree on one.
     pub currency: Option<String>,
-    /// Why a human must look, when [`OrderOutcome::NeedsAttention`] (sorted).
+    /// Why a human must look, when [`OrderOutcome::NeedsAttention`]: a sentence per
+    /// reason (sorted).
     pub attention: Vec<String>,
+    /// The stable codes of those reasons (sorted, each once): `installment_refused`,
+    /// `several_payments`, `amount_mismatch`, `conflicting_facts`, ...
+    #[serde(default)]
+    pub attention_codes: Vec<String>,
     /// The transactions, by id.
     pub transactions: Vec<Transaction>,
+    /// The installment plan, when the order is one (`MULTI`, `MULTI_EXT`).
+    #[serde(default)]
+    pub plan: Option<Plan>,
+    /// The token the order used or created, and its status.
+    #[serde(default)]
+    pub token: Option<TokenState>,
+    /// The subscription id the order created, or (for a subscription's installment) that
+    /// it belongs to.
+    #[serde(default)]
+    pub subscription: Option<String>,
+    /// What happened to the subscription at its creation (`CREATED`, `NOT_CREATED`, ...).
+    #[serde(default)]
+    pub recurrence_status: Option<String>,
+    /// For a subscription's installment: its number. `None` for an order.
+    #[serde(default)]
+    pub recurrence_number: Option<u32>,
+    /// The chaining reference to keep with the token, when one came.
+    #[serde(default)]
+    pub chaining_ref: Option<String>,
+    /// Who started the payment (`EC`, `MOTO`, `CC`, `OTHER`), when it was said.
+    #[serde(default)]
+    pub payment_src: Option<String>,
+}
+
+/// An order paid in installments (`vads_payment_config` `MULTI` or `MULTI_EXT`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Plan {
+    /// `vads_payment_config` as received.
+    pub config: String,
+    /// How many installments.
+    pub count: u32,
+    /// The first installment, minor units.
+    pub first: u64,
+    /// The plan's total, when known (the notifications' `vads_amount` when they carry
+    /// the total, the order's expected amount, or `MULTI_EXT`'s sum).
+    pub total: Option<u64>,
+    /// The installments accepted (numbers, ascending).
+    pub accepted: Vec<u32>,
+    /// The installments refused (numbers, ascending).
+    pub refused: Vec<u32>,
+}
+
+/// A token (saved card) and what happened to it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenState {
+    /// The token.
+    pub id: String,
+    /// `vads_identifier_status` (`CREATED`, `UPDATED`, ...), when said.
+    pub status: Option<String>,
 }
 
 /// Merges events into transactions, by transaction id.
@@ -680,7 +936,7 @@ fn transactions(events: impl IntoIterator<Item = TransactionEvent>) -> Vec<Trans
 ///     order_id: Some("A-1".into()), trans_uuid: Some("t1".into()), trans_id: None,
 ///     trans_date: None, operation_type: Some("DEBIT".into()),
 ///     trans_status: Some("CAPTURED".into()), amount: Some(100), currency: Some("978".into()),
-///     initial_amount: None,
+///     ..TransactionEvent::default()
 /// };
 /// assert_eq!(reconcile([event(Mode::Test)], None)?.mode, Some(Mode::Test));
 /// assert_eq!(
@@ -733,17 +989,29 @@ pub fn reconcile_orders(events: impl IntoIterator<Item = TransactionEvent>) -> V
     }
     let mut states = Vec::new();
     for ((site_id, mode), events) in by_scope {
-        let mut by_order: BTreeMap<Option<String>, Vec<Transaction>> = BTreeMap::new();
+        // An order's payments, and apart from them each installment of a subscription it
+        // created (its own record, the same order id), after the order.
+        type Group = (Option<String>, Option<(String, u32)>);
+        let mut by_order: BTreeMap<Group, Vec<Transaction>> = BTreeMap::new();
         for t in transactions(events) {
             by_order
-                .entry(t.order_id.value().cloned())
+                .entry((t.order_id.value().cloned(), t.recurrence_key()))
                 .or_default()
                 .push(t);
         }
+        let mut ordered: Vec<(Group, Vec<Transaction>)> = by_order.into_iter().collect();
+        // Sorted by order id, then recurrence number (the order itself first).
+        ordered.sort_by(|(a, _), (b, _)| {
+            (&a.0, a.1.as_ref().map(|(_, n)| *n), &a.1).cmp(&(
+                &b.0,
+                b.1.as_ref().map(|(_, n)| *n),
+                &b.1,
+            ))
+        });
         states.extend(
-            by_order
+            ordered
                 .into_iter()
-                .map(|(order, ts)| order_state((site_id.clone(), mode, order), ts, None)),
+                .map(|((order, _), ts)| order_state((site_id.clone(), mode, order), ts, None)),
         );
     }
     states
@@ -759,9 +1027,10 @@ fn order_state(
             .iter()
             .find_map(|t| t.order_id.value().cloned())
     });
-    let mut attention: BTreeSet<String> = transactions
+    let mut reasons: BTreeMap<String, &'static str> = transactions
         .iter()
-        .filter_map(Transaction::attention)
+        .filter_map(Transaction::attention_reason)
+        .map(|(code, why)| (why, code))
         .collect();
     // Each transaction's outcome, computed once.
     let outcomes: Vec<(Outcome, Option<OperationType>)> = transactions
@@ -778,6 +1047,20 @@ fn order_state(
     let sum = |want: fn(Outcome) -> bool| -> Option<u64> {
         with_outcome(want).try_fold(0u64, |acc, t| acc.checked_add(*t.amount.value()?))
     };
+    let plan_config = transactions
+        .iter()
+        .filter_map(|t| t.payment_config.value())
+        .map(|c| (c, crate::protocol::recurring::PaymentConfig::parse(c)))
+        .find(|(_, p)| p.is_plan());
+    let is_installment = transactions
+        .iter()
+        .any(|t| t.recurrence_number.value().is_some());
+    // A plan: its accepted installments, each counted once, at most its total.
+    let plan = plan_config.map(|(text, parsed)| plan_of(text, &parsed, &transactions, expected));
+    let paid = match &plan {
+        Some((_, paid)) => Some(*paid),
+        None => sum(|o| o == Outcome::Paid),
+    };
     // What was lowered before capture, for an order of one successful payment (the
     // platform's initial amount is the order's total: for several payments, an
     // installment plan, it is not one payment's).
@@ -786,17 +1069,16 @@ fn order_state(
         .collect::<Vec<_>>()
         .as_slice()
     {
-        [one] => Some(one.lowered()),
+        [one] if plan.is_none() => Some(one.lowered()),
         _ => Some(0),
     };
-    let (paid, refunded, lowered) = match (
-        sum(|o| o == Outcome::Paid),
-        sum(|o| o == Outcome::Refunded),
-        lowered,
-    ) {
+    let (paid, refunded, lowered) = match (paid, sum(|o| o == Outcome::Refunded), lowered) {
         (Some(p), Some(r), Some(l)) => (p, r, l),
         _ => {
-            attention.insert("a paid or refunded amount is missing or too large".into());
+            reasons.insert(
+                "a paid or refunded amount is missing or too large".into(),
+                "amount_invalid",
+            );
             (0, 0, 0)
         }
     };
@@ -811,33 +1093,66 @@ fn order_state(
         (1, _) | (0, 1) => money.iter().chain(all.iter()).next().map(|c| (*c).clone()),
         (0, _) => None,
         _ => {
-            attention.insert("payments and refunds are in different currencies".into());
+            reasons.insert(
+                "payments and refunds are in different currencies".into(),
+                "mixed_currencies",
+            );
             None
         }
     };
     let count = |o: Outcome| outcomes.iter().filter(|(x, _)| *x == o).count();
-    if count(Outcome::Paid) > 1 {
-        attention.insert("more than one successful payment".into());
+    // Installments of one plan are several payments of one order by design.
+    if count(Outcome::Paid) > 1 && plan.is_none() {
+        reasons.insert(
+            "more than one successful payment".into(),
+            "several_payments",
+        );
     }
     let has_paid = count(Outcome::Paid) > 0;
     if refunded > paid {
-        attention.insert(if has_paid {
-            "more refunded than paid".into()
+        if has_paid {
+            reasons.insert("more refunded than paid".into(), "refunded_more_than_paid");
         } else {
-            "a refund without a payment".into()
-        });
+            reasons.insert(
+                "a refund without a payment".into(),
+                "refund_without_payment",
+            );
+        }
     }
-    if let Some(expected) = expected {
-        // A payment lowered before capture was the expected amount when it was made.
-        if has_paid && paid.checked_add(lowered) != Some(expected.amount) {
-            attention.insert(format!(
-                "paid {paid} but the order expects {}",
-                expected.amount
-            ));
+    if let Some((p, _)) = &plan {
+        for k in &p.refused {
+            // The first installment refused is the order's payment failing at checkout;
+            // a later one is money the shop counted on: a human chases it.
+            if *k > 1 || !p.accepted.is_empty() {
+                reasons.insert(format!("installment {k} refused"), "installment_refused");
+            }
+        }
+    }
+    if let Some(expected) = expected.filter(|_| !is_installment) {
+        // A payment lowered before capture was the expected amount when it was made; a
+        // plan is checked by its total, not by what it has taken so far.
+        let total = match &plan {
+            Some((p, _)) => p.total,
+            None => paid.checked_add(lowered).filter(|_| has_paid),
+        };
+        if let Some(total) = total.filter(|t| *t != expected.amount) {
+            reasons.insert(
+                match &plan {
+                    Some(_) => format!(
+                        "the plan's total is {total} but the order expects {}",
+                        expected.amount
+                    ),
+                    None => format!("paid {paid} but the order expects {}", expected.amount),
+                },
+                "amount_mismatch",
+            );
         }
         if let (Some(want), Some(got)) = (&expected.currency, &currency) {
             if has_paid && want != got {
-                attention.insert(format!("paid in currency {got}, the order expects {want}"));
+                reasons.insert(
+                    format!("paid in currency {got}, the order expects {want}"),
+                    "currency_mismatch",
+                );
             }
         }
     }
@@ -846,12 +1161,13 @@ fn order_state(
             .iter()
             .any(|(x, op)| *x == o && !matches!(op, Some(OperationType::Credit)))
     };
-    let outcome = if !attention.is_empty() {
+    let plan_started = plan.as_ref().is_some_and(|(p, _)| p.accepted.contains(&1));
+    let outcome = if !reasons.is_empty() {
         OrderOutcome::NeedsAttention
-    } else if has_paid {
+    } else if has_paid && (plan.is_none() || plan_started) {
         if refunded == 0 {
             OrderOutcome::Paid
-        } else if refunded == paid {
+        } else if refunded >= paid {
             OrderOutcome::Refunded
         } else {
             OrderOutcome::PartiallyRefunded
@@ -867,6 +1183,28 @@ fn order_state(
     } else {
         OrderOutcome::Pending
     };
+    let first_value = |f: fn(&Transaction) -> &Agreed<String>| {
+        transactions.iter().find_map(|t| f(t).value().cloned())
+    };
+    // The token: the one created or changed here (it has a status), else the one used.
+    let token = transactions
+        .iter()
+        .filter(|t| t.token_status.value().is_some())
+        .chain(transactions.iter())
+        .find_map(|t| {
+            t.token.value().map(|id| TokenState {
+                id: id.clone(),
+                status: t.token_status.value().cloned(),
+            })
+        });
+    let mut attention: Vec<String> = reasons.keys().cloned().collect();
+    attention.sort();
+    let attention_codes: Vec<String> = reasons
+        .values()
+        .map(|c| (*c).to_owned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     OrderState {
         site_id,
         mode,
@@ -876,7 +1214,103 @@ fn order_state(
         refunded,
         lowered,
         currency,
-        attention: attention.into_iter().collect(),
+        attention,
+        attention_codes,
+        plan: plan.map(|(p, _)| p),
+        token,
+        subscription: first_value(|t| &t.subscription),
+        recurrence_status: first_value(|t| &t.recurrence_status),
+        recurrence_number: transactions
+            .iter()
+            .find_map(|t| t.recurrence_number.value().copied()),
+        chaining_ref: first_value(|t| &t.chaining_ref),
+        payment_src: first_value(|t| &t.payment_src),
         transactions,
     }
+}
+
+/// A plan's state from its transactions: which installments were accepted and refused
+/// (each counted once, by its sequence number; a payment without one is the first), and
+/// what it has taken — each installment's amount, read from `vads_amount` when the
+/// notifications carry the installment, derived from the plan when they carry the total
+/// (unconfirmed which: protocol section 11), never more than the plan's total.
+fn plan_of(
+    text: &str,
+    config: &crate::protocol::recurring::PaymentConfig,
+    transactions: &[Transaction],
+    expected: Option<&Expected>,
+) -> (Plan, u64) {
+    use crate::protocol::recurring::PaymentConfig;
+    let (count, first) = match config {
+        PaymentConfig::Multi { first, count, .. } => (*count, *first),
+        _ => (
+            config.count().unwrap_or(0),
+            config.installment(1, 0).unwrap_or(0),
+        ),
+    };
+    let payments: Vec<(u32, &Transaction)> = transactions
+        .iter()
+        .filter(|t| matches!(t.operation(), None | Some(OperationType::Debit)))
+        .map(|t| (t.sequence_number.value().copied().unwrap_or(1), t))
+        .collect();
+    // Which reading of vads_amount: installment 1 says it (its amount is `first` when
+    // the notifications carry installments, more when they carry the total); else the
+    // order's expected amount; else the installments' own amounts.
+    let amount_of = |k: u32| {
+        payments
+            .iter()
+            .filter(|(n, _)| *n == k)
+            .find_map(|(_, t)| t.amount.value().copied())
+    };
+    let stated = config.stated_total();
+    let total_reading = match (amount_of(1), expected) {
+        (Some(a1), _) if matches!(config, PaymentConfig::Multi { .. }) && a1 > first => Some(a1),
+        (Some(_), _) => None,
+        (None, Some(e)) => payments
+            .iter()
+            .any(|(_, t)| t.amount.value() == Some(&e.amount))
+            .then_some(e.amount)
+            .filter(|_| count > 1),
+        (None, None) => None,
+    };
+    let total = stated
+        .or(total_reading)
+        .or_else(|| expected.map(|e| e.amount));
+    let mut accepted = BTreeSet::new();
+    let mut refused = BTreeSet::new();
+    for (k, t) in &payments {
+        match t.outcome() {
+            Outcome::Paid => {
+                accepted.insert(*k);
+            }
+            Outcome::Failed => {
+                refused.insert(*k);
+            }
+            _ => {}
+        }
+    }
+    // An installment accepted after a refused attempt of the same number is accepted.
+    refused.retain(|k| !accepted.contains(k));
+    let mut paid = 0u64;
+    for k in &accepted {
+        let amount = match total_reading.or(stated) {
+            Some(t) => config.installment(*k, t),
+            None => amount_of(*k),
+        };
+        paid = paid.saturating_add(amount.unwrap_or(0));
+    }
+    if let Some(t) = total {
+        paid = paid.min(t);
+    }
+    (
+        Plan {
+            config: text.to_owned(),
+            count,
+            first,
+            total,
+            accepted: accepted.into_iter().collect(),
+            refused: refused.into_iter().collect(),
+        },
+        paid,
+    )
 }

@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub(crate) mod limits;
 pub(crate) mod mode;
 pub(crate) mod notification;
+pub mod recurring;
 pub(crate) mod rest;
 pub mod shown;
 pub(crate) mod signature;

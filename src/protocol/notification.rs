@@ -514,6 +514,115 @@ impl<'a> Notification<'a> {
             })
     }
 
+    /// A field's value when present and not empty.
+    fn nonempty(&self, name: &str) -> Option<Cow<'a, str>> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// A field's word, borrowed from the body: its decoded value when it holds no escape
+    /// (the protocol's words never need one), else the value as received, still escaped
+    /// (an unknown word then stays distinct, never guessed).
+    fn raw_str(&self, name: &str) -> Option<&'a str> {
+        let field = self.raw(name)?;
+        match field.value() {
+            Cow::Borrowed(s) => Some(s),
+            Cow::Owned(_) => core::str::from_utf8(field.raw_value()).ok(),
+        }
+    }
+
+    /// `vads_payment_config`, typed: a single payment or an installment plan (its `:`,
+    /// `=` and `;` arrive escaped: decoded first, so the plan is owned).
+    #[must_use]
+    pub fn payment_config(&self) -> Option<crate::protocol::recurring::PaymentConfig> {
+        self.get("vads_payment_config")
+            .map(|v| crate::protocol::recurring::PaymentConfig::parse(&v))
+    }
+
+    /// `vads_sequence_number`: the installment of a plan (1-based), or the attempt of a
+    /// payment retried after a soft decline. `None` when absent or not a number.
+    #[must_use]
+    pub fn sequence_number(&self) -> Option<u32> {
+        self.nonempty("vads_sequence_number")?.parse().ok()
+    }
+
+    /// `vads_page_action`, typed.
+    #[must_use]
+    pub fn page_action(&self) -> Option<crate::protocol::recurring::PageAction<'a>> {
+        self.raw_str("vads_page_action")
+            .map(crate::protocol::recurring::PageAction::parse)
+    }
+
+    /// `vads_identifier`: the token (a saved card), when the notification carries one.
+    #[must_use]
+    pub fn identifier(&self) -> Option<Cow<'a, str>> {
+        self.nonempty("vads_identifier")
+    }
+
+    /// `vads_identifier_status`, typed: what happened to the token.
+    #[must_use]
+    pub fn identifier_status(&self) -> Option<crate::protocol::recurring::IdentifierStatus<'a>> {
+        self.raw_str("vads_identifier_status")
+            .map(crate::protocol::recurring::IdentifierStatus::parse)
+    }
+
+    /// `vads_identifier_previously_registered=true`: the platform found the same card
+    /// already saved and returned its existing token (which may differ from the one sent).
+    #[must_use]
+    pub fn identifier_previously_registered(&self) -> bool {
+        self.get("vads_identifier_previously_registered").as_deref() == Some("true")
+    }
+
+    /// `vads_subscription`: the subscription id (not unique alone: a subscription is
+    /// (token, id)).
+    #[must_use]
+    pub fn subscription(&self) -> Option<Cow<'a, str>> {
+        self.nonempty("vads_subscription")
+    }
+
+    /// `vads_recurrence_status`, typed: what happened to the subscription at its creation.
+    #[must_use]
+    pub fn recurrence_status(&self) -> Option<crate::protocol::recurring::RecurrenceStatus<'a>> {
+        self.raw_str("vads_recurrence_status")
+            .map(crate::protocol::recurring::RecurrenceStatus::parse)
+    }
+
+    /// `vads_recurrence_number`: which installment of the subscription this is.
+    #[must_use]
+    pub fn recurrence_number(&self) -> Option<u32> {
+        self.nonempty("vads_recurrence_number")?.parse().ok()
+    }
+
+    /// `vads_occurrence_type`, typed.
+    #[must_use]
+    pub fn occurrence_type(&self) -> Option<crate::protocol::recurring::OccurrenceType<'a>> {
+        self.raw_str("vads_occurrence_type")
+            .map(crate::protocol::recurring::OccurrenceType::parse)
+    }
+
+    /// `vads_initial_issuer_transaction_identifier`: the chaining reference to keep with
+    /// the token (merchant-initiated payments send it back).
+    #[must_use]
+    pub fn initial_issuer_transaction_identifier(&self) -> Option<Cow<'a, str>> {
+        self.nonempty("vads_initial_issuer_transaction_identifier")
+    }
+
+    /// `vads_payment_src`, typed (empty or absent: `None`; the platform's default is `EC`).
+    #[must_use]
+    pub fn payment_src(&self) -> Option<crate::protocol::recurring::PaymentSource<'a>> {
+        self.raw_str("vads_payment_src")
+            .filter(|v| !v.is_empty())
+            .map(crate::protocol::recurring::PaymentSource::parse)
+    }
+
+    /// Whether this is an installment of a subscription the platform runs: notified with
+    /// `vads_url_check_src=REC`, or a retry or replay of one (it then still carries its
+    /// `vads_recurrence_number`).
+    #[must_use]
+    pub fn is_subscription_installment(&self) -> bool {
+        self.get("vads_url_check_src").as_deref() == Some("REC")
+            || self.recurrence_number().is_some()
+    }
+
     /// Whether this is `vads rehearse`'s delivery check: its signed marker field
     /// `vads_ext_info_vads_rehearsal=1` (with an `ABANDONED` status, no amount and a
     /// `VADS-REHEARSAL-` order id). It proves the endpoint verifies and answers; it is no

@@ -40,7 +40,7 @@ fn event(n: u64) -> TransactionEvent {
         trans_status: Some("CAPTURED".into()),
         amount: Some(1250),
         currency: Some("978".into()),
-        initial_amount: None,
+        ..TransactionEvent::default()
     }
 }
 

@@ -61,7 +61,7 @@ fn bind_event<'q>(
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     q.bind(key.site_id.as_str())
         .bind(key.mode.as_str())
-        .bind(key.order_id.as_str())
+        .bind(key.storage_id())
         .bind(e.key.as_str())
         .bind(e.hash.as_str())
         .bind(e.json.as_str())
@@ -93,6 +93,15 @@ pub(crate) async fn record(
         json: serde_json::to_string(event).map_err(|_| StoreError::Corrupt("event"))?,
         label,
     };
+    // Installment plans and subscription installments take the general path: their
+    // outbox entry may be a change of an installment, not of the outcome.
+    let plan = event
+        .payment_config
+        .as_deref()
+        .is_some_and(|c| vads::recurring::PaymentConfig::parse(c).is_plan());
+    if plan || event.is_subscription_installment() {
+        return Ok(None);
+    }
     let one = std::slice::from_ref(event);
     let events_json = serde_json::to_string(one).map_err(|_| StoreError::Corrupt("event"))?;
     // The two states a first event can give: of a new order, and of an order created with
@@ -173,6 +182,7 @@ fn recorded(
             outbox_id,
             from: from.map(parse_outcome).transpose()?,
             to: state.outcome,
+            note: None,
         }),
         None => None,
     };

@@ -297,7 +297,11 @@ pub(crate) fn order_of(events: &[TransactionEvent]) -> Result<OrderKey, StoreErr
     {
         return Err(StoreError::MixedScopes);
     }
-    if events.iter().any(|e| e.order_id.as_deref() != Some(id)) {
+    // One record: one order, or one installment of a subscription it created.
+    if events
+        .iter()
+        .any(|e| e.order_id.as_deref() != Some(id) || OrderKey::of(e).as_ref() != Some(&key))
+    {
         return Err(StoreError::MixedOrders);
     }
     Ok(key)

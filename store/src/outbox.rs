@@ -22,6 +22,10 @@ pub struct OutboxEntry {
     pub from: Option<OrderOutcome>,
     /// Its outcome after.
     pub to: OrderOutcome,
+    /// What happened to an installment plan or a subscription's installment, when that
+    /// is what changed (`installment 2 paid`, `subscription installment 3 refused`):
+    /// act on each once, as on a change of outcome.
+    pub note: Option<String>,
     /// How many times it was claimed, this claim included (more than 1: a worker's lease
     /// ended before it completed, perhaps after it did the side effect).
     pub attempts: u32,
@@ -107,7 +111,7 @@ impl Store {
             "UPDATE vads_outbox SET claim_token = $1, claimed_until_ms = $2, attempts = attempts + 1 \
              WHERE id IN (SELECT id FROM vads_outbox WHERE done_ms IS NULL \
              AND (claimed_until_ms IS NULL OR claimed_until_ms <= $3) ORDER BY id LIMIT $4{skip_locked}) \
-             RETURNING id, site_id, mode, order_id, from_outcome, to_outcome, attempts, created_ms"
+             RETURNING id, site_id, mode, order_id, from_outcome, to_outcome, attempts, created_ms, note"
         );
         let rows = sqlx::query(&sql)
             .bind(&token)
@@ -125,15 +129,16 @@ impl Store {
                 let attempts: i64 = r.try_get(6)?;
                 Ok(OutboxEntry {
                     id: r.try_get(0)?,
-                    key: OrderKey::new(
+                    key: OrderKey::from_storage(
                         r.try_get::<String, _>(1)?,
                         mode.parse().map_err(|_| StoreError::Corrupt("mode"))?,
-                        r.try_get::<String, _>(3)?,
+                        &r.try_get::<String, _>(3)?,
                     ),
                     from: from.as_deref().map(parse_outcome).transpose()?,
                     to: parse_outcome(&to)?,
                     attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
                     created_ms: r.try_get(7)?,
+                    note: r.try_get(8)?,
                     token: token.clone(),
                 })
             })

@@ -15,7 +15,7 @@ pub(crate) fn keyed<'q>(
     sqlx::query(sql)
         .bind(key.site_id.as_str())
         .bind(key.mode.as_str())
-        .bind(key.order_id.as_str())
+        .bind(key.storage_id())
 }
 
 /// The SQL condition on an order's key, bound as [`keyed`] binds it.
@@ -61,6 +61,9 @@ pub struct Change {
     pub from: Option<OrderOutcome>,
     /// The outcome now.
     pub to: OrderOutcome,
+    /// What happened to an installment plan or a subscription's installment, when it is
+    /// what changed (`installment 2 paid`, `subscription installment 3 refused`).
+    pub note: Option<String>,
 }
 
 /// What [`Store::record`] did.
@@ -282,6 +285,10 @@ pub(crate) fn state_of(
             "{conflicts} notification event(s) carried other facts (amount, currency or order) than the event recorded under the same key: kept aside in vads_conflicts"
         ));
         state.attention.sort();
+        if !state.attention_codes.iter().any(|c| c == "conflict_kept") {
+            state.attention_codes.push("conflict_kept".into());
+            state.attention_codes.sort();
+        }
         state.outcome = OrderOutcome::NeedsAttention;
     }
     Ok(state)
@@ -309,11 +316,55 @@ impl StateColumns {
 }
 
 /// Writes the recomputed state and, when the outcome changed, its outbox entry.
+/// What a record did to an installment plan or a subscription's installment, in words,
+/// for the outbox: `installment 2 paid`, `installment 3 refused`, `subscription
+/// installment 4 paid`. `None` when nothing of the kind changed.
+pub(crate) fn progress_note(before: Option<&OrderState>, after: &OrderState) -> Option<String> {
+    let mut notes = Vec::new();
+    if let Some(plan) = &after.plan {
+        let had = |k: &u32, refused: bool| {
+            before.and_then(|b| b.plan.as_ref()).is_some_and(|p| {
+                if refused {
+                    p.refused.contains(k)
+                } else {
+                    p.accepted.contains(k)
+                }
+            })
+        };
+        notes.extend(
+            plan.accepted
+                .iter()
+                .filter(|k| !had(k, false))
+                .map(|k| format!("installment {k} paid")),
+        );
+        notes.extend(
+            plan.refused
+                .iter()
+                .filter(|k| !had(k, true))
+                .map(|k| format!("installment {k} refused")),
+        );
+    }
+    if let Some(n) = after.recurrence_number {
+        let was = before.map(|b| b.outcome);
+        match after.outcome {
+            OrderOutcome::Paid if was != Some(OrderOutcome::Paid) => {
+                notes.push(format!("subscription installment {n} paid"));
+            }
+            OrderOutcome::Failed if was != Some(OrderOutcome::Failed) => {
+                notes.push(format!("subscription installment {n} refused"));
+            }
+            _ => {}
+        }
+    }
+    (!notes.is_empty()).then(|| notes.join(", "))
+}
+
 async fn write_state(
     conn: &mut AnyConnection,
     key: &OrderKey,
     locked: &Locked,
     state: &OrderState,
+    note: Option<String>,
 ) -> Result<Option<Change>, StoreError> {
     let events = serde_json::to_string(&locked.events).map_err(|_| StoreError::Corrupt("event"))?;
     let columns = StateColumns::of(state)?;
@@ -335,18 +386,20 @@ async fn write_state(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    if locked.outcome.as_deref() == Some(to) {
+    // An entry for a change of outcome, or of an installment's fate.
+    if locked.outcome.as_deref() == Some(to) && note.is_none() {
         return Ok(None);
     }
     let outbox_id: i64 = sqlx::query_scalar(
-        "INSERT INTO vads_outbox (site_id, mode, order_id, from_outcome, to_outcome, created_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO vads_outbox (site_id, mode, order_id, from_outcome, to_outcome, created_ms, note) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(key.site_id.as_str())
     .bind(key.mode.as_str())
-    .bind(key.order_id.as_str())
+    .bind(key.storage_id())
     .bind(locked.outcome.clone())
     .bind(to)
     .bind(now)
+    .bind(note.clone())
     .fetch_one(&mut *conn)
     .await?;
     let from = locked.outcome.as_deref().map(parse_outcome).transpose()?;
@@ -354,6 +407,7 @@ async fn write_state(
         outbox_id,
         from,
         to: state.outcome,
+        note,
     }))
 }
 
@@ -378,7 +432,7 @@ async fn expect(
         return Ok(None);
     }
     let state = state_of(key, &locked.events, Some(expected), locked.conflicts)?;
-    write_state(conn, key, locked, &state).await
+    write_state(conn, key, locked, &state, None).await
 }
 
 /// The outcome a stored text names.
@@ -493,6 +547,17 @@ impl Store {
         }
         let mut tx = self.pool.begin().await?;
         let mut locked = lock_or_create(&mut tx, &key).await?;
+        // The state before, for what an installment's record changed (the outbox's note).
+        let before = if locked.events.is_empty() {
+            None
+        } else {
+            Some(state_of(
+                &key,
+                &locked.events,
+                locked.expected.as_ref(),
+                locked.conflicts,
+            )?)
+        };
         let (mut new, mut replays, mut conflicts) = (0, 0, 0);
         let now = now_ms();
         for event in events {
@@ -595,7 +660,14 @@ impl Store {
             locked.conflicts,
         )?;
         let change = if new > 0 || conflicts > 0 || locked.outcome.is_none() {
-            write_state(&mut tx, &key, &locked, &state).await?
+            write_state(
+                &mut tx,
+                &key,
+                &locked,
+                &state,
+                progress_note(before.as_ref(), &state),
+            )
+            .await?
         } else {
             None
         };
@@ -658,10 +730,10 @@ impl Store {
         rows.iter()
             .map(|row| {
                 let mode: String = row.try_get(1)?;
-                let key = OrderKey::new(
+                let key = OrderKey::from_storage(
                     row.try_get::<String, _>(0)?,
                     mode.parse().map_err(|_| StoreError::Corrupt("mode"))?,
-                    row.try_get::<String, _>(2)?,
+                    &row.try_get::<String, _>(2)?,
                 );
                 let locked = locked_from_at(row, 3, &key)?;
                 let state = state_of(

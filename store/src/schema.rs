@@ -10,13 +10,15 @@
 //!   upgraded by copying every row into the new tables under the shop and mode the
 //!   operator names ([`crate::StoreOptions::legacy_scope`]): a version-1 store could not
 //!   tell TEST from PRODUCTION, so the store does not guess. An empty one needs nothing.
+//! - Version 3: an outbox entry's `note` (what happened to an installment of a plan or of
+//!   a subscription, when that is what changed).
 
 use crate::{Backend, Store, StoreError};
 use sqlx::AnyConnection;
 use vads::Mode;
 
 /// The schema version this build writes.
-pub(crate) const VERSION: i64 = 2;
+pub(crate) const VERSION: i64 = 3;
 
 const INIT: (&str, &str) = (
     include_str!("../migrations/sqlite/0001_init.sql"),
@@ -103,6 +105,13 @@ pub(crate) async fn migrate(
     if current < 2 {
         modes_apart(&mut tx, store.backend, legacy_scope).await?;
         mark(&mut tx, 2).await?;
+    }
+    if current < 3 {
+        // Version 3: an outbox entry may say what happened to an installment.
+        sqlx::query("ALTER TABLE vads_outbox ADD COLUMN note TEXT")
+            .execute(&mut *tx)
+            .await?;
+        mark(&mut tx, 3).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -88,10 +88,10 @@ async fn instances_that_start_together_on_postgres_migrate_once() {
     for o in opens {
         o.await.unwrap().unwrap();
     }
-    // Each version applied once: 1 (the first schema) and 2 (modes apart).
+    // Each version applied once: 1 (the first schema), 2 (modes apart), 3 (notes).
     let n: i64 = vads_store::sqlx::query_scalar("SELECT COUNT(*) FROM vads_store_schema")
         .fetch_one(admin.pool())
         .await
         .unwrap();
-    assert_eq!(n, 2);
+    assert_eq!(n, 3);
 }

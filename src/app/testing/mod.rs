@@ -47,6 +47,9 @@ use indexmap::IndexMap;
 pub struct NotificationBuilder<'s> {
     shop: &'s Shop,
     fields: IndexMap<String, String>,
+    /// Whether `vads_trans_id` was chosen ([`NotificationBuilder::trans_id`]) rather than
+    /// derived from the transaction's uuid.
+    trans_id_chosen: bool,
 }
 
 impl<'s> NotificationBuilder<'s> {
@@ -84,7 +87,11 @@ impl<'s> NotificationBuilder<'s> {
         ] {
             fields.insert(n.to_owned(), v);
         }
-        NotificationBuilder { shop, fields }
+        NotificationBuilder {
+            shop,
+            fields,
+            trans_id_chosen: false,
+        }
     }
 
     /// A notification of exactly `fields` (nothing added), for `shop`: e.g. to send again
@@ -94,12 +101,14 @@ impl<'s> NotificationBuilder<'s> {
         NotificationBuilder {
             shop,
             fields: fields.iter().cloned().collect(),
+            trans_id_chosen: true,
         }
     }
 
     /// Sets (or adds) any field.
     #[must_use]
     pub fn field(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.trans_id_chosen |= name == "vads_trans_id";
         self.fields.insert(name.to_owned(), value.into());
         self
     }
@@ -179,16 +188,130 @@ impl<'s> NotificationBuilder<'s> {
         self.field("vads_trans_id", id)
     }
 
-    /// `vads_trans_uuid`.
+    /// `vads_trans_uuid`; unless a `vads_trans_id` was chosen, the transaction id too,
+    /// derived from the uuid: like the platform's, every notification of one transaction
+    /// (its authorisation, its capture, a retry) carries the same id.
+    ///
+    /// ```
+    /// # let mut c = vads::ShopConfig::new("12345678", vads::Mode::Test);
+    /// # c.test_key = Some(vads::SecretString::new("1122334455667788".into()));
+    /// # let shop = vads::Shop::new(c)?;
+    /// use vads::testing::NotificationBuilder;
+    /// let uuid = "0123456789abcdef0123456789abcdef";
+    /// let id = |b: NotificationBuilder<'_>| {
+    ///     let f = b.fields();
+    ///     f.into_iter().find(|(n, _)| n == "vads_trans_id").unwrap().1
+    /// };
+    /// let authorised = id(NotificationBuilder::new(&shop).trans_uuid(uuid));
+    /// std::thread::sleep(std::time::Duration::from_millis(150)); // another time-based id
+    /// let captured = id(NotificationBuilder::new(&shop).trans_uuid(uuid));
+    /// assert_eq!(authorised, captured);
+    /// assert_ne!(authorised, id(NotificationBuilder::new(&shop).trans_uuid(&"f".repeat(32))));
+    /// // A chosen id stays.
+    /// assert_eq!(id(NotificationBuilder::new(&shop).trans_id("000042").trans_uuid(uuid)), "000042");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn trans_uuid(self, uuid: &str) -> Self {
-        self.field("vads_trans_uuid", uuid)
+        let chosen = self.trans_id_chosen;
+        let mut b = self.field("vads_trans_uuid", uuid);
+        if !chosen {
+            // FNV-1a: a fixed spread of uuids over the ids 000000-899999.
+            let hash = uuid.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+            b.fields
+                .insert("vads_trans_id".to_owned(), format!("{:06}", hash % 900_000));
+        }
+        b
     }
 
     /// Makes it a browser return: without `vads_hash` and `vads_url_check_src`.
     #[must_use]
     pub fn browser_return(self) -> Self {
         self.without("vads_hash").without("vads_url_check_src")
+    }
+
+    /// Installment `k` of plan `config` (`MULTI:first=4000;count=3;period=30`): its
+    /// `vads_payment_config` and `vads_sequence_number`, notified like the platform
+    /// notifies it — the first at the end of the payment (`PAY`), the others by the
+    /// nightly batch (`BATCH_AUTO`). Give each installment its own `trans_uuid`, and its
+    /// `amount` as the platform's notification carries it (the installment's, or the
+    /// total: protocol section 11).
+    ///
+    /// ```
+    /// # let mut c = vads::ShopConfig::new("12345678", vads::Mode::Test);
+    /// # c.test_key = Some(vads::SecretString::new("1122334455667788".into()));
+    /// # let shop = vads::Shop::new(c)?;
+    /// use vads::testing::NotificationBuilder;
+    /// let second = NotificationBuilder::new(&shop)
+    ///     .installment(2, "MULTI:first=4000;count=3;period=30")
+    ///     .amount(4000)
+    ///     .body()?;
+    /// let n = shop.verify(second.as_bytes())?;
+    /// assert_eq!(n.sequence_number(), Some(2));
+    /// assert_eq!(n.get("vads_url_check_src").as_deref(), Some("BATCH_AUTO"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn installment(self, k: u32, config: &str) -> Self {
+        let src = if k <= 1 {
+            UrlCheckSource::Pay
+        } else {
+            UrlCheckSource::BatchAuto
+        };
+        self.payment_config(config)
+            .field("vads_sequence_number", k.to_string())
+            .url_check_src(src)
+    }
+
+    /// A card saved without a payment (`REGISTER`, or `REGISTER_UPDATE`,
+    /// `REGISTER_SUBSCRIBE`): a `VERIFICATION` of amount 0, `ACCEPTED`, with token
+    /// `token` `CREATED` (`UPDATED` for `REGISTER_UPDATE`) and its chaining reference.
+    #[must_use]
+    pub fn registration(self, page_action: &str, token: &str) -> Self {
+        let status = if page_action == "REGISTER_UPDATE" {
+            "UPDATED"
+        } else {
+            "CREATED"
+        };
+        self.field("vads_page_action", page_action)
+            .field("vads_operation_type", "VERIFICATION")
+            .status(TransStatus::Accepted)
+            .amount(0)
+            .field("vads_identifier", token)
+            .field("vads_identifier_status", status)
+            .field(
+                "vads_initial_issuer_transaction_identifier",
+                format!("CHAIN{}", token.chars().take(12).collect::<String>()),
+            )
+    }
+
+    /// Installment `number` of subscription `subscription` on token `token`, as the
+    /// platform's nightly batch notifies it (`REC`, the channel `OTHER`, a
+    /// `vads_occurrence_type`); `.url_check_src(UrlCheckSource::Retry)` for its retry.
+    /// Without a subscription id (`None`): as some integrators report it, identified by
+    /// its token and number alone.
+    #[must_use]
+    pub fn renewal(self, token: &str, subscription: Option<&str>, number: u32) -> Self {
+        let b = self
+            .url_check_src(UrlCheckSource::Rec)
+            .field("vads_identifier", token)
+            .field("vads_recurrence_number", number.to_string())
+            .field(
+                "vads_occurrence_type",
+                if number <= 1 {
+                    "RECURRENT_INITIAL"
+                } else {
+                    "RECURRENT_INTERMEDIAIRE"
+                },
+            )
+            .field("vads_payment_src", "OTHER")
+            .field("vads_page_action", "PAYMENT");
+        match subscription {
+            Some(id) => b.field("vads_subscription", id),
+            None => b.without("vads_subscription"),
+        }
     }
 
     /// The fields, in order, without the signature.
@@ -277,6 +400,10 @@ pub struct RestAnswerBuilder<'s> {
     status: TransStatus,
     operation: OperationType,
     order_total: Option<u64>,
+    token: Option<String>,
+    sequence_number: Option<u32>,
+    payment_source: Option<String>,
+    chaining_ref: Option<String>,
     answer: Option<String>,
 }
 
@@ -297,8 +424,40 @@ impl<'s> RestAnswerBuilder<'s> {
             status: TransStatus::Authorised,
             operation: OperationType::Debit,
             order_total: None,
+            token: None,
+            sequence_number: None,
+            payment_source: None,
+            chaining_ref: None,
             answer: None,
         }
+    }
+
+    /// The transaction's `paymentMethodToken` (a saved card).
+    #[must_use]
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+
+    /// `transactionDetails.sequenceNumber`: installment `k` of a plan.
+    #[must_use]
+    pub fn sequence_number(mut self, k: u32) -> Self {
+        self.sequence_number = Some(k);
+        self
+    }
+
+    /// `cardDetails.paymentSource` (`EC`, `MOTO`, `CC`, `OTHER`).
+    #[must_use]
+    pub fn payment_source(mut self, source: &str) -> Self {
+        self.payment_source = Some(source.to_owned());
+        self
+    }
+
+    /// `cardDetails.initialIssuerTransactionIdentifier`: the chaining reference.
+    #[must_use]
+    pub fn chaining_ref(mut self, reference: &str) -> Self {
+        self.chaining_ref = Some(reference.to_owned());
+        self
     }
 
     /// `orderDetails.orderTotalAmount` when it is not the transaction's amount: the
@@ -414,7 +573,8 @@ impl<'s> RestAnswerBuilder<'s> {
                 r#""customer":{{"email":"sample@example.com","reference":null,"_type":"V4/Customer/Customer"}},"#,
                 r#""transactions":[{{"shopId":{shop},"uuid":{uuid},"amount":{amount},"currency":{currency},"paymentMethodType":"CARD","#,
                 r#""status":"{status}","detailedStatus":"{detailed}","operationType":"{operation}","creationDate":"{date}","#,
-                r#""errorCode":null,"metadata":null,"transactionDetails":{{"parentTransactionUuid":null,"_type":"V4/TransactionDetails"}},"_type":"V4/PaymentTransaction"}}],"#,
+                r#""errorCode":null,"metadata":null,"paymentMethodToken":{token},"transactionDetails":{{"parentTransactionUuid":null,"sequenceNumber":{sequence},"#,
+                r#""cardDetails":{{"paymentSource":{source},"initialIssuerTransactionIdentifier":{chaining},"_type":"V4/PaymentMethod/Details/CardDetails"}},"_type":"V4/TransactionDetails"}},"_type":"V4/PaymentTransaction"}}],"#,
                 r#""_type":"V4/Payment"}}"#
             ),
             shop = json_string(&self.shop_id),
@@ -429,6 +589,21 @@ impl<'s> RestAnswerBuilder<'s> {
             status = status,
             detailed = self.status.as_str(),
             operation = self.operation.as_str(),
+            token = self
+                .token
+                .as_deref()
+                .map_or_else(|| "null".to_owned(), json_string),
+            sequence = self
+                .sequence_number
+                .map_or_else(|| "null".to_owned(), |k| k.to_string()),
+            source = self
+                .payment_source
+                .as_deref()
+                .map_or_else(|| "null".to_owned(), json_string),
+            chaining = self
+                .chaining_ref
+                .as_deref()
+                .map_or_else(|| "null".to_owned(), json_string),
         )
     }
 

@@ -135,6 +135,6 @@ pub fn event_in(
         trans_status: Some(status.into()),
         amount: Some(amount),
         currency: Some("978".into()),
-        initial_amount: None,
+        ..TransactionEvent::default()
     }
 }
