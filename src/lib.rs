@@ -53,7 +53,7 @@ pub use protocol::recurring;
 pub use protocol::shown;
 
 pub use policy::brand::Brand;
-pub use policy::config::{ConfigError, ShopConfig, ShopsConfig, StoreUrl, DEFAULT_SHOP};
+pub use policy::config::{ConfigError, ShopConfig, ShopUse, ShopsConfig, StoreUrl, DEFAULT_SHOP};
 #[doc(hidden)]
 pub use policy::shop::verify_general;
 pub use policy::shop::{Shop, SignatureHint};

@@ -20,6 +20,16 @@ fn config_from_env() {
     assert_eq!(shop.algorithm(), Algorithm::Sha1);
     let body = signed_body(&realistic_notification("TEST", SITE), TEST_KEY, "SHA-1");
     assert!(shop.verify(body.as_bytes()).is_ok());
+    // What the shop uses, comma-separated; an unknown word names the variable only.
+    std::env::set_var("VADS_USES", "installments, tokens");
+    assert_eq!(
+        ShopConfig::from_env().unwrap().uses,
+        [vads::ShopUse::Installments, vads::ShopUse::Tokens]
+    );
+    std::env::set_var("VADS_USES", "installments,Secret99Pasted");
+    let e = ShopConfig::from_env().unwrap_err().to_string();
+    assert!(e.contains("VADS_USES") && !e.contains("Secret99Pasted"), "{e}");
+    std::env::remove_var("VADS_USES");
     std::env::set_var("VADS_CTX_MODE", "prod");
     assert!(ShopConfig::from_env()
         .unwrap_err()

@@ -485,3 +485,49 @@ fn preflight_learns_the_rest_keys() {
         "{all}"
     );
 }
+
+#[test]
+fn money_that_recurs_names_the_notification_rules_it_needs() {
+    let with = |uses: &str| {
+        let config = ShopsConfig::from_toml_str(&format!("{}uses = {uses}\n", clean())).unwrap();
+        preflight(&config)
+    };
+    // Nothing declared: nothing said.
+    assert!(with("[]").is_empty());
+    let findings = with(r#"["installments"]"#);
+    assert_eq!(
+        findings.iter().map(|f| (f.code, f.severity)).collect::<Vec<_>>(),
+        [("installments_need_batch_rule", Severity::Warning)]
+    );
+    assert!(findings[0].message.contains("batch authorization"));
+    assert!(findings[0].fix.contains("Settings > Notification rules"));
+    assert!(ready(&findings), "a warning: it does not block going live");
+    let findings = with(r#"["tokens", "subscriptions", "installments"]"#);
+    let mut codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
+    codes.sort_unstable();
+    assert_eq!(
+        codes,
+        [
+            "installments_need_batch_rule",
+            "subscriptions_need_recurring_rule",
+            "tokens_keep_chaining_reference"
+        ]
+    );
+    let sub = findings
+        .iter()
+        .find(|f| f.code == "subscriptions_need_recurring_rule")
+        .unwrap();
+    assert!(sub.message.contains("creating a recurring payment"));
+    assert!(sub.fix.contains("vads rehearse --recurring"));
+    // A word the library does not know is a config error that names the setting and what
+    // it takes, never the value (it could be a key pasted in the wrong place).
+    let e = ShopsConfig::from_toml_str(&format!(
+        "{}uses = [\"Pr0dKey7Hq2Zx9Lm4Np-pasted\"]\n",
+        clean()
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("uses"), "{e}");
+    assert!(e.contains("installments"), "{e}");
+    assert!(!e.contains("Pr0dKey7Hq2Zx9Lm4Np"), "{e}");
+}

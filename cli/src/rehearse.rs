@@ -29,6 +29,11 @@ pub(crate) struct RehearseArgs {
     /// Give up after this many seconds (the platform waits 35).
     #[arg(long, value_name = "SECONDS", default_value_t = 35)]
     timeout: u64,
+    /// With --url: shape the notification like a subscription's installment (the nightly
+    /// batch's: vads_url_check_src=REC, a token, a subscription id and a recurrence
+    /// number, channel OTHER), still harmless.
+    #[arg(long, requires = "url")]
+    recurring: bool,
 }
 
 pub(crate) fn run(args: &RehearseArgs) -> Result<(), Failure> {
@@ -133,15 +138,19 @@ fn deliver(args: &RehearseArgs, shop: &vads::Shop, url: &str) -> Result<(), Fail
     // record nothing (`Notification::is_rehearsal`: no events).
     let trans_id = format!("9{:05}", now.as_secs() % 100_000);
     let order_id = format!("VADS-REHEARSAL-{}", now.as_secs());
-    let body = vads::testing::NotificationBuilder::new(shop)
+    let mut builder = vads::testing::NotificationBuilder::new(shop)
         .status(vads::TransStatus::Abandoned)
         .amount(0)
         .order_id(&order_id)
         .trans_id(&trans_id)
         .trans_uuid(&format!("00000000{:024x}", now.as_nanos()))
-        .field(vads::REHEARSAL_FIELD, "1")
-        .body()
-        .map_err(data_error)?;
+        .field(vads::REHEARSAL_FIELD, "1");
+    if args.recurring {
+        // Token and subscription ids no real one has (a real token is 32 letters and
+        // digits, a chosen one would not start with the rehearsal's prefix).
+        builder = builder.renewal("VADS-REHEARSAL-TOKEN", Some("VADS-REHEARSAL-SUB"), 1);
+    }
+    let body = builder.body().map_err(data_error)?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .max_redirects(0)
         .http_status_as_error(false)
@@ -166,10 +175,11 @@ fn deliver(args: &RehearseArgs, shop: &vads::Shop, url: &str) -> Result<(), Fail
     let delivered = vads::answer::platform_counts_delivered(status);
     let slow = elapsed.as_secs() >= 35;
     println!(
-        "{} {status} in {} ms (order {order_id}, mode {}): the platform would count this delivery as {}",
+        "{} {status} in {} ms (order {order_id}, mode {}{}): the platform would count this delivery as {}",
         url,
         elapsed.as_millis(),
         shop.mode(),
+        if args.recurring { ", a subscription's installment: REC" } else { "" },
         if delivered && !slow { "successful" } else { "FAILED" }
     );
     if delivered && !slow {

@@ -25,9 +25,10 @@ fn config() -> std::path::PathBuf {
     p
 }
 
-/// What the server saw: the verified notification's status, order id and trans id, or
-/// the verification error.
-type Seen = Result<(String, String, String), String>;
+/// What the server saw: the verified notification's status, order id and trans id, and
+/// its shape (`url_check_src`, subscription, recurrence number, rehearsal marker, how
+/// many events it makes); or the verification error.
+type Seen = Result<(String, String, String, String), String>;
 
 /// Serves one request with `status`; sends back whether the library verified the body,
 /// and the notification's status, order id and trans id.
@@ -67,6 +68,16 @@ fn server(status: u16) -> (String, mpsc::Receiver<Seen>) {
                     n.trans_status().unwrap().to_string(),
                     n.order_id().unwrap().into_owned(),
                     n.trans_id().unwrap().into_owned(),
+                    format!(
+                        "{}|{}|{:?}|{}|{}",
+                        n.get("vads_url_check_src").unwrap_or_default(),
+                        n.subscription().unwrap_or_default(),
+                        n.recurrence_number(),
+                        n.is_rehearsal(),
+                        shop.verify_any(&body, vads::Endpoint::Ipn)
+                            .map(|a| a.events().map_or(99, |e| e.len()))
+                            .unwrap_or(98),
+                    ),
                 )
             })
             .map_err(|e| e.to_string());
@@ -87,16 +98,23 @@ fn server(status: u16) -> (String, mpsc::Receiver<Seen>) {
 }
 
 fn rehearse(url: &str) -> Output {
+    rehearse_with(url, &[])
+}
+
+fn rehearse_with(url: &str, extra: &[&str]) -> Output {
+    let config = config();
+    let mut args = vec![
+        "rehearse",
+        "--config",
+        config.to_str().unwrap(),
+        "--url",
+        url,
+        "--timeout",
+        "5",
+    ];
+    args.extend_from_slice(extra);
     Command::new(env!("CARGO_BIN_EXE_vads"))
-        .args([
-            "rehearse",
-            "--config",
-            config().to_str().unwrap(),
-            "--url",
-            url,
-            "--timeout",
-            "5",
-        ])
+        .args(args)
         .output()
         .unwrap()
 }
@@ -116,10 +134,14 @@ fn accepting_endpoint() {
         out.contains(" 200 in ") && out.contains("successful"),
         "{out}"
     );
-    let (status, order, trans_id) = rx
+    let (status, order, trans_id, shape) = rx
         .recv()
         .unwrap()
         .expect("the library verifies the rehearsal");
+    assert_eq!(
+        shape, "PAY||None|true|0",
+        "a first delivery, recording nothing"
+    );
     assert_eq!(status, TransStatus::Abandoned.as_str());
     assert!(order.starts_with("VADS-REHEARSAL-"));
     assert!(
@@ -127,6 +149,36 @@ fn accepting_endpoint() {
         "reserved range: {trans_id}"
     );
     assert!(!out.contains(KEY));
+}
+
+#[test]
+fn a_recurring_rehearsal_is_shaped_like_a_subscriptions_installment_and_records_nothing() {
+    let (url, rx) = server(200);
+    let o = rehearse_with(&url, &["--recurring"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out} {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("a subscription's installment: REC"), "{out}");
+    let (status, _, _, shape) = rx.recv().unwrap().expect("verified");
+    assert_eq!(status, TransStatus::Abandoned.as_str());
+    assert_eq!(shape, "REC|VADS-REHEARSAL-SUB|Some(1)|true|0");
+    // --recurring belongs to --url.
+    let o = Command::new(env!("CARGO_BIN_EXE_vads"))
+        .args([
+            "rehearse",
+            "--config",
+            config().to_str().unwrap(),
+            "--order-id",
+            "A-1",
+            "--recurring",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]

@@ -374,6 +374,38 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
         );
     }
     check_api_url(c, &mut add);
+    check_uses(c, &mut add);
+}
+
+/// What money that recurs needs in the back office ([`ShopConfig::uses`]): the
+/// notification rules that carry installments 2..n and a subscription's installments are
+/// off by default, and a shop that never turns them on never hears of that money.
+fn check_uses(c: &ShopConfig, add: &mut impl FnMut(&'static str, Severity, String, &'static str)) {
+    use crate::policy::config::ShopUse;
+    if c.uses.contains(&ShopUse::Installments) {
+        add(
+            "installments_need_batch_rule",
+            Severity::Warning,
+            "installments 2 and after are notified only by the rule \"Instant Payment Notification URL on batch authorization\", off by default (installment 1 by the end-of-payment rule)".into(),
+            "back office: Settings > Notification rules > right-click \"Instant Payment Notification URL on batch authorization\" > Manage the rule: your notification URL in TEST and PRODUCTION; then right-click > Enable the rule",
+        );
+    }
+    if c.uses.contains(&ShopUse::Subscriptions) {
+        add(
+            "subscriptions_need_recurring_rule",
+            Severity::Warning,
+            "a subscription's installments are notified (vads_url_check_src=REC) only by the rule \"Instant Payment Notification URL when creating a recurring payment\", off by default; a refused installment is not presented again and no e-mail is sent".into(),
+            "back office: Settings > Notification rules > right-click \"Instant Payment Notification URL when creating a recurring payment\" > Manage the rule: your notification URL in TEST and PRODUCTION; then right-click > Enable the rule; rehearse it with vads rehearse --recurring",
+        );
+    }
+    if c.uses.contains(&ShopUse::Tokens) {
+        add(
+            "tokens_keep_chaining_reference",
+            Severity::Warning,
+            "saved cards need the tokens option of the shop's offer; a token unused for 15 months is purged (a payment then fails with vads_payment_error 107)".into(),
+            "check the offer with your platform; keep each token's chaining reference (vads_initial_issuer_transaction_identifier) with it: merchant-initiated payments send it back",
+        );
+    }
 }
 
 /// The REST API host: a configured `api_url` must be `https` (plain `http` only to a

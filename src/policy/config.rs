@@ -137,6 +137,49 @@ pub struct ShopConfig {
     /// password: `Debug` hides it ([`StoreUrl`]).
     #[serde(default)]
     pub store_url: Option<StoreUrl>,
+    /// What the shop sells beyond single payments (`uses = ["installments",
+    /// "subscriptions", "tokens"]`): the go-live preflight then says which back-office
+    /// notification rules, off by default, these need.
+    #[serde(default)]
+    pub uses: Vec<ShopUse>,
+}
+
+/// Money that recurs, as a shop's configuration declares it uses it
+/// ([`ShopConfig::uses`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ShopUse {
+    /// Payments in installments (`vads_payment_config=MULTI...`).
+    Installments,
+    /// Subscriptions the platform runs (`vads_sub_*`).
+    Subscriptions,
+    /// Saved cards (tokens, `vads_page_action=REGISTER...`).
+    Tokens,
+}
+
+impl ShopUse {
+    /// The configuration's word: `installments`, `subscriptions`, `tokens`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShopUse::Installments => "installments",
+            ShopUse::Subscriptions => "subscriptions",
+            ShopUse::Tokens => "tokens",
+        }
+    }
+
+    /// Parses the configuration's word.
+    #[must_use]
+    pub fn parse(word: &str) -> Option<ShopUse> {
+        [
+            ShopUse::Installments,
+            ShopUse::Subscriptions,
+            ShopUse::Tokens,
+        ]
+        .into_iter()
+        .find(|u| u.as_str() == word)
+    }
 }
 
 /// A store's URL (`sqlite:...`, `postgres://...`): it may hold a database password, so
@@ -250,6 +293,7 @@ impl ShopConfig {
             api_url: None,
             notification_url: None,
             store_url: None,
+            uses: Vec::new(),
         }
     }
 
@@ -304,7 +348,7 @@ impl ShopConfig {
     /// `VADS_TEST_KEY_ENV`, `VADS_PRODUCTION_KEY`, `VADS_PRODUCTION_KEY_FILE`,
     /// `VADS_PRODUCTION_KEY_ENV`, `VADS_PREVIOUS_PRODUCTION_KEYS` (comma-separated), and
     /// for REST notifications `VADS_{TEST,PRODUCTION}_{PASSWORD,HMAC_KEY}` with their
-    /// `_FILE` and `_ENV` forms.
+    /// `_FILE` and `_ENV` forms; `VADS_USES` (comma-separated, [`ShopConfig::uses`]).
     ///
     /// # Errors
     /// [`ConfigError::EnvNotSet`], [`ConfigError::EnvNotUnicode`] or
@@ -401,6 +445,19 @@ impl ShopConfig {
             &mut c.production_hmac_key_file,
             &mut c.production_hmac_key_env,
         )?;
+        if let Some(list) = var("VADS_USES")? {
+            config.uses = list
+                .split(',')
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+                .map(|w| {
+                    ShopUse::parse(w).ok_or(ConfigError::EnvInvalid {
+                        var: "VADS_USES",
+                        expected: "a comma-separated list of installments, subscriptions, tokens",
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
         if let Some(list) = var("VADS_PREVIOUS_PRODUCTION_KEYS")? {
             let list = zeroize::Zeroizing::new(list);
             config.previous_production_keys = list

@@ -66,6 +66,14 @@ pub(crate) const SETTINGS: &[(&str, &str)] = &[
         "a UTC time \"YYYY-MM-DDTHH:MM:SSZ\" (a string)",
     ),
     ("notification_url", "a URL (a string)"),
+    (
+        "store_url",
+        "a database URL, sqlite:... or postgres://... (a string)",
+    ),
+    (
+        "uses",
+        "a list of \"installments\", \"subscriptions\", \"tokens\"",
+    ),
     ("shops", "tables [shops.NAME], one per shop"),
 ];
 
