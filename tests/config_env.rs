@@ -28,7 +28,10 @@ fn config_from_env() {
     );
     std::env::set_var("VADS_USES", "installments,Secret99Pasted");
     let e = ShopConfig::from_env().unwrap_err().to_string();
-    assert!(e.contains("VADS_USES") && !e.contains("Secret99Pasted"), "{e}");
+    assert!(
+        e.contains("VADS_USES") && !e.contains("Secret99Pasted"),
+        "{e}"
+    );
     std::env::remove_var("VADS_USES");
     std::env::set_var("VADS_CTX_MODE", "prod");
     assert!(ShopConfig::from_env()

@@ -496,7 +496,10 @@ fn money_that_recurs_names_the_notification_rules_it_needs() {
     assert!(with("[]").is_empty());
     let findings = with(r#"["installments"]"#);
     assert_eq!(
-        findings.iter().map(|f| (f.code, f.severity)).collect::<Vec<_>>(),
+        findings
+            .iter()
+            .map(|f| (f.code, f.severity))
+            .collect::<Vec<_>>(),
         [("installments_need_batch_rule", Severity::Warning)]
     );
     assert!(findings[0].message.contains("batch authorization"));

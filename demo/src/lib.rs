@@ -138,6 +138,7 @@ pub async fn start(config: DemoConfig) -> Result<Demo, String> {
         shop: platform_shop,
         sessions: Mutex::new(HashMap::new()),
         last: Mutex::new(HashMap::new()),
+        recurring: Mutex::new(HashMap::new()),
         retry_delay: config.retry_delay,
         next: Mutex::new(0),
     });
@@ -170,7 +171,7 @@ pub async fn start(config: DemoConfig) -> Result<Demo, String> {
     let shop_guard = guard::Guard::new(
         shop_hosts.clone(),
         &shop_hosts,
-        vec!["/orders/*/operation", "/order", "/order/embedded"],
+        vec!["/orders/*/operation", "/order/"],
     );
     let both: Vec<String> = shop_hosts.iter().chain(&sim_hosts).cloned().collect();
     let sim_guard = guard::Guard::new(sim_hosts, &both, vec!["/admin/"]);

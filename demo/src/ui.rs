@@ -148,6 +148,23 @@ pub(crate) fn error(
         .into_response()
 }
 
+/// An order's outcome as a coloured badge.
+pub(crate) fn outcome_badge(outcome: vads::lifecycle::OrderOutcome) -> String {
+    use vads::lifecycle::OrderOutcome;
+    let class = match outcome {
+        OrderOutcome::Paid | OrderOutcome::Verified => "ok",
+        OrderOutcome::Pending => "info",
+        OrderOutcome::PartiallyRefunded | OrderOutcome::Refunded | OrderOutcome::Cancelled => {
+            "warn"
+        }
+        _ => "bad",
+    };
+    format!(
+        "<span class=\"badge {class} state-badge\">{}</span>",
+        outcome.as_str()
+    )
+}
+
 /// `minor` units of `currency` (alphabetic or numeric code) as text: `1250, "978"` →
 /// `12.50 EUR`. An unknown currency shows the minor units and the code as given.
 pub(crate) fn money(minor: u64, currency: &str) -> String {

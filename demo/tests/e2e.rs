@@ -230,8 +230,20 @@ fn buy(
     choice: &str,
     shots: Option<(&str, &str)>,
 ) -> (String, String, String) {
+    buy_with(s, shop, simulator, "#pay", choice, shots)
+}
+
+/// As [`buy`], with the product page's button `button` (`#pay-in-3`, `#save-card`, ...).
+fn buy_with(
+    s: &Session<'_>,
+    shop: &str,
+    simulator: &str,
+    button: &str,
+    choice: &str,
+    shots: Option<(&str, &str)>,
+) -> (String, String, String) {
     s.goto(&format!("{shop}/"));
-    let pay = s.wait(shop, "#pay");
+    let pay = s.wait(shop, button);
     s.click(&pay);
     // The shop's page posts the signed form to the simulator by itself.
     let button = s.wait(simulator, &format!("#{choice}"));
@@ -274,6 +286,12 @@ fn the_playground_in_a_real_browser() {
     s.wait(&shop, "#pay");
     assert_eq!(s.texts("#price"), ["12.50 EUR"]);
     assert!(!s.texts("#test-banner").is_empty(), "the TEST banner");
+    assert!(
+        s.texts("#flows")[0].starts_with("Pay in 3: 4.16 EUR now, then two more every 30 days."),
+        "{:?}",
+        s.texts("#flows")
+    );
+    assert!(s.texts("#flows")[0].contains("and 12.50 EUR is charged each month"));
     s.screenshot("01-shop");
 
     let (order, state, heading) = buy(
@@ -579,5 +597,65 @@ fn the_playground_in_a_real_browser() {
     assert!(s.texts("tr.review")[0].contains("43.21 EUR"));
     assert!(s.texts("tr.attention-order")[0].contains("more refunded than paid"));
     s.screenshot("22-attention");
+
+    // Money that recurs: pay in 3 (the nightly batch runs installment 2, the bank refuses
+    // installment 3), save a card, subscribe monthly (two nights).
+    let (order, state, heading) = buy_with(
+        &s,
+        &shop,
+        &simulator,
+        "#pay-in-3",
+        "pay",
+        Some(("23-payment-page-in-3", "24-return-in-3")),
+    );
+    assert_eq!(state, "paid");
+    assert_eq!(heading, "Thank you! Your first installment went through");
+    s.goto(&format!("{shop}/orders/{order}"));
+    let run = s.wait(&format!("{shop}/orders/"), "#batch");
+    s.click(&run);
+    s.wait(&format!("{shop}/orders/"), "#sent");
+    let refuse = s.wait(&format!("{shop}/orders/"), "#batch-refuse");
+    s.click(&refuse);
+    s.wait(&format!("{shop}/orders/"), "#sent");
+    assert_eq!(s.texts("#paid"), ["8.33 EUR"]);
+    assert_eq!(s.texts("#plan tr.installment").len(), 3);
+    assert!(s.texts("#sent")[0].contains("installment 3 of 3, refused by the bank"));
+    s.screenshot("25-order-in-3");
+
+    let (order, state, heading) = buy_with(
+        &s,
+        &shop,
+        &simulator,
+        "#save-card",
+        "pay",
+        Some(("26-payment-page-save-card", "27-return-card-saved")),
+    );
+    assert_eq!(state, "verified");
+    assert_eq!(heading, "Your card is saved");
+    s.goto(&format!("{shop}/orders/{order}"));
+    let token = s.wait(&format!("{shop}/orders/"), "#token");
+    assert!(s.text(&token).contains('…'), "masked");
+    assert_eq!(s.texts("#paid"), ["0.00 EUR"]);
+    s.screenshot("28-order-card-saved");
+
+    let (order, state, heading) = buy_with(
+        &s,
+        &shop,
+        &simulator,
+        "#subscribe",
+        "pay",
+        Some(("29-payment-page-subscribe", "30-return-subscribed")),
+    );
+    assert_eq!(state, "verified");
+    assert_eq!(heading, "You are subscribed");
+    s.goto(&format!("{shop}/orders/{order}"));
+    for button in ["#batch", "#batch-refuse"] {
+        let run = s.wait(&format!("{shop}/orders/"), button);
+        s.click(&run);
+        s.wait(&format!("{shop}/orders/"), "#sent");
+    }
+    assert_eq!(s.texts("tr.sub-installment").len(), 2);
+    assert_eq!(s.texts("#subscription-status"), ["CREATED"]);
+    s.screenshot("31-order-subscription");
     eprintln!("screenshots: {}", screenshots().display());
 }

@@ -302,6 +302,20 @@ impl OrderKey {
         }
     }
 
+    /// What the [`OrderKey::storage_id`] of every subscription installment of this
+    /// order starts with (`ORDER|REC|`): a store lists them by it.
+    ///
+    /// ```
+    /// use vads::lifecycle::OrderKey;
+    /// let order = OrderKey::new("12345678", vads::Mode::Test, "A-1");
+    /// let third = OrderKey::installment("12345678", vads::Mode::Test, "A-1", "tok", 3);
+    /// assert!(third.storage_id().starts_with(&order.installments_prefix()));
+    /// ```
+    #[must_use]
+    pub fn installments_prefix(&self) -> String {
+        format!("{}{RECURRENCE_MARK}", self.order_id)
+    }
+
     /// The key of a record stored under `storage_id` ([`OrderKey::storage_id`]).
     #[must_use]
     pub fn from_storage(site_id: impl Into<String>, mode: Mode, storage_id: &str) -> OrderKey {

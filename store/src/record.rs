@@ -753,6 +753,77 @@ impl Store {
             .collect()
     }
 
+    /// The installments of the subscriptions an order created, each its own record
+    /// ([`OrderKey::installment`]), sorted by token then recurrence number, at most
+    /// `limit`, each with its state.
+    ///
+    /// ```no_run
+    /// # async fn f(store: &vads_store::Store) -> Result<(), vads_store::StoreError> {
+    /// use vads::lifecycle::OrderKey;
+    /// let order = OrderKey::new("12345678", vads::Mode::Test, "ORD-1");
+    /// for installment in store.subscription_installments(&order, 100).await? {
+    ///     let (token, n) = installment.key.recurrence.clone().unwrap_or_default();
+    ///     println!("{token} #{n}: {}", installment.state.outcome.as_str());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The database's errors; [`StoreError::Corrupt`].
+    pub async fn subscription_installments(
+        &self,
+        order: &OrderKey,
+        limit: u32,
+    ) -> Result<Vec<StoredOrder>, StoreError> {
+        // The storage ids `ORDER|REC|TOKEN|N`: compared by prefix with substr (no LIKE: an
+        // order id may hold `_`, LIKE's wildcard).
+        let prefix = order.installments_prefix();
+        let rows = sqlx::query(
+            "SELECT order_id, expected_amount, expected_currency, outcome, events, conflicts \
+             FROM vads_orders WHERE site_id = $1 AND mode = $2 AND substr(order_id, 1, length($3)) = $3 \
+             ORDER BY order_id LIMIT $4",
+        )
+        .bind(order.site_id.as_str())
+        .bind(order.mode.as_str())
+        .bind(prefix.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = rows
+            .iter()
+            .map(|row| {
+                let key = OrderKey::from_storage(
+                    order.site_id.as_str(),
+                    order.mode,
+                    &row.try_get::<String, _>(0)?,
+                );
+                let locked = locked_from_at(row, 1, &key)?;
+                let state = state_of(
+                    &key,
+                    &locked.events,
+                    locked.expected.as_ref(),
+                    locked.conflicts,
+                )?;
+                Ok(StoredOrder {
+                    events: locked.events.len(),
+                    conflicts: usize::try_from(locked.conflicts).unwrap_or(0),
+                    expected: locked.expected,
+                    state,
+                    key,
+                })
+            })
+            // Another order whose id merely starts like this one's (`ORD-1|REC|...` is
+            // this order's; the parse says whose it is).
+            .filter(|o| {
+                o.as_ref().map_or(true, |o: &StoredOrder| {
+                    o.key.order_id == order.order_id && o.key.recurrence.is_some()
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.sort_by(|a, b| a.key.recurrence.cmp(&b.key.recurrence));
+        Ok(out)
+    }
+
     /// The events recorded for an order, with their sources, in the order they were
     /// recorded (at most [`MAX_EVENTS_PER_ORDER`]).
     ///

@@ -156,5 +156,46 @@ async fn a_subscriptions_installment_is_its_own_record_recorded_once() {
             a.backend()
         );
         assert!(seen.values().all(|n| *n == 1));
+        // The order lists its subscription's installments, numbered, and only its own:
+        // not those of an order whose id merely starts like its own, nor its own record.
+        for (n, id) in [(1, "SUB-ORDER-2"), (10, "SUB-ORDER")] {
+            let other = TransactionEvent {
+                order_id: Some(id.into()),
+                ..renewal(n, Some("SUB-1"), "CAPTURED")
+            };
+            a.record(&[other], Source::Notification("REC"))
+                .await
+                .unwrap();
+        }
+        let listed: Vec<(Option<u32>, OrderOutcome)> = b
+            .subscription_installments(&key("SUB-ORDER"), 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|o| (o.state.recurrence_number, o.state.outcome))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (Some(1), OrderOutcome::Paid),
+                (Some(2), OrderOutcome::Failed),
+                (Some(10), OrderOutcome::Paid)
+            ],
+            "numbered, not sorted as text; {:?}",
+            a.backend()
+        );
+        assert_eq!(
+            b.subscription_installments(&key("SUB-ORDER"), 2)
+                .await
+                .unwrap()
+                .len(),
+            2,
+            "bounded"
+        );
+        assert!(b
+            .subscription_installments(&key("NO-SUCH"), 100)
+            .await
+            .unwrap()
+            .is_empty());
     }
 }

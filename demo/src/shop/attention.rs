@@ -4,10 +4,9 @@
 //! kept whole, with the facts it verified (order, operation, status, amount, uuid).
 
 use super::notify::claimed_facts;
-use super::order_page::outcome_badge;
 use super::store::{reviews, Review};
 use super::ShopState;
-use crate::ui::{self, escape_html, money, query_escape};
+use crate::ui::{self, escape_html, money, outcome_badge, query_escape};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;

@@ -1,16 +1,18 @@
 //! The buyer's side: the product page, the orders list, "Pay" (a new order and its signed
 //! form), and the return page.
 
-use super::order_page::outcome_badge;
 use super::store::order_state;
 use super::{ShopState, CURRENCY, PRICE, PRODUCT};
-use crate::ui::{self, escape_html, money, query_escape};
+use crate::ui::{self, escape_html, money, outcome_badge, query_escape};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
+use vads::form::{Installments, RRule, Subscription};
 use vads::lifecycle::OrderOutcome;
+use vads::recurring::PageAction;
+use vads::TransDate;
 
 pub(crate) async fn product_page(State(s): State<Arc<ShopState>>) -> Response {
     let recent = recent_orders(&s, 5).await;
@@ -21,7 +23,12 @@ pub(crate) async fn product_page(State(s): State<Arc<ShopState>>) -> Response {
             "<div class=\"card product\"><div class=\"pic\"></div><div>\
              <h2>{PRODUCT}</h2><p class=\"muted\">Single origin, roasted this week.</p>\
              <p class=\"price\" id=\"price\">{}</p>\
-             <div class=\"actions\"><form method=\"POST\" action=\"/order\"><button class=\"primary\" id=\"pay\" type=\"submit\">Pay {}</button></form>{}</div>\
+             <div class=\"actions\"><form method=\"POST\" action=\"/order\"><button class=\"primary\" id=\"pay\" type=\"submit\">Pay {}</button></form>\
+             <form method=\"POST\" action=\"/order/in-3\"><button id=\"pay-in-3\" type=\"submit\">Pay in 3</button></form>\
+             <form method=\"POST\" action=\"/order/save-card\"><button id=\"save-card\" type=\"submit\">Save my card</button></form>\
+             <form method=\"POST\" action=\"/order/subscribe\"><button id=\"subscribe\" type=\"submit\">Subscribe monthly</button></form>{}</div>\
+             <p class=\"muted\" id=\"flows\">Pay in 3: {} now, then two more every 30 days. Save my card: no payment now; the card \
+             is kept as a token for next time. Subscribe monthly: the card is saved and {} is charged each month by the platform, from tomorrow.</p>\
              </div></div>\
              <div class=\"card\"><h2>How this demo works</h2><p>\"Pay\" creates an order and posts a form \
              signed with <code>vads</code> to the payment platform (here a local simulator); \"Pay with the \
@@ -36,6 +43,8 @@ pub(crate) async fn product_page(State(s): State<Arc<ShopState>>) -> Response {
             } else {
                 ""
             },
+            money(PLAN.first, CURRENCY),
+            money(PRICE, CURRENCY),
             if recent.is_empty() {
                 String::new()
             } else {
@@ -107,7 +116,70 @@ pub(crate) async fn new_order_id(s: &ShopState) -> Result<String, Box<Response>>
     ))
 }
 
+/// "Pay in 3": the price in three installments, every 30 days (the remainder on the last).
+pub(crate) const PLAN: Installments = Installments::new(3, PRICE / 3, 30);
+
+/// The buyer the demo saves cards for (saving a card needs an e-mail).
+const BUYER_EMAIL: &str = "buyer@example.com";
+
+/// What the buyer chose on the product page.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    /// One payment.
+    Pay,
+    /// Three installments ([`PLAN`]).
+    InThree,
+    /// Save the card, no payment (`REGISTER`).
+    SaveCard,
+    /// Save the card and subscribe: the price each month, from tomorrow
+    /// (`REGISTER_SUBSCRIBE`).
+    Subscribe,
+}
+
+impl Flow {
+    /// The order's kind, as the demo's row keeps it.
+    pub(crate) fn kind(self) -> &'static str {
+        match self {
+            Flow::Pay => "hosted",
+            Flow::InThree => "installments",
+            Flow::SaveCard => "card",
+            Flow::Subscribe => "subscription",
+        }
+    }
+
+    /// What the order is expected to be paid now.
+    fn amount(self) -> u64 {
+        match self {
+            Flow::Pay | Flow::InThree => PRICE,
+            Flow::SaveCard | Flow::Subscribe => 0,
+        }
+    }
+}
+
 pub(crate) async fn create_order(State(s): State<Arc<ShopState>>) -> Response {
+    create(&s, Flow::Pay).await
+}
+
+pub(crate) async fn create_plan(State(s): State<Arc<ShopState>>) -> Response {
+    create(&s, Flow::InThree).await
+}
+
+pub(crate) async fn create_card(State(s): State<Arc<ShopState>>) -> Response {
+    create(&s, Flow::SaveCard).await
+}
+
+pub(crate) async fn create_subscription(State(s): State<Arc<ShopState>>) -> Response {
+    create(&s, Flow::Subscribe).await
+}
+
+/// The day after `today` (UTC), `YYYYMMDD`: a subscription starting on the day it is
+/// created would be charged twice on the first night.
+fn tomorrow(today: TransDate) -> String {
+    let t = TransDate::from_unix(today.to_unix().unwrap_or(0) + 86_400);
+    format!("{:04}{:02}{:02}", t.year, t.month, t.day)
+}
+
+async fn create(s: &ShopState, flow: Flow) -> Response {
     let Some(shop) = s.shop() else {
         return s.fail(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -115,20 +187,37 @@ pub(crate) async fn create_order(State(s): State<Arc<ShopState>>) -> Response {
             "the demo needs exactly one shop",
         );
     };
-    let order_id = match new_order_id(&s).await {
+    let order_id = match new_order_id(s).await {
         Ok(id) => id,
         Err(page) => return *page,
     };
+    let today = TransDate::now();
     let form = shop
         .form()
-        .amount(PRICE)
         .currency(CURRENCY)
         .order_id(order_id.as_str())
+        .trans_date(today)
         .url_return(format!("{}/return", s.base_url))
         .url_check(format!("{}/notify", s.base_url))
         .return_mode("GET")
-        .field("vads_ext_info_product", PRODUCT)
-        .sign();
+        .field("vads_ext_info_product", PRODUCT);
+    let form = match flow {
+        Flow::Pay => form.amount(PRICE),
+        Flow::InThree => form.amount(PRICE).installments(PLAN),
+        Flow::SaveCard => form
+            .cust_email(BUYER_EMAIL)
+            .page_action(PageAction::Register),
+        Flow::Subscribe => form
+            .cust_email(BUYER_EMAIL)
+            .page_action(PageAction::RegisterSubscribe)
+            .subscription(&Subscription::new(
+                PRICE,
+                CURRENCY,
+                RRule::monthly_on(today.day, Some(12)),
+                &tomorrow(today),
+            )),
+    }
+    .sign();
     let form = match form {
         Ok(form) => form,
         Err(e) => {
@@ -148,7 +237,13 @@ pub(crate) async fn create_order(State(s): State<Arc<ShopState>>) -> Response {
     let masked = shop.signing_string_masked(signed).unwrap_or_default();
     let form_json = serde_json::to_string(&form.fields).unwrap_or_default();
     if !super::store::save_order(
-        &s, &order_id, PRICE, CURRENCY, &form_json, &masked, "hosted",
+        s,
+        &order_id,
+        flow.amount(),
+        CURRENCY,
+        &form_json,
+        &masked,
+        flow.kind(),
     )
     .await
     {
@@ -217,10 +312,26 @@ pub(crate) async fn show_return(s: &ShopState, fields: &[u8]) -> Response {
     };
     let state = order_state(s, &order_id).await.map(|(st, _)| st);
     let outcome = state.as_ref().map(|st| st.outcome);
+    let plan = state.as_ref().is_some_and(|st| st.plan.is_some());
+    let subscribed = state
+        .as_ref()
+        .is_some_and(|st| st.recurrence_status.as_deref() == Some("CREATED"));
     let (title, text) = match (outcome, status) {
+        (Some(OrderOutcome::Paid), _) if plan => (
+            "Thank you! Your first installment went through",
+            "Your coffee is on its way; the next installments follow every 30 days.",
+        ),
         (Some(OrderOutcome::Paid), _) => (
             "Thank you! Your payment went through",
             "Your coffee is on its way.",
+        ),
+        (Some(OrderOutcome::Verified), _) if subscribed => (
+            "You are subscribed",
+            "Your card is saved and the platform charges your subscription each month, from tomorrow. Nothing was charged today.",
+        ),
+        (Some(OrderOutcome::Verified), _) => (
+            "Your card is saved",
+            "Your card is kept as a token for your next orders. Nothing was charged.",
         ),
         (Some(OrderOutcome::Failed), "REFUSED") => (
             "Payment refused",

@@ -8,7 +8,9 @@
 //! [`embedded`] (an order paid with the embedded form: the formToken from
 //! `Charge/CreatePayment`),
 //! [`order_page`] (what vads did for an order, as a page and as JSON), [`recovery`] (the
-//! orders whose notification never came, asked for through `Order/Get`), [`back_office`]
+//! orders whose notification never came, asked for through `Order/Get`), [`recurring`]
+//! (a plan, a saved card, a subscription and its installments on the order's page),
+//! [`back_office`]
 //! (refund, cancel, validate through the REST API), [`shipping`] (the outbox worker that
 //! ships an order once).
 
@@ -19,6 +21,7 @@ mod embedded;
 mod notify;
 mod order_page;
 pub(crate) mod recovery;
+mod recurring;
 pub(crate) mod shipping;
 pub(crate) mod store;
 
@@ -93,6 +96,9 @@ pub(crate) fn router(state: Arc<ShopState>) -> Router {
         .route("/", get(checkout::product_page))
         .route("/order", post(checkout::create_order))
         .route("/order/embedded", post(embedded::create_embedded))
+        .route("/order/in-3", post(checkout::create_plan))
+        .route("/order/save-card", post(checkout::create_card))
+        .route("/order/subscribe", post(checkout::create_subscription))
         .route("/notify", post(notify::notify))
         .route("/notify/live", post(notify::notify_live))
         .route(

@@ -3,7 +3,7 @@
 
 use super::store::{api_calls, deliveries, order_row, order_state, shipments};
 use super::{ShopState, PRODUCT};
-use crate::ui::{self, escape_html, money, query_escape};
+use crate::ui::{self, escape_html, money, outcome_badge, query_escape};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -43,21 +43,6 @@ fn endpoint_cell(endpoint: &str) -> String {
         ),
         None => format!("<code>{}</code>", escape_html(endpoint)),
     }
-}
-
-pub(crate) fn outcome_badge(outcome: OrderOutcome) -> String {
-    let class = match outcome {
-        OrderOutcome::Paid | OrderOutcome::Verified => "ok",
-        OrderOutcome::Pending => "info",
-        OrderOutcome::PartiallyRefunded | OrderOutcome::Refunded | OrderOutcome::Cancelled => {
-            "warn"
-        }
-        _ => "bad",
-    };
-    format!(
-        "<span class=\"badge {class} state-badge\">{}</span>",
-        outcome.as_str()
-    )
 }
 
 /// What a simulator operation was, in words (for the notice after it).
@@ -125,15 +110,27 @@ pub(crate) async fn order_page(
     let mut sent_notice = String::new();
     if let Some(op) = q.get("sent") {
         let answered = q.get("answered").map_or("nothing", String::as_str);
+        let what = q.get("what").map_or("", String::as_str);
         let class = if answered.starts_with('2') {
             "ok"
         } else {
             "bad"
         };
+        let words = match op.as_str() {
+            "batch" | "batch_refused" => format!(
+                "its nightly batch's {what}, {}",
+                if op == "batch" {
+                    "accepted"
+                } else {
+                    "refused by the bank"
+                }
+            ),
+            op => operation_words(op).to_owned(),
+        };
         sent_notice = format!(
             "<div class=\"notice {class}\" id=\"sent\">The platform simulator sent {}; the shop answered <strong>{}</strong>. \
              Its verdict is the last row below.</div>",
-            escape_html(operation_words(op)),
+            escape_html(&words),
             escape_html(answered)
         );
     }
@@ -141,7 +138,12 @@ pub(crate) async fn order_page(
         "<div class=\"card\"><dl class=\"facts\"><dt>Order</dt><dd id=\"order\">{}</dd><dt>Product</dt><dd>{PRODUCT}</dd>\
          <dt>Amount</dt><dd>{}</dd><dt>Created (UTC)</dt><dd>{}</dd><dt>State</dt><dd>{}</dd><dt>Shipped</dt><dd id=\"shipped\">{}</dd></dl></div>",
         escape_html(&id),
-        money(amount, &currency),
+        match kind.as_str() {
+            "card" => "nothing: the card is saved, not charged".to_owned(),
+            "subscription" => "nothing now: the platform charges each installment of the subscription".to_owned(),
+            "installments" => format!("{} in installments", money(amount, &currency)),
+            _ => money(amount, &currency),
+        },
         escape_html(&created),
         outcome_badge(state.outcome),
         shipped_words(&shipments(&s, &s.key(&id)).await)
@@ -335,11 +337,13 @@ pub(crate) async fn order_page(
         attention
     );
 
+    body += &super::recurring::card(&s, &id, &state, &currency_alpha).await;
+
     // 4. What the merchant can do (only what applies to the order as it stands), and what
     // the platform may send (the playground's buttons replay a hosted-form payment's
     // notification; an embedded-form payment's operations go through the API).
     let back_office = if s.api.is_some() {
-        back_office_card(&id, &state)
+        back_office_card(&id, &state, &kind)
     } else {
         String::new()
     };
@@ -362,24 +366,33 @@ pub(crate) async fn order_page(
         // Once the platform has told the shop about the payment (a notification, or its
         // answer to Order/Get), its notification can be sent again.
         let ended = events > 0;
+        let batch = super::recurring::batch_buttons(sim, &back, &id, &state);
         body += &format!(
-            "<div class=\"card\" id=\"playground\"><h2><span class=\"step\">4</span>Act on this payment</h2>{back_office}{}</div>",
+            "<div class=\"card\" id=\"playground\"><h2><span class=\"step\">4</span>Act on this payment</h2>{back_office}{batch}{}</div>",
             if ended {
                 format!(
                     "<h3>Make the platform send more</h3><p class=\"muted\">The simulator sends this order's payment notification \
                      again, in the ways the real platform (or someone else) may; watch the verdicts above.</p>\
-                     <div class=\"actions\">{}{}{}{}{}</div>\
-                     <p class=\"muted\">The same endpoint takes REST answers (<code>kr-hash</code>, signed with the REST password):</p>\
-                     <div class=\"actions\">{}</div><div class=\"actions\">{}</div>",
+                     <div class=\"actions\">{}{}{}{}{}</div>{}",
                     button("replay", "Deliver again (back office)", "", ""),
                     button("retry", "As an automatic retry", "", ""),
                     button("forgery", "As a forgery (wrong key)", "", "danger"),
                     button("test_to_production", "TEST notification to the PRODUCTION shop", "", "danger"),
                     button("duplicate_field", "With a duplicated field", "", "danger"),
-                    button("rest_payment", "Payment again, as REST", "", ""),
-                    // A refund only where one applies (the simulator would refuse it).
-                    if matches!(state.outcome, OrderOutcome::Paid | OrderOutcome::PartiallyRefunded) {
-                        button("rest_refund_part", "Refund, as REST", "<label class=\"amount\">refund amount in cents <input name=\"amount\" id=\"rest_refund_amount\" value=\"300\" size=\"6\"></label> ", "")
+                    // The REST format for one payment (a plan's or a subscription's
+                    // transactions would carry no vads_payment_config in it).
+                    if kind == "hosted" {
+                        format!(
+                            "<p class=\"muted\">The same endpoint takes REST answers (<code>kr-hash</code>, signed with the REST password):</p>\
+                             <div class=\"actions\">{}</div><div class=\"actions\">{}</div>",
+                            button("rest_payment", "Payment again, as REST", "", ""),
+                            // A refund only where one applies (the simulator would refuse it).
+                            if matches!(state.outcome, OrderOutcome::Paid | OrderOutcome::PartiallyRefunded) {
+                                button("rest_refund_part", "Refund, as REST", "<label class=\"amount\">refund amount in cents <input name=\"amount\" id=\"rest_refund_amount\" value=\"300\" size=\"6\"></label> ", "")
+                            } else {
+                                String::new()
+                            }
+                        )
                     } else {
                         String::new()
                     },
@@ -399,7 +412,7 @@ pub(crate) async fn order_page(
 /// is left of a paid one; none for a refused, failed, cancelled or refunded order, or one
 /// that needs a human — each form carrying what the page shows as given back, so that a
 /// second press of the same button is refused rather than sent again.
-fn back_office_card(id: &str, state: &vads::lifecycle::OrderState) -> String {
+fn back_office_card(id: &str, state: &vads::lifecycle::OrderState, kind: &str) -> String {
     use vads::lifecycle::Merged;
     use vads::TransStatus;
     let statuses: Vec<TransStatus> = state
@@ -443,6 +456,15 @@ fn back_office_card(id: &str, state: &vads::lifecycle::OrderState) -> String {
         )
     };
     let mut buttons = String::new();
+    // A plan's installments and a subscription's are operated one transaction at a time
+    // in the platform's back office: vads' money operations act on one payment per order.
+    let recurring = matches!(kind, "installments" | "subscription" | "card");
+    if recurring {
+        return "<h3>The shop's back office</h3><p id=\"no-operation\">No operation here: an installment plan's, a \
+                subscription's and a saved card's transactions are refunded or cancelled one by one in the platform's \
+                back office (the shop's REST operations act on an order of one payment).</p>"
+            .to_owned();
+    }
     if open && waits {
         buttons += &api_button("validate", "Validate", "");
     }
@@ -557,9 +579,8 @@ pub(crate) async fn order_json(
         Vec::new()
     };
     let shipped = shipments(&s, &key).await;
-    (
-        [("content-type", "application/json")],
-        serde_json::json!({
+    let recurring = super::recurring::json(&s, &key, &state).await;
+    let mut answer = serde_json::json!({
             "order_id": id,
             "site_id": key.site_id,
             "mode": key.mode,
@@ -570,6 +591,7 @@ pub(crate) async fn order_json(
             "currency": state.currency,
             "shipments": shipped.len(),
             "attention": state.attention,
+            "attention_codes": state.attention_codes,
             "events": events,
             "notifications": notifications,
             "api_calls": calls,
@@ -578,10 +600,11 @@ pub(crate) async fn order_json(
             "id": id,
             "state": state.outcome.as_str(),
             "deliveries": events,
-        })
-        .to_string(),
-    )
-        .into_response()
+    });
+    if let (Some(answer), serde_json::Value::Object(more)) = (answer.as_object_mut(), recurring) {
+        answer.extend(more);
+    }
+    ([("content-type", "application/json")], answer.to_string()).into_response()
 }
 
 /// The API calls made for an order, as a table: operation, attempts, HTTP status, error

@@ -8,7 +8,9 @@
 //!
 //! The shipment is the *order's* side effect, not the transition's: its row's key is the
 //! order's (site, mode, order id), so an order that goes paid → needs attention → paid
-//! again, or is recorded paid by two paths, still ships once.
+//! again, or is recorded paid by two paths, still ships once. A subscription's
+//! installment is its own record (`ORDER|REC|TOKEN|N`): each paid installment ships its
+//! month's bag, once.
 
 use super::store::now_ms;
 use super::ShopState;
@@ -49,7 +51,7 @@ async fn handle(s: &ShopState, worker: &str, entry: &OutboxEntry) -> Result<bool
         )
         .bind(entry.key.site_id.clone())
         .bind(entry.key.mode.as_str())
-        .bind(entry.key.order_id.clone())
+        .bind(entry.key.storage_id())
         .bind(entry.id)
         .bind(worker.to_owned())
         .bind(now_ms())
@@ -83,8 +85,8 @@ pub(crate) async fn run(s: Arc<ShopState>, lease: Duration, idle: Duration) {
                 Ok(shipped) => {
                     if shipped {
                         eprintln!(
-                            "vads-demo: [shop {}] shipped order {} ({}, outbox entry {})",
-                            s.instance, entry.key.order_id, entry.key.mode, entry.id
+                            "vads-demo: [shop {}] shipped {} ({}, outbox entry {})",
+                            s.instance, entry.key, entry.key.mode, entry.id
                         );
                     }
                 }

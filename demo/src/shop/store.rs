@@ -178,7 +178,7 @@ pub(crate) fn utc(ms: i64) -> String {
 }
 
 /// Logs a database error on the operator's terminal (never on a page or in an answer).
-fn logged<T>(what: &str, r: Result<T, impl std::fmt::Display>) -> Option<T> {
+pub(crate) fn logged<T>(what: &str, r: Result<T, impl std::fmt::Display>) -> Option<T> {
     r.map_err(|e| eprintln!("vads-demo: {what}: {e}")).ok()
 }
 
@@ -352,10 +352,13 @@ pub(crate) async fn order_state_of(s: &ShopState, key: &OrderKey) -> Option<(Ord
         state.attention.push(format!(
             "a verified notification could not be read ({code}): kept for review"
         ));
+        state.attention_codes.push("kept_for_review".to_owned());
         state.outcome = OrderOutcome::NeedsAttention;
     }
     state.attention.sort();
     state.attention.dedup();
+    state.attention_codes.sort();
+    state.attention_codes.dedup();
     Some((state, count))
 }
 
@@ -656,8 +659,9 @@ pub(crate) async fn recovered_at(s: &ShopState, order_id: &str) -> Option<String
     ms.map(utc)
 }
 
-/// The shipments of an order: (outbox entry, instance's worker, when). At most one: the
-/// shipment's key is the order's (a primary key), whatever the outbox's transitions.
+/// The shipments of an order, or of one of its subscription's installments (each ships
+/// its own bag): (outbox entry, instance's worker, when). At most one: the shipment's key
+/// is the record's (a primary key), whatever the outbox's transitions.
 pub(crate) async fn shipments(s: &ShopState, key: &OrderKey) -> Vec<(i64, String, String)> {
     let rows = logged(
         "cannot read the shipments of an order",
@@ -666,7 +670,7 @@ pub(crate) async fn shipments(s: &ShopState, key: &OrderKey) -> Vec<(i64, String
         )
         .bind(key.site_id.clone())
         .bind(key.mode.as_str())
-        .bind(key.order_id.clone())
+        .bind(key.storage_id())
         .fetch_all(s.store.pool())
         .await,
     )

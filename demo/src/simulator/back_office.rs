@@ -2,7 +2,7 @@
 //! playground's deliveries (again, as a retry, forged, to PRODUCTION, duplicated field,
 //! as REST).
 
-use super::payment::{builder, post_notification};
+use super::notify::{builder, post_notification};
 use super::{error_page, no_payment_here, origin, Fields, SimState};
 use crate::ui::{self, escape_html, money, query_escape, Site};
 use axum::extract::{Form, Query, State};

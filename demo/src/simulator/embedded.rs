@@ -5,7 +5,7 @@
 //! posts the browser back to the shop with the return's `kr-answer` (hashed with the
 //! HMAC-SHA-256 key).
 
-use super::payment::post_notification;
+use super::notify::post_notification;
 use super::{error_page, origin, SimState};
 use crate::ui::{self, escape_html, money, Site};
 use axum::extract::{Form, State};

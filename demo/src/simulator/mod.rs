@@ -6,15 +6,19 @@
 //! notification again, as a retry, as a forgery, to the PRODUCTION deployment, with a
 //! duplicated field.
 //!
-//! Its rooms: [`payment`] (the payment page, the outcome, the notification and its
-//! retries), [`back_office`] (the operations and the playground's deliveries),
+//! Its rooms: [`payment`] (the payment page, the outcome, its notification; installment 1 of a plan, a card saved, a subscription created),
+//! [`notify`] (notifications posted and retried like the platform's),
+//! [`batch`] (the nightly batch: a plan's next installment, `BATCH_AUTO`, or a
+//! subscription's, `REC`), [`back_office`] (the operations and the playground's deliveries),
 //! [`embedded`] (the stand-in for the embedded form, paying a formToken); and the REST
 //! API V4 itself at `/api-payment/V4/...`: the library's simulator
 //! ([`vads::testing::platform`]), which holds the formTokens and the transactions the
 //! API reads and changes.
 
 mod back_office;
+mod batch;
 mod embedded;
+mod notify;
 mod payment;
 
 pub(crate) use embedded::notify_api_change;
@@ -38,6 +42,9 @@ pub(crate) struct SimState {
     pub(crate) sessions: Mutex<HashMap<String, Fields>>,
     /// The last payment notification per order id, and where it went.
     pub(crate) last: Mutex<HashMap<String, (String, Fields)>>,
+    /// What the nightly batch runs per order id: the installments of a plan, or a
+    /// subscription's.
+    pub(crate) recurring: Mutex<HashMap<String, batch::Recurring>>,
     pub(crate) retry_delay: Duration,
     pub(crate) next: Mutex<u64>,
     /// The platform's one state (formTokens, transactions), which its REST API and its
@@ -62,6 +69,7 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .route("/admin/order", get(back_office::back_office))
         .route("/admin/operation", post(back_office::operation))
         .route("/admin/api-fault", post(back_office::api_fault))
+        .route("/admin/batch", post(batch::run))
         .route("/embedded", post(embedded::page))
         .route("/embedded/decide", post(embedded::decide))
         .fallback(|| async {

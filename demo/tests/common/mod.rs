@@ -122,3 +122,67 @@ pub fn inputs(html: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// A form POST: status, body, `Location`.
+pub fn post(url: &str, body: &str) -> (u16, String, Option<String>) {
+    let r = agent()
+        .post(url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(body.as_bytes())
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, r.into_body().read_to_string().unwrap(), location)
+}
+
+/// Pays (or refuses, or cancels) one order; returns its id, the return page's status and
+/// the return page.
+pub fn checkout(shop: &str, choice: &str, tamper: bool) -> (String, u16, String) {
+    checkout_at(shop, "/order", choice, tamper)
+}
+
+/// As [`checkout`], from the product page's button that posts to `path` (`/order/in-3`,
+/// `/order/save-card`, `/order/subscribe`).
+pub fn checkout_at(shop: &str, path: &str, choice: &str, tamper: bool) -> (String, u16, String) {
+    let (_, page, _) = post(&format!("{shop}{path}"), "");
+    let action = page
+        .split("action=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut fields = inputs(&page);
+    let order_id = fields
+        .iter()
+        .find(|(n, _)| n == "vads_order_id")
+        .unwrap()
+        .1
+        .clone();
+    if tamper {
+        fields
+            .iter_mut()
+            .find(|(n, _)| n == "vads_amount")
+            .unwrap()
+            .1 = "1".into();
+    }
+    let (status, page, _) = post(&action, &vads::testing::urlencode_pairs(&fields));
+    if status != 200 {
+        return (order_id, status, page);
+    }
+    let token = inputs(&page)
+        .into_iter()
+        .find(|(n, _)| n == "token")
+        .unwrap()
+        .1;
+    let decide = action.replace("/vads-payment/", "/vads-payment/decide");
+    let (status, _, location) = post(&decide, &format!("token={token}&choice={choice}"));
+    assert_eq!(status, 303, "redirect to the shop's return URL");
+    let r = agent().get(&location.unwrap()).call().unwrap();
+    let status = r.status().as_u16();
+    (order_id, status, r.into_body().read_to_string().unwrap())
+}

@@ -1,0 +1,226 @@
+//! The demo's three flows of money that recurs, over HTTP: "Pay in 3" (installment 1 at
+//! the payment, the others by the simulator's nightly batch, one refused on demand),
+//! "Save my card" (a card check: never paid, its token masked on the page) and "Subscribe
+//! monthly" (the card saved, each installment its own record, shipped once each, never a
+//! second payment of the order).
+
+mod common;
+
+use common::{checkout_at, order_state, post, start};
+
+/// Runs the simulator's nightly batch for `order` (`refuse`: the bank refuses); the shop's
+/// answer, as the redirect back to the order page says it.
+fn batch(simulator: &str, shop: &str, order: &str, refuse: bool) -> String {
+    let back = format!("{shop}/orders/{order}");
+    let (status, page, location) = post(
+        &format!("{simulator}/admin/batch"),
+        &format!(
+            "order_id={order}&back={}{}",
+            encode(&back),
+            if refuse { "&refuse=1" } else { "" }
+        ),
+    );
+    assert_eq!(status, 303, "back to the order page: {page}");
+    let location = location.unwrap();
+    assert!(location.starts_with(&back), "{location}");
+    location
+}
+
+fn encode(text: &str) -> String {
+    let mut out = String::new();
+    vads::testing::urlencode_into(text, &mut out);
+    out
+}
+
+/// Waits until the outbox worker has handled what the order's JSON says.
+fn settled(
+    shop: &str,
+    order: &str,
+    ready: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    for _ in 0..100 {
+        let state = order_state(shop, order);
+        if ready(&state) {
+            return state;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("order {order} never settled: {}", order_state(shop, order));
+}
+
+fn page(url: &str) -> String {
+    common::agent()
+        .get(url)
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap()
+}
+
+#[test]
+fn pay_in_three_installments_by_the_nightly_batch() {
+    let running = start("in3");
+    let (shop, sim) = (&running.demo.shop_url, &running.demo.simulator_url);
+    let (order, status, ret) = checkout_at(shop, "/order/in-3", "pay", false);
+    assert_eq!(status, 200);
+    assert!(ret.contains("first installment went through"), "{ret}");
+    let state = order_state(shop, &order);
+    assert_eq!(state["outcome"], "paid");
+    assert_eq!(
+        state["paid"], 416,
+        "installment 1 of 1250 in 3: 416, 417, 417"
+    );
+    assert_eq!(
+        state["plan"],
+        serde_json::json!({"count": 3, "first": 416, "total": 1250, "accepted": [1], "refused": []})
+    );
+    settled(shop, &order, |s| s["shipments"] == 1);
+
+    // Installment 2 by the batch; installment 3 refused by the bank.
+    let location = batch(sim, shop, &order, false);
+    assert!(location.contains("sent=batch&"), "{location}");
+    assert!(location.contains("answered=200"), "{location}");
+    let location = batch(sim, shop, &order, true);
+    assert!(location.contains("sent=batch_refused&"), "{location}");
+    let state = order_state(shop, &order);
+    assert_eq!(state["paid"], 833, "never more than the plan: 416 + 417");
+    assert_eq!(state["outcome"], "needs_attention");
+    assert_eq!(
+        state["attention_codes"],
+        serde_json::json!(["installment_refused"])
+    );
+    assert_eq!(
+        state["attention"],
+        serde_json::json!(["installment 3 refused"])
+    );
+    assert_eq!(state["plan"]["accepted"], serde_json::json!([1, 2]));
+    assert_eq!(state["plan"]["refused"], serde_json::json!([3]));
+    assert_eq!(
+        state["shipments"], 1,
+        "an order ships once, whatever its installments"
+    );
+    // Nothing is due any more: the batch says so and sends nothing.
+    let (status, text, _) = post(&format!("{sim}/admin/batch"), &format!("order_id={order}"));
+    assert_eq!(status, 409, "{text}");
+    assert!(text.contains("have all run"), "{text}");
+    assert_eq!(
+        order_state(shop, &order)["notifications"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+
+    // The page shows the plan, its installments and no money operation of the shop's.
+    let html = page(&format!("{shop}/orders/{order}"));
+    assert_eq!(
+        html.matches("<tr class=\"installment\">").count(),
+        3,
+        "{html}"
+    );
+    assert!(html.contains("1 of 3") && html.contains("4.16"), "{html}");
+    assert!(html.contains(">refused</span>"), "{html}");
+    assert!(
+        !html.contains("id=\"batch\""),
+        "nothing left to run: no button"
+    );
+    assert!(!html.contains("id=\"refund\""), "{html}");
+}
+
+#[test]
+fn save_my_card_is_never_paid_and_its_token_is_masked() {
+    let running = start("card");
+    let shop = &running.demo.shop_url;
+    let (order, status, ret) = checkout_at(shop, "/order/save-card", "pay", false);
+    assert_eq!(status, 200);
+    assert!(ret.contains("Your card is saved"), "{ret}");
+    let state = order_state(shop, &order);
+    assert_eq!(state["outcome"], "verified");
+    assert_eq!(state["paid"], 0);
+    assert_eq!(state["token"]["status"], "CREATED");
+    let masked = state["token"]["masked"].as_str().unwrap().to_owned();
+    assert!(
+        masked.contains('…') && masked.chars().count() == 9,
+        "{masked}"
+    );
+    // Never shipped: no money came.
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    assert_eq!(order_state(shop, &order)["shipments"], 0);
+    let html = page(&format!("{shop}/orders/{order}"));
+    assert!(
+        html.contains(&format!("<code id=\"token\">{masked}</code>")),
+        "{html}"
+    );
+    // The whole token is on no page: the form the shop signed has none (the platform
+    // made it), and the notification table shows no field values.
+    let form: Vec<(String, String)> = common::inputs(&html);
+    assert!(form.iter().all(|(n, _)| n != "vads_identifier"));
+    // The bank refuses the card check: not saved, not paid.
+    let (order, _, ret) = checkout_at(shop, "/order/save-card", "refuse", false);
+    assert!(!ret.contains("Your card is saved"), "{ret}");
+    let state = order_state(shop, &order);
+    assert_eq!(state["outcome"], "failed");
+    assert_eq!(state["token"]["status"], "NOT_CREATED");
+}
+
+#[test]
+fn a_subscriptions_installments_are_its_own_records_each_shipped_once() {
+    let running = start("subscribe");
+    let (shop, sim) = (&running.demo.shop_url, &running.demo.simulator_url);
+    let (order, status, ret) = checkout_at(shop, "/order/subscribe", "pay", false);
+    assert_eq!(status, 200);
+    assert!(ret.contains("You are subscribed"), "{ret}");
+    let state = order_state(shop, &order);
+    assert_eq!(state["outcome"], "verified");
+    assert_eq!(state["paid"], 0, "no payment now");
+    assert_eq!(state["subscription_status"], "CREATED");
+    assert!(state["subscription"].as_str().unwrap().starts_with("SUB-"));
+    assert!(state.get("installments").is_none());
+
+    // Three nights: paid, refused, paid.
+    batch(sim, shop, &order, false);
+    batch(sim, shop, &order, true);
+    batch(sim, shop, &order, false);
+    let state = settled(shop, &order, |s| {
+        s["installments"]
+            .as_array()
+            .is_some_and(|i| i.iter().filter(|i| i["shipments"] == 1).count() == 2)
+    });
+    let installments: Vec<(u64, String, u64, u64)> = state["installments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["recurrence_number"].as_u64().unwrap(),
+                i["outcome"].as_str().unwrap().to_owned(),
+                i["paid"].as_u64().unwrap(),
+                i["shipments"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        installments,
+        [
+            (1, "paid".to_owned(), 1250, 1),
+            (2, "failed".to_owned(), 0, 0),
+            (3, "paid".to_owned(), 1250, 1),
+        ]
+    );
+    // The order that created it: still a card check, nothing paid, no alarm.
+    assert_eq!(state["outcome"], "verified");
+    assert_eq!(state["paid"], 0);
+    assert_eq!(state["attention"], serde_json::json!([]));
+    assert_eq!(state["shipments"], 0);
+    let html = page(&format!("{shop}/orders/{order}"));
+    assert_eq!(
+        html.matches("<tr class=\"sub-installment\">").count(),
+        3,
+        "{html}"
+    );
+    assert!(
+        html.contains("id=\"batch\""),
+        "a subscription keeps running"
+    );
+}
