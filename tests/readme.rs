@@ -98,3 +98,15 @@ fn the_cli_readme_lists_the_commands_the_readme_lists() {
     };
     assert_eq!(statuses(&cli), statuses(&main));
 }
+
+/// The README's money that recurs, run: every assertion of the program its snippets come
+/// from holds (the examples are only built by `cargo test`).
+#[cfg(feature = "testing")]
+#[path = "../examples/readme_recurring.rs"]
+mod readme_recurring;
+
+#[cfg(feature = "testing")]
+#[test]
+fn the_readme_recurring_program_runs() {
+    readme_recurring::main().unwrap();
+}
