@@ -446,6 +446,35 @@ impl<'s> RestAnswerBuilder<'s> {
         self
     }
 
+    /// A card saved without a payment, as the REST answer says it (`Charge/CreateToken`'s
+    /// IPN, a registration): a `VERIFICATION` of amount 0, `ACCEPTED`, with the token as
+    /// `paymentMethodToken` and its chaining reference.
+    ///
+    /// ```
+    /// # let mut c = vads::ShopConfig::new("12345678", vads::Mode::Test);
+    /// # c.test_password = Some(vads::SecretString::new("testpassword_Registration12".into()));
+    /// # let shop = vads::Shop::new(c)?;
+    /// use vads::lifecycle::{reconcile, OrderOutcome};
+    /// use vads::testing::RestAnswerBuilder;
+    /// let body = RestAnswerBuilder::new(&shop)
+    ///     .registration("4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e")
+    ///     .body()?;
+    /// let n = shop.verify_rest(body.as_bytes(), vads::Endpoint::Ipn)?;
+    /// let order = reconcile(n.events()?, None)?;
+    /// assert_eq!((order.outcome, order.paid), (OrderOutcome::Verified, 0));
+    /// assert_eq!(order.token.map(|t| t.id).as_deref(), Some("4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn registration(self, token: &str) -> Self {
+        let reference = format!("CHAIN{}", token.chars().take(12).collect::<String>());
+        self.operation_type(OperationType::Verification)
+            .status(TransStatus::Accepted)
+            .amount(0)
+            .token(token)
+            .chaining_ref(&reference)
+    }
+
     /// `cardDetails.paymentSource` (`EC`, `MOTO`, `CC`, `OTHER`).
     #[must_use]
     pub fn payment_source(mut self, source: &str) -> Self {
