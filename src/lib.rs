@@ -9,7 +9,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-// The library has three layers, one folder each (ARCHITECTURE.md draws the map); a
+// The library has four layers, one folder each (ARCHITECTURE.md draws the map); a
 // module imports only from its own layer or the ones below it. This file is the one
 // place that re-exports: the public paths are `vads::<item>` and the public modules below.
 
@@ -17,15 +17,15 @@
 mod protocol;
 // -- Policy: brands, configuration, the validated Shop and several Shops. --
 mod policy;
+// -- The platform's REST API V4: requests, answers, the client, money moved once. --
+#[cfg(feature = "api")]
+#[cfg_attr(docsrs, doc(cfg(feature = "api")))]
+pub mod api;
 // -- Application (may allocate): forms, go-live checks, answers, test helpers, glue. --
 mod app;
 
 #[doc(inline)]
 pub use app::answer;
-#[cfg(feature = "api")]
-#[cfg_attr(docsrs, doc(cfg(feature = "api")))]
-#[doc(inline)]
-pub use app::api;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 #[doc(inline)]
@@ -34,10 +34,6 @@ pub use app::axum;
 pub use app::form;
 #[doc(inline)]
 pub use app::preflight;
-#[cfg(feature = "rest")]
-#[cfg_attr(docsrs, doc(cfg(feature = "rest")))]
-#[doc(inline)]
-pub use app::rest_answer;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 #[doc(inline)]
@@ -49,6 +45,10 @@ pub use protocol::lifecycle;
 /// Money that recurs: installment plans, page actions, token and subscription statuses,
 /// payment sources (protocol sections 11 and 12).
 pub use protocol::recurring;
+#[cfg(feature = "rest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rest")))]
+#[doc(inline)]
+pub use protocol::rest_answer;
 #[doc(inline)]
 pub use protocol::shown;
 

@@ -31,7 +31,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub use crate::app::currency::Currency;
 use crate::app::form_error::invalid;
 pub use crate::app::form_error::FormError;
 pub use crate::app::recurring::{compact_date, Installments, RRule, Subscription};
@@ -39,6 +38,7 @@ use crate::policy::brand::is_http_url;
 pub use crate::policy::brand::Brand;
 use crate::policy::config::is_site_id;
 use crate::policy::shop::Shop;
+pub use crate::protocol::currency::Currency;
 use crate::protocol::recurring::{PageAction, PaymentSource};
 use crate::protocol::time::{since_epoch, TransDate};
 use indexmap::IndexMap;

@@ -50,3 +50,12 @@ pub(crate) fn invalid(field: &str, rule: &'static str) -> FormError {
         rule,
     }
 }
+
+impl From<crate::protocol::currency::InvalidAmount> for FormError {
+    fn from(_: crate::protocol::currency::InvalidAmount) -> Self {
+        invalid(
+            "vads_amount",
+            crate::protocol::currency::InvalidAmount::RULE,
+        )
+    }
+}

@@ -3,20 +3,13 @@
 //! typed view of REST answers. Imports the layers below, never the other way round.
 
 pub mod answer;
-#[cfg(feature = "api")]
-#[cfg_attr(docsrs, doc(cfg(feature = "api")))]
-pub mod api;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
-pub(crate) mod currency;
 pub mod form;
 pub(crate) mod form_error;
 pub mod preflight;
 pub(crate) mod recurring;
-#[cfg(feature = "rest")]
-#[cfg_attr(docsrs, doc(cfg(feature = "rest")))]
-pub mod rest_answer;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;

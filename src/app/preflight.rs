@@ -572,11 +572,11 @@ fn loose_permissions(_path: &Path) -> Option<u32> {
 /// `shop` is the name findings carry. Only this sends anything: [`preflight`] never does.
 #[cfg(feature = "api")]
 #[cfg_attr(docsrs, doc(cfg(feature = "api")))]
-pub async fn check_online<T: crate::app::api::Transport>(
+pub async fn check_online<T: crate::api::Transport>(
     shop: &str,
-    client: &crate::app::api::Client<T>,
+    client: &crate::api::Client<T>,
 ) -> Option<Finding> {
-    use crate::app::api::{ApiError, ErrorCode, SdkTest};
+    use crate::api::{ApiError, ErrorCode, SdkTest};
     const VALUE: &str = "vads preflight";
     let mode = client.credentials().mode();
     let which = match mode {

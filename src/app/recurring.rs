@@ -33,8 +33,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::app::currency::Currency;
 use crate::app::form_error::FormError;
+use crate::protocol::currency::Currency;
 use crate::protocol::recurring::{PageAction, PaymentConfig};
 use crate::protocol::time::TransDate;
 use indexmap::IndexMap;

@@ -1,5 +1,5 @@
-//! A zero-copy, strict parser of `application/x-www-form-urlencoded` bodies, and the
-//! streaming percent-decoder behind it.
+//! A zero-copy, strict parser of `application/x-www-form-urlencoded` bodies (its
+//! percent-decoder is `percent.rs`, its byte searches `bytes.rs`).
 //!
 //! In the style of `httparse`, [`parse`] borrows from the body and writes into storage the
 //! caller provides; running out of room is [`VerifyError::TooManyFields`], never a
@@ -26,9 +26,16 @@
 //! # Ok::<(), vads::VerifyError>(())
 //! ```
 
+use crate::protocol::bytes::{
+    bytes_equal, cmp_bytes, find, find_amp, find_name_stop, find_part_special, find_value_stop,
+    Utf8Validator,
+};
 use crate::protocol::error::VerifyError;
 pub use crate::protocol::limits::{MAX_BODY_LEN, MAX_FIELDS};
-use alloc_free::Utf8Validator;
+use crate::protocol::percent::{
+    decode_checked_to, decode_escape, decode_to, decoded, decoded_if, to_text, DecodedSink,
+    SliceSink,
+};
 use core::cmp::Ordering;
 use std::borrow::Cow;
 
@@ -247,265 +254,6 @@ impl<'a> RawField<'a> {
     }
 }
 
-/// Decoded bytes written into a caller's slice.
-struct SliceSink<'o> {
-    out: &'o mut [u8],
-    len: usize,
-    fits: bool,
-}
-
-impl DecodedSink for SliceSink<'_> {
-    fn run(&mut self, bytes: &[u8]) {
-        match self.out.get_mut(self.len..self.len + bytes.len()) {
-            Some(dst) if self.fits => dst.copy_from_slice(bytes),
-            _ => self.fits = false,
-        }
-        self.len += bytes.len();
-    }
-
-    fn byte(&mut self, byte: u8) {
-        self.run(&[byte]);
-    }
-}
-
-/// Byte-order comparison of short names, 8 bytes at a time (cheaper than a `memcmp`
-/// call for the 10–30 byte names of the protocol).
-#[inline]
-fn cmp_bytes(a: &[u8], b: &[u8]) -> Ordering {
-    let mut i = 0;
-    while let (Some(x), Some(y)) = (a.get(i..i + 8), b.get(i..i + 8)) {
-        let (mut wx, mut wy) = ([0u8; 8], [0u8; 8]);
-        wx.copy_from_slice(x);
-        wy.copy_from_slice(y);
-        let (x, y) = (u64::from_be_bytes(wx), u64::from_be_bytes(wy));
-        if x != y {
-            return x.cmp(&y);
-        }
-        i += 8;
-    }
-    // The last few bytes one by one (a `memcmp` call costs more for these lengths).
-    let (a, b) = (
-        a.get(i..).unwrap_or_default(),
-        b.get(i..).unwrap_or_default(),
-    );
-    for (x, y) in a.iter().zip(b) {
-        if x != y {
-            return x.cmp(y);
-        }
-    }
-    a.len().cmp(&b.len())
-}
-
-fn to_text(raw: &[u8], escaped: bool) -> Cow<'_, str> {
-    if escaped {
-        let bytes: Vec<u8> = decoded(raw).collect();
-        match String::from_utf8(bytes) {
-            Ok(s) => Cow::Owned(s),
-            Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
-        }
-    } else {
-        String::from_utf8_lossy(raw)
-    }
-}
-
-/// The decoded bytes of a validated part (an invalid escape, impossible after [`parse`],
-/// is passed through literally).
-fn decoded(raw: &[u8]) -> Decoded<'_> {
-    Decoded { rest: raw }
-}
-
-/// `raw`'s bytes, decoded only if `escaped` (so that plain fields given to the signer are
-/// taken literally).
-fn decoded_if(raw: &[u8], escaped: bool) -> DecodedIf<'_> {
-    if escaped {
-        DecodedIf::Decoded(decoded(raw))
-    } else {
-        DecodedIf::Plain(raw.iter())
-    }
-}
-
-enum DecodedIf<'a> {
-    Plain(core::slice::Iter<'a, u8>),
-    Decoded(Decoded<'a>),
-}
-
-impl Iterator for DecodedIf<'_> {
-    type Item = u8;
-    fn next(&mut self) -> Option<u8> {
-        match self {
-            DecodedIf::Plain(it) => it.next().copied(),
-            DecodedIf::Decoded(it) => it.next(),
-        }
-    }
-}
-
-struct Decoded<'a> {
-    rest: &'a [u8],
-}
-
-impl Iterator for Decoded<'_> {
-    type Item = u8;
-    fn next(&mut self) -> Option<u8> {
-        let (&b, tail) = self.rest.split_first()?;
-        match b {
-            b'+' => {
-                self.rest = tail;
-                Some(b' ')
-            }
-            b'%' => match decode_escape(tail) {
-                Some(d) => {
-                    self.rest = tail.get(2..).unwrap_or_default();
-                    Some(d)
-                }
-                None => {
-                    self.rest = tail;
-                    Some(b'%')
-                }
-            },
-            _ => {
-                self.rest = tail;
-                Some(b)
-            }
-        }
-    }
-}
-
-/// The byte of the two hex digits at the start of `s`.
-#[inline]
-fn decode_escape(s: &[u8]) -> Option<u8> {
-    match s {
-        [h, l, ..] => Some(hex_val(*h)? << 4 | hex_val(*l)?),
-        _ => None,
-    }
-}
-
-/// The byte of two hex digits (either case).
-pub(crate) fn hex_pair(pair: &[u8]) -> Option<u8> {
-    decode_escape(pair)
-}
-
-#[inline]
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Receives decoded bytes: runs borrowed from the input, and single decoded bytes.
-pub(crate) trait DecodedSink {
-    /// A run of bytes that needed no decoding.
-    fn run(&mut self, bytes: &[u8]);
-    /// One decoded byte (from `%XX` or `+`).
-    fn byte(&mut self, byte: u8);
-}
-
-/// Decodes a validated encoded part into `sink`.
-#[inline]
-fn decode_to<S: DecodedSink>(raw: &[u8], sink: &mut S) {
-    let mut rest = raw;
-    loop {
-        let run = find_escape(rest, 0);
-        if run > 0 {
-            sink.run(rest.get(..run).unwrap_or_default());
-        }
-        rest = rest.get(run..).unwrap_or_default();
-        let Some((&b, tail)) = rest.split_first() else {
-            break;
-        };
-        if b == b'+' {
-            sink.byte(b' ');
-            rest = tail;
-        } else {
-            // Runs of escapes (%C3%A9, %22%3A...) decoded without going back to the search.
-            let mut t = tail;
-            loop {
-                match decode_escape(t) {
-                    Some(d) => {
-                        sink.byte(d);
-                        t = t.get(2..).unwrap_or_default();
-                    }
-                    None => {
-                        sink.byte(b'%');
-                        break;
-                    }
-                }
-                match t.split_first() {
-                    Some((b'%', after)) => t = after,
-                    _ => break,
-                }
-            }
-            rest = t;
-        }
-    }
-}
-
-/// Validates and decodes an unchecked encoded part into `sink`: every `%` followed by two
-/// hex digits, no control character, valid UTF-8 once decoded. The same rules as
-/// [`parse`], applied in the pass that feeds the hash.
-#[inline]
-fn decode_checked_to<S: DecodedSink>(raw: &[u8], sink: &mut S) -> Result<(), VerifyError> {
-    let mut utf8 = Utf8Validator::default();
-    let mut rest = raw;
-    loop {
-        let run = find_part_special(rest, 0);
-        if run > 0 {
-            // Plain ASCII: fine unless a multi-byte sequence is still open.
-            if !utf8.is_complete() {
-                return Err(VerifyError::MALFORMED);
-            }
-            sink.run(rest.get(..run).unwrap_or_default());
-        }
-        rest = rest.get(run..).unwrap_or_default();
-        let Some((&b, tail)) = rest.split_first() else {
-            break;
-        };
-        let (byte, tail) = match b {
-            b'+' => (b' ', tail),
-            b'%' => match decode_escape(tail) {
-                Some(d) => (d, tail.get(2..).unwrap_or_default()),
-                None => return Err(VerifyError::MALFORMED),
-            },
-            0x80..=0xff => (b, tail),
-            _ => return Err(VerifyError::MALFORMED), // control character
-        };
-        if !utf8.push(byte) {
-            return Err(VerifyError::MALFORMED);
-        }
-        sink.byte(byte);
-        rest = tail;
-    }
-    if utf8.is_complete() {
-        Ok(())
-    } else {
-        Err(VerifyError::MALFORMED)
-    }
-}
-
-/// Byte classes (the byte-at-a-time tail of the 8-byte searches): 0 ordinary, 1 `&`,
-/// 2 `=`, 3 `%`, 4 `+`, 5 control character, 6 non-ASCII.
-const CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = if i >= 0x80 {
-            6
-        } else if i < 0x20 || i == 0x7f {
-            5
-        } else {
-            0
-        };
-        i += 1;
-    }
-    t[b'&' as usize] = 1;
-    t[b'=' as usize] = 2;
-    t[b'%' as usize] = 3;
-    t[b'+' as usize] = 4;
-    t
-};
-
 /// Parses `body` into `storage` and returns the filled part, in body order.
 ///
 /// # Errors
@@ -656,92 +404,6 @@ pub(crate) enum Split {
     General,
 }
 
-/// The first byte at or after `from` that is below `0` (0x30), `=`, or from 0x7F; or
-/// `s.len()`.
-#[inline]
-fn find_name_stop(s: &[u8], from: usize) -> usize {
-    find(
-        s,
-        from,
-        |x| bytes_below(x, b'0') | bytes_equal(x, b'=') | at_least_7f(x),
-        |b| b < b'0' || b == b'=' || b >= 0x7f,
-    )
-}
-
-/// The first byte at or after `from` that is below `,` (0x2C) or from 0x7F; or
-/// `s.len()`.
-#[inline]
-fn find_value_stop(s: &[u8], from: usize) -> usize {
-    find(
-        s,
-        from,
-        |x| bytes_below(x, b',') | at_least_7f(x),
-        |b| !(b','..0x7f).contains(&b),
-    )
-}
-
-/// Bit 7 of each byte of the result is set for the bytes of `x` from 0x7F, exactly.
-#[inline]
-fn at_least_7f(x: u64) -> u64 {
-    (((x & !HI) + LO) | x) & HI
-}
-
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// Bit 7 of each byte of the result is set for the bytes of `x` below `n` (n ≤ 128);
-/// exact for the lowest such byte (enough to find the first one).
-#[inline]
-fn bytes_below(x: u64, n: u8) -> u64 {
-    x.wrapping_sub(LO * u64::from(n)) & !x & HI
-}
-
-#[inline]
-fn bytes_equal(x: u64, c: u8) -> u64 {
-    bytes_below(x ^ (LO * u64::from(c)), 1)
-}
-
-/// The index of the first byte of `s` at or after `from` that `special` flags (8 bytes at a
-/// time), or `s.len()`.
-#[inline]
-fn find(
-    s: &[u8],
-    from: usize,
-    special: impl Fn(u64) -> u64,
-    is_special: impl Fn(u8) -> bool,
-) -> usize {
-    let mut i = from;
-    while let Some(chunk) = s.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let mask = special(u64::from_le_bytes(word));
-        if mask != 0 {
-            return i + (mask.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    match s
-        .get(i..)
-        .unwrap_or_default()
-        .iter()
-        .position(|&b| is_special(b))
-    {
-        Some(k) => i + k,
-        None => s.len(),
-    }
-}
-
-/// The first `%` or `+`.
-#[inline]
-fn find_escape(s: &[u8], from: usize) -> usize {
-    find(
-        s,
-        from,
-        |x| bytes_equal(x, b'%') | bytes_equal(x, b'+'),
-        |b| b == b'%' || b == b'+',
-    )
-}
-
 /// The one scanning pass: validates `body` and calls `emit` with each field in body order.
 ///
 /// Segments are found with an 8-bytes-at-a-time search for `&`; within a segment, the name
@@ -791,24 +453,6 @@ fn scan<'a>(
         start = end + 1;
     }
     Ok(())
-}
-
-/// The first byte of a part (no `&` in it) that [`part_flags`] must look at: `%`, `+`, a
-/// control character, `0x7F` or a non-ASCII byte.
-#[inline]
-fn find_part_special(s: &[u8], from: usize) -> usize {
-    find(
-        s,
-        from,
-        |x| bytes_equal(x, b'%') | bytes_equal(x, b'+') | bytes_below(x, 0x20) | at_least_7f(x),
-        |b| matches!(CLASS[usize::from(b)], 3..=6),
-    )
-}
-
-/// The first `&` at or after `from`, or `s.len()`.
-#[inline]
-fn find_amp(s: &[u8], from: usize) -> usize {
-    find(s, from, |x| bytes_equal(x, b'&'), |b| b == b'&')
 }
 
 /// Validates one part (a name or a value, without `&`): escapes, control characters.
@@ -871,49 +515,6 @@ pub(crate) fn segments(body: &[u8]) -> impl Iterator<Item = Field<'_>> {
     body.split(|&b| b == b'&')
         .filter(|s| !s.is_empty())
         .map(Field::from_segment)
-}
-
-mod alloc_free {
-    /// An incremental UTF-8 validator (rejects overlong forms, surrogates, > U+10FFFF).
-    #[derive(Default)]
-    pub(super) struct Utf8Validator {
-        need: u8,
-        lo: u8,
-        hi: u8,
-    }
-
-    impl Utf8Validator {
-        pub(super) fn push(&mut self, b: u8) -> bool {
-            if self.need == 0 {
-                let (need, lo, hi) = match b {
-                    0x00..=0x7F => return true,
-                    0xC2..=0xDF => (1, 0x80, 0xBF),
-                    0xE0 => (2, 0xA0, 0xBF),
-                    0xE1..=0xEC | 0xEE..=0xEF => (2, 0x80, 0xBF),
-                    0xED => (2, 0x80, 0x9F),
-                    0xF0 => (3, 0x90, 0xBF),
-                    0xF1..=0xF3 => (3, 0x80, 0xBF),
-                    0xF4 => (3, 0x80, 0x8F),
-                    _ => return false,
-                };
-                self.need = need;
-                self.lo = lo;
-                self.hi = hi;
-                true
-            } else if b < self.lo || b > self.hi {
-                false
-            } else {
-                self.need -= 1;
-                self.lo = 0x80;
-                self.hi = 0xBF;
-                true
-            }
-        }
-
-        pub(super) fn is_complete(&self) -> bool {
-            self.need == 0
-        }
-    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 
 pub(crate) mod algorithm;
 pub mod body;
+pub(crate) mod bytes;
+pub mod currency;
 pub(crate) mod endpoint;
 pub(crate) mod error;
 pub(crate) mod file;
@@ -14,8 +16,12 @@ pub mod lifecycle;
 pub(crate) mod limits;
 pub(crate) mod mode;
 pub(crate) mod notification;
+pub(crate) mod percent;
 pub mod recurring;
 pub(crate) mod rest;
+#[cfg(feature = "rest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rest")))]
+pub mod rest_answer;
 pub mod shown;
 pub(crate) mod signature;
 pub(crate) mod signing;

@@ -6,11 +6,12 @@
 //! signing, by verification and by the diagnostic, so they cannot drift apart.
 
 use crate::protocol::algorithm::Algorithm;
-use crate::protocol::body::DecodedSink as _;
-use crate::protocol::body::{hex_pair, Field};
+use crate::protocol::body::Field;
 use crate::protocol::error::{SignError, VerifyError};
 use crate::protocol::key::{HmacSha256, Key};
 use crate::protocol::limits::MAX_FIELDS;
+use crate::protocol::percent::hex_pair;
+use crate::protocol::percent::DecodedSink as _;
 use crate::protocol::signature::{RawDigest, Signature};
 use crate::protocol::table::{SignedFields, SortedFields};
 use hmac::Mac;
@@ -72,7 +73,7 @@ pub(crate) fn write_signing_string<S: Sink>(
     Ok(())
 }
 
-impl<S: Sink> crate::protocol::body::DecodedSink for Buffered<'_, S> {
+impl<S: Sink> crate::protocol::percent::DecodedSink for Buffered<'_, S> {
     #[inline]
     fn run(&mut self, bytes: &[u8]) {
         self.feed(bytes);

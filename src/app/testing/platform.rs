@@ -30,10 +30,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use crate::api::request::basic_authorization;
 use crate::api::{HttpRequest, HttpResponse, Operation, Transport, TransportError, TransportKind};
-use crate::app::api::request::basic_authorization;
-use crate::app::form::Currency;
 use crate::policy::shop::Shop;
+use crate::protocol::currency::Currency;
 use crate::protocol::mode::Mode;
 use crate::protocol::notification::TransStatus;
 use crate::protocol::time::{since_epoch, TransDate};

@@ -1,6 +1,28 @@
-//! ISO 4217 currencies: codes and minor units ([`Currency`]).
+//! ISO 4217 currencies: codes and minor units ([`Currency`]), a protocol fact shared by
+//! forms, REST answers and the API.
 
-use crate::app::form_error::{invalid, FormError};
+use core::fmt;
+
+/// A decimal amount that is not one of its currency ([`Currency::minor_units`]): not
+/// digits with at most one separator, more decimals than the currency has, or too large.
+/// Its `Display` is the form's `invalid_field: vads_amount: ...` (a form error converts
+/// from it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidAmount;
+
+impl InvalidAmount {
+    /// What the amount must be, as a sentence.
+    pub const RULE: &'static str =
+        "must be a decimal amount such as 19.99, with no more decimals than the currency has";
+}
+
+impl fmt::Display for InvalidAmount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid_field: vads_amount: {}", InvalidAmount::RULE)
+    }
+}
+
+impl std::error::Error for InvalidAmount {}
 
 /// An ISO 4217 currency: numeric code and number of decimals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,8 +117,8 @@ impl Currency {
     /// rounding.
     ///
     /// # Errors
-    /// `invalid_field` on `vads_amount` for anything but digits with at most one
-    /// separator, too many decimals, or an overflow.
+    /// [`InvalidAmount`] for anything but digits with at most one separator, too many
+    /// decimals, or an overflow (`invalid_field` on `vads_amount`, as a form error).
     ///
     /// ```
     /// use vads::form::Currency;
@@ -108,10 +130,8 @@ impl Currency {
     /// assert!(Currency::find("XPF").unwrap().minor_units("10.5").is_err());
     /// # Ok::<(), vads::form::FormError>(())
     /// ```
-    pub fn minor_units(&self, decimal: &str) -> Result<u64, FormError> {
-        let bad = || {
-            invalid("vads_amount", "must be a decimal amount such as 19.99, with no more decimals than the currency has")
-        };
+    pub fn minor_units(&self, decimal: &str) -> Result<u64, InvalidAmount> {
+        let bad = || InvalidAmount;
         let (int, frac) = match decimal.find(['.', ',']) {
             Some(i) => (&decimal[..i], &decimal[i + 1..]),
             None => (decimal, ""),

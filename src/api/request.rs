@@ -4,11 +4,11 @@
 use super::answer::{FromAnswer, OrderTransactions, PaymentForm, SdkTestAnswer};
 use super::error::RequestError;
 use super::Operation;
-use crate::app::form::Currency;
-use crate::app::rest_answer::RestTransaction;
 use crate::policy::shop::Shop;
+use crate::protocol::currency::Currency;
 use crate::protocol::mode::Mode;
 use crate::protocol::notification::OperationType;
+use crate::protocol::rest_answer::RestTransaction;
 use base64::Engine as _;
 use core::fmt;
 use serde_json::{json, Map, Value};

@@ -4,7 +4,7 @@
 
 use super::error::{ApiError, PlatformError, TransportError, TransportKind};
 use super::{Operation, MAX_ANSWER_LEN};
-use crate::app::rest_answer::{OrderDetails, RestTransaction};
+use crate::protocol::rest_answer::{OrderDetails, RestTransaction};
 use core::fmt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;

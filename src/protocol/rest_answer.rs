@@ -29,7 +29,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::app::form::Currency;
+use crate::protocol::currency::Currency;
 use crate::protocol::lifecycle::TransactionEvent;
 use crate::protocol::mode::Mode;
 use crate::protocol::notification::{OperationType, Outcome, TransStatus};
