@@ -20,7 +20,7 @@ pub trait FromAnswer: DeserializeOwned + sealed::Sealed {
     }
 }
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
@@ -125,6 +125,17 @@ impl FromAnswer for OrderTransactions {
     const DOCUMENTED_TYPE: Option<&'static str> = None;
     fn shape_fits(&self) -> bool {
         self.transactions.iter().all(RestTransaction::shape_fits)
+    }
+}
+
+/// The answer of a `SILENT` `Charge/CreatePayment` (`V4/Payment`): the order and its
+/// transactions, as a REST notification carries them (none follows a zero-click charge:
+/// this answer is the event).
+impl sealed::Sealed for crate::protocol::rest_answer::RestAnswer {}
+impl FromAnswer for crate::protocol::rest_answer::RestAnswer {
+    const DOCUMENTED_TYPE: Option<&'static str> = Some("V4/Payment");
+    fn shape_fits(&self) -> bool {
+        !self.transactions.is_empty() && self.transactions.iter().all(RestTransaction::shape_fits)
     }
 }
 

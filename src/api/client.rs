@@ -175,7 +175,7 @@ impl<T: Transport> Client<T> {
         report: &mut CallReport,
     ) -> Result<C::Answer, ApiError> {
         let operation = call.operation();
-        let retried = operation.class().retried();
+        let retried = call.class().retried();
         let attempts = if retried {
             self.config.attempts.max(1)
         } else {
@@ -240,6 +240,7 @@ fn outcome_unknown<C: ApiCall>(call: &C, cause: TransportError) -> ApiError {
     ApiError::OutcomeUnknown(OutcomeUnknown {
         operation: call.operation(),
         uuid: uuid.to_owned(),
+        order_id: call.order().map(str::to_owned),
         amount,
         currency: currency.map(str::to_owned),
         cause,

@@ -145,11 +145,37 @@ pub enum ErrorCode {
     Psp108,
     /// `PSP_109`: production mode is not enabled for the shop.
     Psp109,
+    /// `PSP_030`: token not found.
+    Psp030,
+    /// `PSP_031`: invalid token (cancelled, empty).
+    Psp031,
+    /// `PSP_032`: subscription not found.
+    Psp032,
+    /// `PSP_033`: invalid rule, or the subscription is already cancelled.
+    Psp033,
+    /// `PSP_034`: the token already exists.
+    Psp034,
+    /// `PSP_035`: token creation denied.
+    Psp035,
+    /// `PSP_036`: the token was purged.
+    Psp036,
+    /// `PSP_563`: the subscription already exists (reported by third parties).
+    Psp563,
+    /// `PSP_564`: the subscription is terminated (reported by third parties).
+    Psp564,
+    /// `PSP_565`: invalid subscription (reported by third parties).
+    Psp565,
+    /// `PSP_566`: invalid subscription rule (reported by third parties).
+    Psp566,
+    /// `PSP_567`: the subscription could not be created (reported by third parties).
+    Psp567,
+    /// `INT_064`: invalid subscription rule (reported by third parties).
+    Int064,
     /// Any other code.
     Other,
 }
 
-const CODES: [(ErrorCode, &str, &str); 25] = [
+const CODES: [(ErrorCode, &str, &str); 38] = [
     (
         ErrorCode::Int902,
         "INT_902",
@@ -246,6 +272,39 @@ const CODES: [(ErrorCode, &str, &str); 25] = [
         ErrorCode::Psp109,
         "PSP_109",
         "production mode is not enabled for this shop",
+    ),
+    (ErrorCode::Psp030, "PSP_030", "the token is not found"),
+    (
+        ErrorCode::Psp031,
+        "PSP_031",
+        "the token is invalid (cancelled or empty): read it (Token/Get)",
+    ),
+    (ErrorCode::Psp032, "PSP_032", "the subscription is not found"),
+    (
+        ErrorCode::Psp033,
+        "PSP_033",
+        "the rule is invalid, or the subscription is already cancelled: read it (Subscription/Get)",
+    ),
+    (ErrorCode::Psp034, "PSP_034", "the token already exists"),
+    (ErrorCode::Psp035, "PSP_035", "the token's creation was denied"),
+    (
+        ErrorCode::Psp036,
+        "PSP_036",
+        "the token was purged (unused for 15 months): save the card again",
+    ),
+    (ErrorCode::Psp563, "PSP_563", "the subscription already exists"),
+    (ErrorCode::Psp564, "PSP_564", "the subscription is terminated"),
+    (ErrorCode::Psp565, "PSP_565", "the subscription is invalid"),
+    (ErrorCode::Psp566, "PSP_566", "the subscription's rule is invalid"),
+    (
+        ErrorCode::Psp567,
+        "PSP_567",
+        "the subscription could not be created",
+    ),
+    (
+        ErrorCode::Int064,
+        "INT_064",
+        "the subscription's rule (rrule) is invalid",
     ),
 ];
 
@@ -531,8 +590,11 @@ impl std::error::Error for TransportError {}
 pub struct OutcomeUnknown {
     /// The operation.
     pub operation: Operation,
-    /// The transaction it acted on.
+    /// The transaction it acted on (empty for a call that creates one: a `SILENT` charge,
+    /// a subscription).
     pub uuid: String,
+    /// The order a call that creates a transaction named (a charge, a subscription).
+    pub order_id: Option<String>,
     /// The amount asked (minor units), for `CancelOrRefund` and `Update`.
     pub amount: Option<u64>,
     /// The currency asked, alphabetic.
@@ -543,13 +605,27 @@ pub struct OutcomeUnknown {
 
 impl fmt::Display for OutcomeUnknown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "outcome_unknown: {} on transaction {} may or may not have been applied ({}); it was sent once and not retried: read the transaction (Transaction/Get) or the order (Order/Get) before asking again",
-            self.operation.name(),
-            self.uuid,
-            self.cause.code()
-        )?;
+        let order = self.order_id.as_deref().unwrap_or("(none)");
+        match self.operation {
+            Operation::CreateSubscription => write!(
+                f,
+                "outcome_unknown: Charge/CreateSubscription for order {order} may or may not have created the subscription ({}); it was sent once and not retried: no API lists subscriptions, so look for it in the back office (the token's subscriptions) before asking again",
+                self.cause.code()
+            )?,
+            _ if self.uuid.is_empty() => write!(
+                f,
+                "outcome_unknown: {} for order {order} may or may not have been applied ({}); it was sent once and not retried: read the order (Order/Get) before asking again",
+                self.operation.name(),
+                self.cause.code()
+            )?,
+            _ => write!(
+                f,
+                "outcome_unknown: {} on transaction {} may or may not have been applied ({}); it was sent once and not retried: read the transaction (Transaction/Get) or the order (Order/Get) before asking again",
+                self.operation.name(),
+                self.uuid,
+                self.cause.code()
+            )?,
+        }
         if let Some(amount) = self.amount {
             write!(f, " (amount asked: {amount}")?;
             if let Some(c) = &self.currency {

@@ -1,7 +1,8 @@
 //! The REST API V4 client (feature `api`; its transport with feature `client`): start an
 //! embedded-form payment (`Charge/CreatePayment`), read orders and transactions
 //! (`Order/Get`, `Transaction/Get`), refund, cancel, update and validate, check the
-//! credentials at go-live (`Charge/SDKTest`).
+//! credentials at go-live (`Charge/SDKTest`); save cards and keep them ([`tokens`]), run
+//! subscriptions ([`subscriptions`]), and charge a saved card once ([`charge`]).
 //!
 //! The core is sans-IO: [`Credentials::request`] turns a typed request into an
 //! [`HttpRequest`] (method, URL, headers, JSON bytes) and [`parse_answer`] turns an HTTP
@@ -12,8 +13,10 @@
 //! | operation | class | on a transport failure |
 //! | --- | --- | --- |
 //! | `Charge/SDKTest`, `Order/Get`, `Transaction/Get` | read | retried, backing off (3 attempts by default) |
-//! | `Charge/CreatePayment` | creates a token | retried the same way (an unused formToken is inert) |
-//! | `Transaction/CancelOrRefund`, `Cancel`, `Update`, `Validate` | moves money | **never retried**: sent once; an answer lost after sending is [`ApiError::OutcomeUnknown`] |
+//! | `Token/Get`, `Subscription/Get` | read | the same |
+//! | `Charge/CreatePayment`, `Charge/CreateToken` | creates a token | retried the same way (an unused formToken is inert) |
+//! | `Token/Cancel`, `Reactivate`, `Update`, `Subscription/Update`, `Cancel` | repeatable | retried (a second one finds the state set: [`tokens`] and [`subscriptions`] read it back) |
+//! | `Transaction/CancelOrRefund`, `Cancel`, `Update`, `Validate`, `Charge/CreateSubscription`, a `SILENT` `Charge/CreatePayment` | moves money | **never retried**: sent once; an answer lost after sending is [`ApiError::OutcomeUnknown`] |
 //!
 //! An `ERROR` envelope ([`ApiError::Refused`]) proves nothing was applied; `PSP_099` and
 //! `PSP_106` (too many calls) make reads back off and try again.
@@ -32,6 +35,7 @@
 //! ```
 
 mod answer;
+pub mod charge;
 mod client;
 mod error;
 pub mod lock;
@@ -40,6 +44,8 @@ pub mod recovery;
 pub(crate) mod request;
 #[cfg(feature = "client")]
 mod reqwest_transport;
+pub mod subscriptions;
+pub mod tokens;
 
 pub use answer::{
     parse_answer, FormToken, FromAnswer, OrderTransactions, PaymentForm, SdkTestAnswer,
@@ -49,8 +55,8 @@ pub use error::{
     ApiError, ErrorCode, OutcomeUnknown, PlatformError, RequestError, TransportError, TransportKind,
 };
 pub use request::{
-    ApiCall, Cancel, CancelOrRefund, CreatePayment, Credentials, HttpRequest, HttpResponse,
-    OrderGet, ResolutionMode, SdkTest, TransactionGet, Update, Validate,
+    ApiCall, Cancel, CancelOrRefund, CreatePayment, Credentials, FormAction, HttpRequest,
+    HttpResponse, OrderGet, ResolutionMode, SdkTest, TransactionGet, Update, Validate,
 };
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
@@ -65,7 +71,8 @@ pub const MAX_ANSWER_LEN: usize = 4 * 1024 * 1024;
 pub enum Operation {
     /// `Charge/SDKTest`.
     SdkTest,
-    /// `Charge/CreatePayment`.
+    /// `Charge/CreatePayment` (a formToken; with `formAction: SILENT`, a charge of a
+    /// saved card: [`charge::Charge`], which moves money).
     CreatePayment,
     /// `Order/Get`.
     OrderGet,
@@ -79,6 +86,24 @@ pub enum Operation {
     Update,
     /// `Transaction/Validate`.
     Validate,
+    /// `Charge/CreateToken`: a formToken to save a card without a payment.
+    CreateToken,
+    /// `Token/Get`.
+    TokenGet,
+    /// `Token/Cancel`.
+    TokenCancel,
+    /// `Token/Reactivate`.
+    TokenReactivate,
+    /// `Token/Update`.
+    TokenUpdate,
+    /// `Charge/CreateSubscription`: starts a schedule of payments.
+    CreateSubscription,
+    /// `Subscription/Get`.
+    SubscriptionGet,
+    /// `Subscription/Update`.
+    SubscriptionUpdate,
+    /// `Subscription/Cancel`.
+    SubscriptionCancel,
 }
 
 /// How an operation may be retried (protocol section 8, "No idempotency").
@@ -89,13 +114,20 @@ pub enum OperationClass {
     Read,
     /// Creates a formToken: retried (an unused token is inert).
     CreatesToken,
-    /// Moves money: never retried.
+    /// Sets a state that a second identical request leaves as it is (cancel a token or a
+    /// subscription, reactivate a token, update one): retried; a second one that finds the
+    /// state already set is answered as done by [`tokens`] and [`subscriptions`], which
+    /// read it back.
+    Repeatable,
+    /// Moves money, or starts a schedule that will (`Charge/CreateSubscription`, a
+    /// `SILENT` charge): never retried; a lost answer is
+    /// [`ApiError::OutcomeUnknown`].
     MovesMoney,
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 8] = [
+    pub const ALL: [Operation; 17] = [
         Operation::SdkTest,
         Operation::CreatePayment,
         Operation::OrderGet,
@@ -104,6 +136,15 @@ impl Operation {
         Operation::Cancel,
         Operation::Update,
         Operation::Validate,
+        Operation::CreateToken,
+        Operation::TokenGet,
+        Operation::TokenCancel,
+        Operation::TokenReactivate,
+        Operation::TokenUpdate,
+        Operation::CreateSubscription,
+        Operation::SubscriptionGet,
+        Operation::SubscriptionUpdate,
+        Operation::SubscriptionCancel,
     ];
 
     /// `Namespace/Op`, as the envelope's `webService` names it.
@@ -118,6 +159,15 @@ impl Operation {
             Operation::Cancel => "Transaction/Cancel",
             Operation::Update => "Transaction/Update",
             Operation::Validate => "Transaction/Validate",
+            Operation::CreateToken => "Charge/CreateToken",
+            Operation::TokenGet => "Token/Get",
+            Operation::TokenCancel => "Token/Cancel",
+            Operation::TokenReactivate => "Token/Reactivate",
+            Operation::TokenUpdate => "Token/Update",
+            Operation::CreateSubscription => "Charge/CreateSubscription",
+            Operation::SubscriptionGet => "Subscription/Get",
+            Operation::SubscriptionUpdate => "Subscription/Update",
+            Operation::SubscriptionCancel => "Subscription/Cancel",
         }
     }
 
@@ -133,6 +183,15 @@ impl Operation {
             Operation::Cancel => "/api-payment/V4/Transaction/Cancel",
             Operation::Update => "/api-payment/V4/Transaction/Update",
             Operation::Validate => "/api-payment/V4/Transaction/Validate",
+            Operation::CreateToken => "/api-payment/V4/Charge/CreateToken",
+            Operation::TokenGet => "/api-payment/V4/Token/Get",
+            Operation::TokenCancel => "/api-payment/V4/Token/Cancel",
+            Operation::TokenReactivate => "/api-payment/V4/Token/Reactivate",
+            Operation::TokenUpdate => "/api-payment/V4/Token/Update",
+            Operation::CreateSubscription => "/api-payment/V4/Charge/CreateSubscription",
+            Operation::SubscriptionGet => "/api-payment/V4/Subscription/Get",
+            Operation::SubscriptionUpdate => "/api-payment/V4/Subscription/Update",
+            Operation::SubscriptionCancel => "/api-payment/V4/Subscription/Cancel",
         }
     }
 
@@ -142,18 +201,28 @@ impl Operation {
         Operation::ALL.into_iter().find(|o| o.path() == path)
     }
 
-    /// Its retry class.
+    /// Its retry class. A request may be stricter than its operation:
+    /// `Charge/CreatePayment` gives a formToken, but with `formAction: SILENT`
+    /// ([`charge::Charge`]) it moves money ([`ApiCall::class`]).
     #[must_use]
     pub const fn class(self) -> OperationClass {
         match self {
-            Operation::SdkTest | Operation::OrderGet | Operation::TransactionGet => {
-                OperationClass::Read
-            }
-            Operation::CreatePayment => OperationClass::CreatesToken,
+            Operation::SdkTest
+            | Operation::OrderGet
+            | Operation::TransactionGet
+            | Operation::TokenGet
+            | Operation::SubscriptionGet => OperationClass::Read,
+            Operation::CreatePayment | Operation::CreateToken => OperationClass::CreatesToken,
+            Operation::TokenCancel
+            | Operation::TokenReactivate
+            | Operation::TokenUpdate
+            | Operation::SubscriptionUpdate
+            | Operation::SubscriptionCancel => OperationClass::Repeatable,
             Operation::CancelOrRefund
             | Operation::Cancel
             | Operation::Update
-            | Operation::Validate => OperationClass::MovesMoney,
+            | Operation::Validate
+            | Operation::CreateSubscription => OperationClass::MovesMoney,
         }
     }
 }
@@ -187,7 +256,8 @@ mod tests {
                 "Transaction/CancelOrRefund",
                 "Transaction/Cancel",
                 "Transaction/Update",
-                "Transaction/Validate"
+                "Transaction/Validate",
+                "Charge/CreateSubscription"
             ]
         );
     }

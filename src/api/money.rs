@@ -409,7 +409,7 @@ pub async fn read_order<T: Transport>(
     order_id: &str,
 ) -> Result<Vec<RestTransaction>, ApiError> {
     let mut log = Vec::new();
-    read_with(client, &mut log, order_id).await
+    read_logged(client, &mut log, order_id).await
 }
 
 /// A call, its report kept in `log`.
@@ -423,7 +423,8 @@ async fn logged<T: Transport, C: ApiCall>(
     result
 }
 
-async fn read_with<T: Transport>(
+/// [`read_order`], each call's report pushed to `log`.
+pub(crate) async fn read_logged<T: Transport>(
     client: &Client<T>,
     log: &mut Vec<CallReport>,
     order_id: &str,
@@ -636,7 +637,7 @@ impl<T: Transport, L: OrderLock> Held<'_, '_, T, L> {
     /// than the password's is refused: it is not this order's.
     async fn read(&mut self) -> Result<Vec<RestTransaction>, MoneyError> {
         self.renew().await?;
-        let all = read_with(self.client, self.log, &self.order_id).await?;
+        let all = read_logged(self.client, self.log, &self.order_id).await?;
         let c = self.client.credentials();
         for t in &all {
             if t.shop_id.as_deref().is_some_and(|s| s != c.site_id()) {

@@ -248,7 +248,7 @@ impl HttpResponse {
     }
 }
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
@@ -268,14 +268,24 @@ pub trait ApiCall: sealed::Sealed + Send + Sync {
     fn target(&self) -> Option<(&str, Option<u64>, Option<&str>)> {
         None
     }
+    /// The order a money-moving call creates a transaction for (a `SILENT` charge, a
+    /// subscription), when it names one (what an [`super::OutcomeUnknown`] reports).
+    fn order(&self) -> Option<&str> {
+        None
+    }
+    /// How this request may be retried: its operation's class, unless the request moves
+    /// money where its operation usually does not (a `SILENT` `Charge/CreatePayment`).
+    fn class(&self) -> super::OperationClass {
+        self.operation().class()
+    }
 }
 
-fn invalid(field: &'static str, expected: &'static str) -> RequestError {
+pub(crate) fn invalid(field: &'static str, expected: &'static str) -> RequestError {
     RequestError::Invalid { field, expected }
 }
 
 /// A text field: at most `max` characters, no control character; `required` refuses "".
-fn text(
+pub(crate) fn text(
     field: &'static str,
     value: &str,
     max: usize,
@@ -288,7 +298,7 @@ fn text(
     }
 }
 
-fn check_uuid(uuid: &str) -> Result<(), RequestError> {
+pub(crate) fn check_uuid(uuid: &str) -> Result<(), RequestError> {
     if uuid.len() == 32 && uuid.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         Ok(())
     } else {
@@ -297,9 +307,9 @@ fn check_uuid(uuid: &str) -> Result<(), RequestError> {
 }
 
 /// The largest amount sent: 18 digits in minor units (what the form builder accepts).
-const MAX_AMOUNT: u64 = 999_999_999_999_999_999;
+pub(crate) const MAX_AMOUNT: u64 = 999_999_999_999_999_999;
 
-fn check_amount(amount: u64) -> Result<(), RequestError> {
+pub(crate) fn check_amount(amount: u64) -> Result<(), RequestError> {
     if amount == 0 || amount > MAX_AMOUNT {
         Err(invalid(
             "amount",
@@ -310,7 +320,7 @@ fn check_amount(amount: u64) -> Result<(), RequestError> {
     }
 }
 
-fn check_currency(currency: &str) -> Result<&'static str, RequestError> {
+pub(crate) fn check_currency(currency: &str) -> Result<&'static str, RequestError> {
     Currency::find(currency).map(|c| c.alpha).ok_or(invalid(
         "currency",
         "an ISO 4217 currency the platform accepts (EUR, USD, ...)",
@@ -405,6 +415,84 @@ pub struct CreatePayment {
     pub manual_validation: Option<bool>,
     /// `metadata`: the shop's own keys and values, given back in the answers.
     pub metadata: Vec<(String, String)>,
+    /// `paymentMethodToken`: the saved card to pay with (one-click, `formAction`
+    /// `PAYMENT`: the buyer confirms on the embedded form).
+    pub payment_method_token: Option<String>,
+}
+
+/// `formAction` of `Charge/CreatePayment` (protocol section 11). A zero-click charge
+/// (`SILENT`) is not a formToken: it is [`super::charge::Charge`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FormAction {
+    /// `PAYMENT`: a payment (with `paymentMethodToken`: one-click).
+    Payment,
+    /// `REGISTER_PAY`: save the card during the payment.
+    RegisterPay,
+    /// `ASK_REGISTER_PAY`: the buyer chooses whether to save the card.
+    AskRegisterPay,
+    /// `CUSTOMER_WALLET`: the buyer's saved cards (by `customer.reference`).
+    CustomerWallet,
+}
+
+impl FormAction {
+    /// The platform's value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormAction::Payment => "PAYMENT",
+            FormAction::RegisterPay => "REGISTER_PAY",
+            FormAction::AskRegisterPay => "ASK_REGISTER_PAY",
+            FormAction::CustomerWallet => "CUSTOMER_WALLET",
+        }
+    }
+}
+
+/// A token id as the API takes it: 1 to 64 letters, digits, `-` or `_` (the platform's
+/// are 32 letters and digits; a merchant's chosen one up to 50 printable characters).
+pub(crate) fn check_token(field: &'static str, token: &str) -> Result<(), RequestError> {
+    if token.is_empty() || token.len() > 64 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        Err(invalid(
+            field,
+            "a token: 1 to 64 printable ASCII characters",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// `metadata` as the API takes it: keys of 1 to 64 characters, values of at most 255,
+/// no control character.
+pub(crate) fn metadata_json(metadata: &[(String, String)]) -> Result<Option<Value>, RequestError> {
+    if metadata.is_empty() {
+        return Ok(None);
+    }
+    let mut meta = Map::new();
+    for (k, v) in metadata {
+        text("metadata", k, 64, "keys of 1 to 64 characters")?;
+        if v.chars().count() > 255 || v.chars().any(char::is_control) {
+            return Err(invalid(
+                "metadata",
+                "values of at most 255 characters, no control character",
+            ));
+        }
+        meta.insert(k.clone(), json!(v));
+    }
+    Ok(Some(Value::Object(meta)))
+}
+
+/// `customer.email` checked.
+pub(crate) fn check_email(email: &str) -> Result<(), RequestError> {
+    let ok = email.len() <= 150
+        && email.matches('@').count() == 1
+        && !email.starts_with('@')
+        && !email.ends_with('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid("customer.email", "an e-mail address"))
+    }
 }
 
 impl CreatePayment {
@@ -423,6 +511,7 @@ impl CreatePayment {
             capture_delay: None,
             manual_validation: None,
             metadata: Vec::new(),
+            payment_method_token: None,
         }
     }
 
@@ -481,6 +570,31 @@ impl CreatePayment {
         self.manual_validation = Some(manual);
         self
     }
+
+    /// Sets `formAction`: save the card during the payment (`REGISTER_PAY`, which needs
+    /// the buyer's e-mail), let the buyer choose, use the buyer's wallet, ...
+    ///
+    /// ```
+    /// use vads::api::{ApiCall, CreatePayment, FormAction};
+    /// let p = CreatePayment::new(1250, "EUR").order_id("A-1").action(FormAction::RegisterPay);
+    /// assert_eq!(p.json().unwrap_err().code(), "invalid_request"); // no e-mail
+    /// let p = p.email("jane@example.com");
+    /// assert_eq!(p.json()?["formAction"], "REGISTER_PAY");
+    /// # Ok::<(), vads::api::RequestError>(())
+    /// ```
+    #[must_use]
+    pub fn action(mut self, action: FormAction) -> CreatePayment {
+        self.form_action = Some(action.as_str().to_owned());
+        self
+    }
+
+    /// Pays with a saved card, the buyer confirming on the embedded form (one-click:
+    /// `formAction` `PAYMENT` with `paymentMethodToken`).
+    #[must_use]
+    pub fn one_click(mut self, token: impl Into<String>) -> CreatePayment {
+        self.payment_method_token = Some(token.into());
+        self.action(FormAction::Payment)
+    }
 }
 
 impl sealed::Sealed for CreatePayment {}
@@ -506,15 +620,27 @@ impl ApiCall for CreatePayment {
         }
         let mut customer = Map::new();
         if let Some(email) = &self.email {
-            let ok = email.len() <= 150
-                && email.matches('@').count() == 1
-                && !email.starts_with('@')
-                && !email.ends_with('@')
-                && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-            if !ok {
-                return Err(invalid("customer.email", "an e-mail address"));
-            }
+            check_email(email)?;
             customer.insert("email".into(), json!(email));
+        }
+        match self.form_action.as_deref() {
+            Some("SILENT") => {
+                return Err(invalid(
+                    "formAction",
+                    "a formToken's action: a SILENT charge is vads::api::charge::Charge",
+                ))
+            }
+            Some("REGISTER_PAY" | "ASK_REGISTER_PAY") if self.email.is_none() => {
+                return Err(invalid(
+                    "customer.email",
+                    "given: saving a card needs the buyer's e-mail",
+                ))
+            }
+            _ => {}
+        }
+        if let Some(token) = &self.payment_method_token {
+            check_token("paymentMethodToken", token)?;
+            body.insert("paymentMethodToken".into(), json!(token));
         }
         if let Some(reference) = &self.customer_reference {
             text(
@@ -564,13 +690,8 @@ impl ApiCall for CreatePayment {
                 json!({ "cardOptions": Value::Object(card) }),
             );
         }
-        if !self.metadata.is_empty() {
-            let mut meta = Map::new();
-            for (k, v) in &self.metadata {
-                text("metadata", k, 64, "keys of 1 to 64 characters")?;
-                meta.insert(k.clone(), json!(v));
-            }
-            body.insert("metadata".into(), Value::Object(meta));
+        if let Some(meta) = metadata_json(&self.metadata)? {
+            body.insert("metadata".into(), meta);
         }
         Ok(Value::Object(body))
     }

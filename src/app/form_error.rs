@@ -59,3 +59,13 @@ impl From<crate::protocol::currency::InvalidAmount> for FormError {
         )
     }
 }
+
+impl From<crate::protocol::recurring::RuleError> for FormError {
+    fn from(e: crate::protocol::recurring::RuleError) -> Self {
+        FormError::Rule {
+            code: e.code,
+            field: e.field.to_owned(),
+            sentence: e.sentence,
+        }
+    }
+}

@@ -317,6 +317,240 @@ words! {
     }
 }
 
+/// A broken rule of money that recurs (a form's, or a request's): its stable code, the
+/// field at fault, and what is expected. A form error converts from it
+/// (`FormError::Rule`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    /// The stable code (`rrule_space`, `rrule_period`, ...).
+    pub code: &'static str,
+    /// The field at fault (`vads_sub_desc`).
+    pub field: &'static str,
+    /// What is wrong and what is expected.
+    pub sentence: String,
+}
+
+impl RuleError {
+    /// The stable code.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.code, self.field, self.sentence)
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+fn rule(code: &'static str, field: &'static str, sentence: impl Into<String>) -> RuleError {
+    RuleError {
+        code,
+        field,
+        sentence: sentence.into(),
+    }
+}
+
+/// A recurrence rule for a subscription (`vads_sub_desc`), RFC 5545's `RRULE:` as the
+/// platform takes it: no space, a frequency of at least a day (`DAILY`, `WEEKLY`,
+/// `MONTHLY`, `YEARLY`), only the parts it knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RRule(String);
+
+/// The parts a rule may have (RFC 5545), and what their values are made of.
+const RRULE_PARTS: &[&str] = &[
+    "FREQ",
+    "INTERVAL",
+    "COUNT",
+    "UNTIL",
+    "BYMONTHDAY",
+    "BYMONTH",
+    "BYDAY",
+    "BYSETPOS",
+    "BYWEEKNO",
+    "BYYEARDAY",
+    "WKST",
+];
+
+impl RRule {
+    /// Checks a rule's text (`RRULE:FREQ=MONTHLY;COUNT=12;BYMONTHDAY=10`).
+    ///
+    /// ```
+    /// use vads::recurring::RRule;
+    /// assert!(RRule::parse("RRULE:FREQ=WEEKLY;INTERVAL=2").is_ok());
+    /// for (bad, code) in [
+    ///     ("FREQ=MONTHLY", "rrule_prefix"),
+    ///     ("RRULE:FREQ=MONTHLY; COUNT=12", "rrule_space"),
+    ///     ("RRULE:FREQ=HOURLY", "rrule_period"),
+    ///     ("RRULE:FREQ=MONTHLY;BYEASTER=1", "rrule_part"),
+    ///     ("RRULE:COUNT=3", "rrule_frequency"),
+    /// ] {
+    ///     assert_eq!(RRule::parse(bad).unwrap_err().code(), code, "{bad}");
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// [`RuleError`]: `rrule_prefix` (no `RRULE:`), `rrule_space`,
+    /// `rrule_frequency` (no `FREQ`, or an unknown one), `rrule_period` (shorter than a
+    /// day), `rrule_part` (an unknown part, or one twice), `rrule_value` (a value of the
+    /// wrong shape, `COUNT` with `UNTIL`).
+    pub fn parse(text: &str) -> Result<RRule, RuleError> {
+        let field = "vads_sub_desc";
+        if text.chars().any(char::is_whitespace) {
+            return Err(rule(
+                "rrule_space",
+                field,
+                "a rule has no space (the platform refuses one)",
+            ));
+        }
+        let Some(body) = text.strip_prefix("RRULE:") else {
+            return Err(rule(
+                "rrule_prefix",
+                field,
+                "a rule starts with RRULE: (RRULE:FREQ=MONTHLY;...)",
+            ));
+        };
+        let mut seen: Vec<&str> = Vec::new();
+        let mut freq = None;
+        for part in body.split(';') {
+            let Some((name, value)) = part.split_once('=') else {
+                return Err(rule(
+                    "rrule_part",
+                    field,
+                    "each part is NAME=VALUE, separated by ;",
+                ));
+            };
+            if !RRULE_PARTS.contains(&name) || seen.contains(&name) {
+                return Err(rule(
+                    "rrule_part",
+                    field,
+                    format!(
+                        "unknown or repeated part: the parts are {}, each once",
+                        RRULE_PARTS.join(", ")
+                    ),
+                ));
+            }
+            seen.push(name);
+            let number_list = |v: &str| {
+                !v.is_empty()
+                    && v.split(',').all(|n| {
+                        let n = n.strip_prefix(['-', '+']).unwrap_or(n);
+                        !n.is_empty() && n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit())
+                    })
+            };
+            let ok = match name {
+                "FREQ" => {
+                    freq = Some(value);
+                    match value {
+                        "DAILY" | "WEEKLY" | "MONTHLY" | "YEARLY" => true,
+                        "HOURLY" | "MINUTELY" | "SECONDLY" => {
+                            return Err(rule(
+                                "rrule_period",
+                                field,
+                                "a subscription's period is at least a day (DAILY, WEEKLY, MONTHLY, YEARLY)",
+                            ))
+                        }
+                        _ => {
+                            return Err(rule(
+                                "rrule_frequency",
+                                field,
+                                "FREQ is DAILY, WEEKLY, MONTHLY or YEARLY",
+                            ))
+                        }
+                    }
+                }
+                "INTERVAL" | "COUNT" => {
+                    !value.is_empty()
+                        && value.len() <= 4
+                        && value.bytes().all(|b| b.is_ascii_digit())
+                        && value != "0"
+                }
+                "UNTIL" => {
+                    let date = value.strip_suffix('Z').unwrap_or(value);
+                    let (day, time) = date.split_once('T').unwrap_or((date, ""));
+                    day.len() == 8
+                        && day.bytes().all(|b| b.is_ascii_digit())
+                        && (time.is_empty()
+                            || (time.len() == 6 && time.bytes().all(|b| b.is_ascii_digit())))
+                }
+                "BYDAY" => value.split(',').all(|d| {
+                    let d =
+                        d.trim_start_matches(|c: char| c == '-' || c == '+' || c.is_ascii_digit());
+                    matches!(d, "MO" | "TU" | "WE" | "TH" | "FR" | "SA" | "SU")
+                }),
+                "WKST" => matches!(value, "MO" | "TU" | "WE" | "TH" | "FR" | "SA" | "SU"),
+                _ => number_list(value),
+            };
+            if !ok {
+                return Err(rule(
+                    "rrule_value",
+                    field,
+                    format!("{name} has a value of the wrong shape"),
+                ));
+            }
+        }
+        if freq.is_none() {
+            return Err(rule(
+                "rrule_frequency",
+                field,
+                "a rule says its frequency: FREQ=...",
+            ));
+        }
+        if seen.contains(&"COUNT") && seen.contains(&"UNTIL") {
+            return Err(rule(
+                "rrule_value",
+                field,
+                "COUNT and UNTIL are not given together",
+            ));
+        }
+        Ok(RRule(text.to_owned()))
+    }
+
+    /// The last day of each month (`BYMONTHDAY=28,29,30,31;BYSETPOS=-1`), `count` times
+    /// (or without end): "the 31st" of a month that has no 31st is its last day.
+    #[must_use]
+    pub fn monthly_last_day(count: Option<u32>) -> RRule {
+        let mut r = "RRULE:FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1".to_owned();
+        if let Some(c) = count {
+            r.push_str(&format!(";COUNT={c}"));
+        }
+        RRule(r)
+    }
+
+    /// Day `day` of each month (1 to 28: a later day is not in every month; use
+    /// [`RRule::monthly_last_day`]), `count` times or without end.
+    #[must_use]
+    pub fn monthly_on(day: u8, count: Option<u32>) -> RRule {
+        let mut r = format!("RRULE:FREQ=MONTHLY;BYMONTHDAY={}", day.clamp(1, 28));
+        if let Some(c) = count {
+            r.push_str(&format!(";COUNT={c}"));
+        }
+        RRule(r)
+    }
+
+    /// Every `interval` weeks.
+    #[must_use]
+    pub fn weekly(interval: u32) -> RRule {
+        RRule(format!("RRULE:FREQ=WEEKLY;INTERVAL={}", interval.max(1)))
+    }
+
+    /// The rule's text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it repeats daily (a daily rule that starts on the day it is created runs
+    /// twice on the first night: start it the day after).
+    #[must_use]
+    pub fn is_daily(&self) -> bool {
+        self.0.split(';').any(|p| p.ends_with("FREQ=DAILY"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

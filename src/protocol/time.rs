@@ -163,6 +163,53 @@ impl TransDate {
         TransDate::from_digits(b, [0, 5, 8, 11, 14, 17])
     }
 
+    /// Parses an ISO 8601 time as the REST API writes them — `YYYY-MM-DDTHH:MM:SS`, an
+    /// optional fraction of a second (dropped), then `Z` or an offset `±HH:MM` — as UTC.
+    ///
+    /// ```
+    /// use vads::TransDate;
+    /// let utc = |s| TransDate::parse_iso8601(s).map(|d| d.to_string());
+    /// assert_eq!(utc("2018-10-02T16:13:57+00:00").as_deref(), Some("20181002161357"));
+    /// assert_eq!(utc("2018-10-02T16:13:57.123Z").as_deref(), Some("20181002161357"));
+    /// assert_eq!(utc("2018-10-02T01:00:00+02:00").as_deref(), Some("20181001230000"));
+    /// assert_eq!(utc("2018-10-02T16:13:57"), None);
+    /// ```
+    #[must_use]
+    pub fn parse_iso8601(s: &str) -> Option<TransDate> {
+        let head = s.get(..19)?;
+        let local = TransDate::parse_rfc3339_utc(&format!("{head}Z"))?;
+        let mut rest = s.get(19..)?;
+        if let Some(fraction) = rest.strip_prefix('.') {
+            let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 {
+                return None;
+            }
+            rest = fraction.get(digits..)?;
+        }
+        let offset: i64 = match rest.as_bytes() {
+            b"Z" => 0,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+                let num = |a: u8, b: u8| -> Option<i64> {
+                    (a.is_ascii_digit() && b.is_ascii_digit())
+                        .then(|| i64::from(a - b'0') * 10 + i64::from(b - b'0'))
+                };
+                let (h, m) = (num(*h1, *h2)?, num(*m1, *m2)?);
+                if h > 23 || m > 59 {
+                    return None;
+                }
+                let seconds = h * 3600 + m * 60;
+                if *sign == b'+' {
+                    seconds
+                } else {
+                    -seconds
+                }
+            }
+            _ => return None,
+        };
+        let unix = i64::try_from(local.to_unix()?).ok()? - offset;
+        Some(TransDate::from_unix(u64::try_from(unix).ok()?))
+    }
+
     /// The date whose year starts at `at[0]` (4 digits) and whose other parts start at
     /// `at[1..]` (2 digits each) in `b`.
     fn from_digits(b: &[u8], at: [usize; 6]) -> Option<TransDate> {

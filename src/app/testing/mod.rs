@@ -39,6 +39,31 @@ use crate::protocol::notification::{OperationType, Outcome, TransStatus, UrlChec
 use crate::protocol::time::{since_epoch, TransDate};
 use indexmap::IndexMap;
 
+/// Runs a future to its end on this thread, without an async runtime: for tests and
+/// examples that drive a [`crate::api::Client`] over the in-process
+/// [`platform::Platform`] (its waits are threads that wake this one).
+///
+/// ```
+/// assert_eq!(vads::testing::block_on(async { 40 + 2 }), 42);
+/// ```
+pub fn block_on<F: core::future::Future>(future: F) -> F::Output {
+    struct ThreadWaker(std::thread::Thread);
+    impl std::task::Wake for ThreadWaker {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(std::sync::Arc::new(ThreadWaker(std::thread::current())));
+    let mut cx = core::task::Context::from_waker(&waker);
+    let mut future = core::pin::pin!(future);
+    loop {
+        if let core::task::Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
+
 /// Builds a notification body (`application/x-www-form-urlencoded`) signed like the
 /// platform signs it. Defaults: an `AUTHORISED` single payment of 1000 (minor units) in
 /// EUR, first delivery (`PAY`), with a fresh transaction uuid, id and UTC date, carrying

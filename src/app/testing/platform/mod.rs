@@ -42,6 +42,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use zeroize::Zeroizing;
 
+mod recurring;
+pub use recurring::{SimSubscription, SimToken};
+
 /// A transaction on the simulated platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -73,6 +76,12 @@ pub struct SimTransaction {
     /// Where its notification goes: the `ipnTargetUrl` of the `CreatePayment` that
     /// started it, if any.
     pub ipn_target_url: Option<String>,
+    /// `metadata` the request that created it carried.
+    pub metadata: Option<Value>,
+    /// The token (saved card) it used or created.
+    pub token: Option<String>,
+    /// `cardDetails.paymentSource` (`EC`, `MOTO`, `CC`, `OTHER`), when said.
+    pub payment_source: Option<String>,
 }
 
 /// A payment to put on the platform ([`Platform::add_payment`]).
@@ -137,6 +146,9 @@ pub enum Fault {
     /// Answer HTTP 429 (too many requests), applying nothing, with a `Retry-After` of
     /// this many seconds when given.
     TooManyRequests(Option<u64>),
+    /// The bank declines the next charge (`Charge/CreatePayment` `SILENT`): a refused
+    /// transaction, answered with the `SUCCESS` envelope (`orderStatus` `UNPAID`).
+    Decline,
 }
 
 /// What a merchant does to a transaction in the platform's back office: the same rules
@@ -195,12 +207,22 @@ struct Token {
     manual_validation: bool,
     ipn_target_url: Option<String>,
     used: bool,
+    /// The saved card it pays with (one-click).
+    card: Option<String>,
+    /// Whether paying with it saves the card (`REGISTER_PAY`, `Charge/CreateToken`).
+    registers: bool,
+    /// The buyer's e-mail, for the card it saves.
+    email: Option<String>,
 }
 
 #[derive(Debug, Default)]
 struct State {
     transactions: Vec<SimTransaction>,
     tokens: Vec<Token>,
+    /// Saved cards.
+    saved: Vec<recurring::SimToken>,
+    /// Subscriptions.
+    subscriptions: Vec<recurring::SimSubscription>,
     faults: Vec<(Operation, Fault)>,
     calls: Vec<Call>,
     next: u64,
@@ -338,7 +360,10 @@ impl Platform {
             .find(|t| t.token == form_token && !t.used)?;
         token.used = true;
         let token = token.clone();
+        // A registration (`Charge/CreateToken`) is a card check, never a payment.
+        let verification = token.registers && token.amount == 0;
         let status = match status {
+            TransStatus::Authorised if verification => "ACCEPTED",
             TransStatus::Authorised if token.manual_validation => "AUTHORISED_TO_VALIDATE",
             other => other.as_str(),
         };
@@ -349,10 +374,32 @@ impl Platform {
             token.amount,
             token.currency,
             status.to_owned(),
-            "DEBIT",
+            if verification {
+                "VERIFICATION"
+            } else {
+                "DEBIT"
+            },
             None,
         );
         t.ipn_target_url = token.ipn_target_url;
+        t.token = token.card.clone();
+        if token.registers && matches!(status, "ACCEPTED" | "AUTHORISED" | "CAPTURED") {
+            state.next += 1;
+            let saved = format!(
+                "{:016x}{:016x}",
+                since_epoch().as_nanos() as u64,
+                state.next.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            );
+            state.saved.push(SimToken {
+                token: saved.clone(),
+                mode: token.mode,
+                email: token.email.clone(),
+                creation_date: iso_date(TransDate::now()),
+                cancellation_date: None,
+                declines: false,
+            });
+            t.token = Some(saved);
+        }
         state.transactions.push(t.clone());
         Some(t)
     }
@@ -542,7 +589,7 @@ impl Platform {
             ),
             Some(mode) => {
                 let (answer, applied) = match serde_json::from_slice::<Value>(body) {
-                    Ok(Value::Object(req)) => self.apply(&mut state, op, mode, &req),
+                    Ok(Value::Object(req)) => self.apply(&mut state, op, mode, &req, fault),
                     _ => (
                         Err(error(
                             "INT_902",
@@ -568,7 +615,13 @@ impl Platform {
             answer
                 .as_ref()
                 .ok()
-                .and_then(|v| v.get("uuid"))
+                .and_then(|v| {
+                    v.get("uuid").or_else(|| {
+                        v.get("transactions")
+                            .and_then(|t| t.get(0))
+                            .and_then(|t| t.get("uuid"))
+                    })
+                })
                 .and_then(Value::as_str)
                 .and_then(|u| state.transactions.iter().find(|t| t.uuid == u).cloned())
         } else {
@@ -602,6 +655,7 @@ impl Platform {
         op: Operation,
         mode: Mode,
         req: &serde_json::Map<String, Value>,
+        fault: Option<Fault>,
     ) -> (Result<Value, Value>, bool) {
         let text = |name: &str| req.get(name).and_then(Value::as_str);
         let amount = |v: Option<&Value>| v.and_then(Value::as_u64).filter(|a| *a > 0);
@@ -610,6 +664,23 @@ impl Platform {
                 Ok(json!({"value": text("value"), "_type": "V4/Type/String"})),
                 false,
             ),
+            Operation::CreatePayment
+                if matches!(
+                    text("formAction"),
+                    Some("SILENT" | "REGISTER_PAY" | "ASK_REGISTER_PAY" | "CUSTOMER_WALLET")
+                ) || req.contains_key("paymentMethodToken") =>
+            {
+                recurring::create_payment(self, state, mode, req, fault)
+            }
+            Operation::CreateToken
+            | Operation::TokenGet
+            | Operation::TokenCancel
+            | Operation::TokenReactivate
+            | Operation::TokenUpdate
+            | Operation::CreateSubscription
+            | Operation::SubscriptionGet
+            | Operation::SubscriptionUpdate
+            | Operation::SubscriptionCancel => recurring::apply(self, state, op, mode, req),
             Operation::CreatePayment => {
                 let Some(amount) = amount(req.get("amount")) else {
                     return (Err(invalid("INT_009", "invalid amount", "amount")), false);
@@ -660,6 +731,9 @@ impl Platform {
                     manual_validation: manual,
                     ipn_target_url: text("ipnTargetUrl").map(str::to_owned),
                     used: false,
+                    card: None,
+                    registers: false,
+                    email: None,
                 });
                 (
                     Ok(json!({"formToken": token, "_type": "V4/Charge/PaymentForm"})),
@@ -909,7 +983,8 @@ impl Platform {
             "creationDate": t.creation_date,
             "errorCode": null,
             "detailedErrorCode": null,
-            "metadata": null,
+            "metadata": t.metadata,
+            "paymentMethodToken": t.token,
             "orderDetails": {
                 "orderId": t.order_id,
                 "mode": t.mode.as_str(),
@@ -922,6 +997,8 @@ impl Platform {
                 "effectiveAmount": t.amount,
                 "sequenceNumber": 1,
                 "cardDetails": {
+                    "paymentSource": t.payment_source,
+                    "initialIssuerTransactionIdentifier": t.token.as_ref().map(|tok| recurring::chaining_ref_of(tok)),
                     "legacyTransId": t.trans_id,
                     "legacyTransDate": t.creation_date,
                     "effectiveBrand": "CB",
@@ -974,6 +1051,9 @@ fn new_transaction(
         trans_id: format!("{:06}", state.next % 900_000 + 100_000),
         creation_date: iso_date(TransDate::now()),
         ipn_target_url: None,
+        metadata: None,
+        token: None,
+        payment_source: None,
     }
 }
 
