@@ -53,12 +53,15 @@ pub use protocol::rest_answer;
 pub use protocol::shown;
 
 pub use policy::brand::Brand;
-pub use policy::config::{ConfigError, ShopConfig, ShopUse, ShopsConfig, StoreUrl, DEFAULT_SHOP};
+pub use policy::config::{
+    ChannelMode, Channels, ConfigError, ShopConfig, ShopUse, ShopsConfig, StoreUrl, DEFAULT_SHOP,
+};
 #[doc(hidden)]
 pub use policy::shop::verify_general;
 pub use policy::shop::{Shop, SignatureHint};
 pub use policy::shops::Shops;
 pub use protocol::algorithm::{Algorithm, UnknownAlgorithm};
+pub use protocol::channel::{Channel, ChannelOff};
 pub use protocol::endpoint::{Endpoint, UnknownEndpoint};
 pub use protocol::error::{FieldName, KeyError, SignError, SiteId, VerifyError};
 pub use protocol::key::{Key, SecretString};

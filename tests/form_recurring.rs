@@ -750,7 +750,12 @@ fn a_daily_subscription_starting_today_is_signed_with_a_warning() {
 
 #[test]
 fn the_channel_is_one_of_four() {
-    let shop = shop();
+    // MOTO and the call centre are off unless the configuration opens them.
+    let mut c = ShopConfig::new("12345678", Mode::Test);
+    c.test_key = Some(SecretString::new("1122334455667788".into()));
+    c.channels.moto = vads::ChannelMode::Test;
+    c.channels.call_centre = vads::ChannelMode::Test;
+    let shop = Shop::new(c).unwrap();
     for (source, text) in [
         (PaymentSource::Ec, "EC"),
         (PaymentSource::Moto, "MOTO"),
@@ -780,6 +785,18 @@ fn the_channel_is_one_of_four() {
             "payment_src_unknown".to_owned(),
             "vads_payment_src".to_owned()
         )
+    );
+    // With the channels off (the default), a MOTO form is refused before it is signed.
+    let r = self::shop()
+        .form()
+        .amount(100)
+        .currency("EUR")
+        .order_id("C-3")
+        .payment_src(PaymentSource::Moto)
+        .sign();
+    assert_eq!(
+        code(r),
+        ("channel_off".to_owned(), "vads_payment_src".to_owned())
     );
 }
 

@@ -261,7 +261,12 @@ fn installments_without_an_order_id_do_not_merge_into_one_order() {
 
 #[test]
 fn a_rest_installment_and_a_saved_cards_payment_read_the_same() {
-    let shop = shop();
+    // A MOTO payment: the shop's MOTO channel is live in its mode.
+    let mut c = ShopConfig::new("12345678", Mode::Test);
+    c.test_key = Some(SecretString::new("1122334455667788".into()));
+    c.test_password = Some(SecretString::new("testpassword_Recurring1234".into()));
+    c.channels.moto = vads::ChannelMode::Test;
+    let shop = Shop::new(c).unwrap();
     let rest = RestAnswerBuilder::new(&shop)
         .order_id("R-1")
         .amount(4000)

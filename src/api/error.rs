@@ -652,16 +652,20 @@ pub enum RequestError {
     NoPassword,
     /// No API host is known: the brand's is unconfirmed and `api_url` is not set.
     NoApiUrl,
+    /// The channel the call is for is off in the shop's configuration (`[channels]`).
+    ChannelOff(crate::protocol::channel::Channel),
 }
 
 impl RequestError {
-    /// The stable code: `invalid_request`, `api_password_missing`, `api_url_missing`.
+    /// The stable code: `invalid_request`, `api_password_missing`, `api_url_missing`,
+    /// `channel_off`.
     #[must_use]
     pub const fn code(&self) -> &'static str {
         match self {
             RequestError::Invalid { .. } => "invalid_request",
             RequestError::NoPassword => "api_password_missing",
             RequestError::NoApiUrl => "api_url_missing",
+            RequestError::ChannelOff(_) => "channel_off",
         }
     }
 }
@@ -678,6 +682,10 @@ impl fmt::Display for RequestError {
             ),
             RequestError::NoApiUrl => f.write_str(
                 "no REST API host is known for this shop's brand: set api_url",
+            ),
+            RequestError::ChannelOff(channel) => write!(
+                f,
+                "the {channel} channel is off in the shop's configuration ([channels] {channel} = \"TEST\" or \"PRODUCTION\" to open it); nothing was sent"
             ),
         }
     }

@@ -53,6 +53,36 @@ impl Credentials {
         })
     }
 
+    /// The credentials of `channel`: its mode's REST password (a merchant-initiated
+    /// charge of a PRODUCTION shop whose `merchant_initiated` channel is TEST is a TEST
+    /// call).
+    ///
+    /// ```
+    /// use vads::api::Credentials;
+    /// use vads::{Channel, ChannelMode, Mode, SecretString, Shop, ShopConfig};
+    /// let mut c = ShopConfig::new("69876357", Mode::Production);
+    /// c.production_password = Some(SecretString::new("prodpassword_Hq2Zx9Lm4NpR7tW".into()));
+    /// c.test_password = Some(SecretString::new("testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M".into()));
+    /// c.channels.merchant_initiated = ChannelMode::Test;
+    /// let shop = Shop::new(c)?;
+    /// assert_eq!(Credentials::for_channel(&shop, Channel::MerchantInitiated)?.mode(), Mode::Test);
+    /// assert_eq!(Credentials::for_channel(&shop, Channel::Website)?.mode(), Mode::Production);
+    /// assert_eq!(Credentials::for_channel(&shop, Channel::Moto).unwrap_err().code(), "channel_off");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`RequestError::ChannelOff`], and those of [`Credentials::of`].
+    pub fn for_channel(
+        shop: &Shop,
+        channel: crate::protocol::channel::Channel,
+    ) -> Result<Credentials, RequestError> {
+        let shop = shop
+            .for_channel(channel)
+            .map_err(|off| RequestError::ChannelOff(off.channel))?;
+        Credentials::of(shop)
+    }
+
     /// The same credentials with another API host (a local simulator, a proxy of the
     /// shop's own). The host must be `https`, or `http` to a loopback address.
     ///

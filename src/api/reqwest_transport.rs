@@ -145,6 +145,22 @@ impl Client<ReqwestTransport> {
         Client::for_shop_with(shop, ClientConfig::default())
     }
 
+    /// A client for `channel` of `shop` (its mode's REST password: [`Credentials::for_channel`]),
+    /// with `config`.
+    ///
+    /// # Errors
+    /// As [`Client::for_shop`]; [`super::RequestError::ChannelOff`] when the channel is
+    /// off (nothing is built, nothing sent).
+    pub fn for_channel(
+        shop: &Shop,
+        channel: crate::protocol::channel::Channel,
+        config: ClientConfig,
+    ) -> Result<Client<ReqwestTransport>, ApiError> {
+        let credentials = Credentials::for_channel(shop, channel)?;
+        let transport = ReqwestTransport::new(&config).map_err(ApiError::Transport)?;
+        Ok(Client::new(credentials, transport, config))
+    }
+
     /// As [`Client::for_shop`], with `config`.
     ///
     /// # Errors

@@ -363,6 +363,29 @@ impl<'s> FormBuilder<'s> {
             fields,
             currency_error,
         } = self;
+        // The channel (`vads_payment_src`) chooses the shop that signs: its mode and key
+        // (a MOTO form of a PRODUCTION shop whose MOTO channel is TEST is a TEST form).
+        let channel = fields
+            .get("vads_payment_src")
+            .map_or(crate::protocol::channel::Channel::Website, |src| {
+                crate::protocol::channel::Channel::of_payment_src(src.trim().as_bytes())
+            });
+        let website = shop;
+        let shop = shop.for_channel(channel).map_err(|off| FormError::Rule {
+            code: "channel_off",
+            field: "vads_payment_src".to_owned(),
+            sentence: format!(
+                "the {} channel is off in the shop's configuration ([channels] {} = \"TEST\" or \"PRODUCTION\" to open it); nothing was signed",
+                off.channel, off.channel
+            ),
+        })?;
+        // The mode the builder filled in is the website's: a channel's form carries its own.
+        let mut fields = fields;
+        if let Some(mode) = fields.get_mut("vads_ctx_mode") {
+            if mode == website.mode().as_str() {
+                shop.mode().as_str().clone_into(mode);
+            }
+        }
         let mut out: IndexMap<String, String> = IndexMap::with_capacity(fields.len() + 6);
         for (name, value) in fields {
             let own = match name.as_str() {

@@ -7,6 +7,7 @@
 #[cfg(feature = "toml")]
 use crate::policy::toml_errors::from_toml;
 use crate::protocol::algorithm::Algorithm;
+use crate::protocol::channel::Channel;
 use crate::protocol::error::{code_first_display, KeyError};
 #[cfg(feature = "toml")]
 use crate::protocol::file::{read_bounded, ReadError};
@@ -142,6 +143,106 @@ pub struct ShopConfig {
     /// notification rules, off by default, these need.
     #[serde(default)]
     pub uses: Vec<ShopUse>,
+    /// Each channel's switch (`[channels]`): the website follows `ctx_mode`; `moto`,
+    /// `call_centre` and `merchant_initiated` are `"off"` (the default), `"TEST"` or
+    /// `"PRODUCTION"`, each on its own.
+    #[serde(default)]
+    pub channels: Channels,
+}
+
+/// A channel's switch in `[channels]`: off, or live in a mode.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[non_exhaustive]
+pub enum ChannelMode {
+    /// `"off"`: nothing is signed, sent or accepted for the channel.
+    #[default]
+    #[serde(rename = "off")]
+    Off,
+    /// `"TEST"`.
+    #[serde(rename = "TEST")]
+    Test,
+    /// `"PRODUCTION"`.
+    #[serde(rename = "PRODUCTION")]
+    Production,
+}
+
+impl ChannelMode {
+    /// The mode, `None` when off.
+    #[must_use]
+    pub const fn mode(self) -> Option<Mode> {
+        match self {
+            ChannelMode::Off => None,
+            ChannelMode::Test => Some(Mode::Test),
+            ChannelMode::Production => Some(Mode::Production),
+        }
+    }
+
+    /// `off`, `TEST`, `PRODUCTION`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ChannelMode::Off => "off",
+            ChannelMode::Test => "TEST",
+            ChannelMode::Production => "PRODUCTION",
+        }
+    }
+
+    /// Parses the configuration's word.
+    #[must_use]
+    pub fn parse(word: &str) -> Option<ChannelMode> {
+        [ChannelMode::Off, ChannelMode::Test, ChannelMode::Production]
+            .into_iter()
+            .find(|m| m.as_str() == word)
+    }
+}
+
+/// `[channels]`: the switch of each channel other than the website (which follows
+/// `ctx_mode`). The production switch of one changes no other.
+///
+/// ```
+/// # #[cfg(feature = "toml")] {
+/// use vads::{Channel, Mode, ShopConfig};
+/// let c = ShopConfig::from_toml_str(
+///     "site_id = \"12345678\"\nctx_mode = \"PRODUCTION\"\nproduction_key = \"Pr0dKey7Hq2Zx9Lm4Np\"\n\
+///      test_key = \"TestKey7Hq2Zx9Lm4Np\"\n[channels]\nmoto = \"TEST\"\n",
+/// )?;
+/// assert_eq!(c.channels.mode_of(Channel::Website, c.ctx_mode), Some(Mode::Production));
+/// assert_eq!(c.channels.mode_of(Channel::Moto, c.ctx_mode), Some(Mode::Test));
+/// assert_eq!(c.channels.mode_of(Channel::CallCentre, c.ctx_mode), None);
+/// # }
+/// # Ok::<(), vads::ConfigError>(())
+/// ```
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Channels {
+    /// Mail and telephone orders (`vads_payment_src` `MOTO`).
+    #[serde(default)]
+    pub moto: ChannelMode,
+    /// The call centre (`vads_payment_src` `CC`).
+    #[serde(default)]
+    pub call_centre: ChannelMode,
+    /// Charges of saved cards the shop starts itself (zero-click, subscriptions it
+    /// creates), through the REST API.
+    #[serde(default)]
+    pub merchant_initiated: ChannelMode,
+}
+
+impl Channels {
+    /// The mode of `channel` in a shop whose `ctx_mode` is `website` (`None`: off).
+    #[must_use]
+    pub const fn mode_of(&self, channel: Channel, website: Mode) -> Option<Mode> {
+        match channel {
+            Channel::Website => Some(website),
+            Channel::Moto => self.moto.mode(),
+            Channel::CallCentre => self.call_centre.mode(),
+            Channel::MerchantInitiated => self.merchant_initiated.mode(),
+        }
+    }
 }
 
 /// Money that recurs, as a shop's configuration declares it uses it
@@ -294,6 +395,7 @@ impl ShopConfig {
             notification_url: None,
             store_url: None,
             uses: Vec::new(),
+            channels: Channels::default(),
         }
     }
 
@@ -348,7 +450,9 @@ impl ShopConfig {
     /// `VADS_TEST_KEY_ENV`, `VADS_PRODUCTION_KEY`, `VADS_PRODUCTION_KEY_FILE`,
     /// `VADS_PRODUCTION_KEY_ENV`, `VADS_PREVIOUS_PRODUCTION_KEYS` (comma-separated), and
     /// for REST notifications `VADS_{TEST,PRODUCTION}_{PASSWORD,HMAC_KEY}` with their
-    /// `_FILE` and `_ENV` forms; `VADS_USES` (comma-separated, [`ShopConfig::uses`]).
+    /// `_FILE` and `_ENV` forms; `VADS_USES` (comma-separated, [`ShopConfig::uses`]);
+    /// `VADS_CHANNEL_MOTO`, `VADS_CHANNEL_CALL_CENTRE`, `VADS_CHANNEL_MERCHANT_INITIATED`
+    /// (`off`, `TEST`, `PRODUCTION`: [`ShopConfig::channels`]).
     ///
     /// # Errors
     /// [`ConfigError::EnvNotSet`], [`ConfigError::EnvNotUnicode`] or
@@ -445,6 +549,21 @@ impl ShopConfig {
             &mut c.production_hmac_key_file,
             &mut c.production_hmac_key_env,
         )?;
+        for (name, slot) in [
+            ("VADS_CHANNEL_MOTO", &mut config.channels.moto),
+            ("VADS_CHANNEL_CALL_CENTRE", &mut config.channels.call_centre),
+            (
+                "VADS_CHANNEL_MERCHANT_INITIATED",
+                &mut config.channels.merchant_initiated,
+            ),
+        ] {
+            if let Some(v) = var(name)? {
+                *slot = ChannelMode::parse(&v).ok_or(ConfigError::EnvInvalid {
+                    var: name,
+                    expected: "off, TEST or PRODUCTION",
+                })?;
+            }
+        }
         if let Some(list) = var("VADS_USES")? {
             config.uses = list
                 .split(',')
@@ -944,6 +1063,14 @@ pub enum ConfigError {
     AlgorithmWindowTooLong,
     /// A configuration of several shops has none.
     NoShop,
+    /// A channel is live in a mode whose key it needs is not configured (MOTO and
+    /// call-centre forms: the form key; merchant-initiated charges: the REST password).
+    ChannelKeyMissing {
+        /// The channel.
+        channel: Channel,
+        /// The key it needs, e.g. `"test key"`, `"production password"`.
+        which: &'static str,
+    },
 }
 
 impl ConfigError {
@@ -984,6 +1111,7 @@ impl ConfigError {
             ConfigError::FileUnreadable { .. } => "config_file_unreadable",
             ConfigError::FileTooLarge { .. } => "config_file_too_large",
             ConfigError::PasswordOfOtherMode { .. } => "password_wrong_mode",
+            ConfigError::ChannelKeyMissing { .. } => "channel_key_missing",
             ConfigError::Parse { .. }
             | ConfigError::EnvNotSet { .. }
             | ConfigError::EnvNotUnicode { .. }
@@ -1077,6 +1205,10 @@ impl ConfigError {
                 "accept_both_algorithms_until is more than 48 hours ahead: the window must be short (the platform accepts both algorithms for 24 hours)",
             ),
             ConfigError::NoShop => f.write_str("the config has no shop"),
+            ConfigError::ChannelKeyMissing { channel, which } => write!(
+                f,
+                "channels.{channel} is on but the config has no {which} for it (set it, or turn the channel off)"
+            ),
         }
     }
 }
@@ -1160,6 +1292,10 @@ mod tests {
             ConfigError::InvalidAlgorithmWindow,
             ConfigError::AlgorithmWindowTooLong,
             ConfigError::NoShop,
+            ConfigError::ChannelKeyMissing {
+                channel: Channel::Moto,
+                which: "test key",
+            },
         ];
         all.extend(key);
         for e in &all {
@@ -1184,7 +1320,8 @@ mod tests {
                 | ConfigError::PasswordOfOtherMode { .. }
                 | ConfigError::InvalidAlgorithmWindow
                 | ConfigError::AlgorithmWindowTooLong
-                | ConfigError::NoShop => {}
+                | ConfigError::NoShop
+                | ConfigError::ChannelKeyMissing { .. } => {}
             }
         }
         all

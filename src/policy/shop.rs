@@ -6,10 +6,11 @@
 
 use crate::policy::brand::{is_api_url, is_http_url, Brand};
 use crate::policy::config::StoreUrl;
-use crate::policy::config::{ConfigError, KeyRole, ShopConfig};
+use crate::policy::config::{Channels, ConfigError, KeyRole, ShopConfig};
 use crate::policy::observe;
 use crate::protocol::algorithm::Algorithm;
 use crate::protocol::body::{self, Field};
+use crate::protocol::channel::{Channel, ChannelModes, ChannelOff};
 use crate::protocol::endpoint::Endpoint;
 use crate::protocol::error::{SignError, SiteId, VerifyError};
 use crate::protocol::key::Key;
@@ -71,6 +72,13 @@ pub struct Shop {
     both_algorithms_until: Option<u64>,
     /// Where the shop's orders and order locks are kept (`vads-store`), if configured.
     store_url: Option<StoreUrl>,
+    /// The configuration's `ctx_mode`: the website channel's mode.
+    website: Mode,
+    /// Each other channel's switch.
+    channels: Channels,
+    /// The same shop in the other mode, when a channel is live there (its keys): a
+    /// `[channels] moto = "TEST"` of a PRODUCTION shop.
+    other: Option<Box<Shop>>,
 }
 
 /// The API host of a configuration: `api_url` (checked: `https`, or `http` to a loopback
@@ -110,11 +118,62 @@ impl Shop {
     /// [`ConfigError::UnknownBrand`], [`ConfigError::InvalidPaymentUrl`],
     /// [`ConfigError::InvalidAlgorithmWindow`], [`ConfigError::AlgorithmWindowTooLong`].
     pub fn new(config: ShopConfig) -> Result<Shop, ConfigError> {
+        let mut shop = Shop::of_mode(&config, config.ctx_mode)?;
+        let other_mode = match config.ctx_mode {
+            Mode::Test => Mode::Production,
+            Mode::Production => Mode::Test,
+        };
+        let live_in = |mode: Mode| {
+            [
+                Channel::Moto,
+                Channel::CallCentre,
+                Channel::MerchantInitiated,
+            ]
+            .into_iter()
+            .filter(move |c| config.channels.mode_of(*c, config.ctx_mode) == Some(mode))
+        };
+        if let Some(first) = live_in(other_mode).next() {
+            let other = Shop::of_mode(&config, other_mode).map_err(|e| match e {
+                ConfigError::MissingKey { .. } => ConfigError::ChannelKeyMissing {
+                    channel: first,
+                    which: match first {
+                        Channel::MerchantInitiated => KeyRole::Password.label(other_mode),
+                        _ => KeyRole::Form.label(other_mode),
+                    },
+                },
+                other => other,
+            })?;
+            shop.other = Some(Box::new(other));
+        }
+        // Each live channel has the key it needs in its mode.
+        for mode in [config.ctx_mode, other_mode] {
+            for channel in live_in(mode) {
+                let s = if mode == shop.mode {
+                    &shop
+                } else {
+                    shop.other.as_deref().unwrap_or(&shop)
+                };
+                let (has, role) = match channel {
+                    Channel::MerchantInitiated => (s.password.is_some(), KeyRole::Password),
+                    _ => (s.key.is_some(), KeyRole::Form),
+                };
+                if !has {
+                    return Err(ConfigError::ChannelKeyMissing {
+                        channel,
+                        which: role.label(mode),
+                    });
+                }
+            }
+        }
+        Ok(shop)
+    }
+
+    /// The shop in `mode`, with that mode's keys (the website's mode, or a channel's).
+    fn of_mode(config: &ShopConfig, mode: Mode) -> Result<Shop, ConfigError> {
         let site = SiteId::parse(config.site_id.as_bytes()).ok_or(ConfigError::InvalidSiteId)?;
         // A conflict is a mistake in the text, whichever the mode: said at once.
         config.check_key_sources(Mode::Test)?;
         config.check_key_sources(Mode::Production)?;
-        let mode = config.ctx_mode;
         if !config.has_any_key_source(mode) {
             return Err(ConfigError::MissingKey {
                 mode,
@@ -136,7 +195,7 @@ impl Shop {
             }
         }
         let hmac_key = config.load_key(mode, KeyRole::HmacKey)?;
-        let previous_keys = match config.ctx_mode {
+        let previous_keys = match mode {
             Mode::Test => Vec::new(),
             Mode::Production => config
                 .previous_production_keys
@@ -160,7 +219,7 @@ impl Shop {
         if !is_http_url(&payment_url) {
             return Err(ConfigError::InvalidPaymentUrl);
         }
-        let api_url = api_url_of(&config)?;
+        let api_url = api_url_of(config)?;
         if config.store_url.as_ref().is_some_and(|u| !u.is_supported()) {
             return Err(ConfigError::InvalidStoreUrl);
         }
@@ -174,20 +233,77 @@ impl Shop {
                 Some(until)
             }
         };
-        let algorithm = config.algorithm_for(config.ctx_mode);
+        let algorithm = config.algorithm_for(mode);
         Ok(Shop {
-            store_url: config.store_url,
+            store_url: config.store_url.clone(),
             both_algorithms_until,
             payment_url,
             api_url,
             algorithm,
             site,
-            mode: config.ctx_mode,
+            mode,
             key,
             password,
             hmac_key,
             previous_keys,
+            website: config.ctx_mode,
+            channels: config.channels,
+            other: None,
         })
+    }
+
+    /// Each channel's switch (`[channels]`).
+    #[must_use]
+    pub fn channels(&self) -> &Channels {
+        &self.channels
+    }
+
+    /// The mode of `channel`: the website's is `ctx_mode`; `None` when the channel is off.
+    ///
+    /// ```
+    /// use vads::{Channel, ChannelMode, Mode, SecretString, Shop, ShopConfig};
+    /// let mut c = ShopConfig::new("12345678", Mode::Production);
+    /// c.production_key = Some(SecretString::new("Pr0dKey7Hq2Zx9Lm4Np".into()));
+    /// c.test_key = Some(SecretString::new("TestKey7Hq2Zx9Lm4Np".into()));
+    /// c.channels.moto = ChannelMode::Test;
+    /// let shop = Shop::new(c)?;
+    /// assert_eq!(shop.channel_mode(Channel::Website), Some(Mode::Production));
+    /// assert_eq!(shop.channel_mode(Channel::Moto), Some(Mode::Test));
+    /// assert_eq!(shop.channel_mode(Channel::CallCentre), None);
+    /// // A MOTO form is the TEST shop's: its mode and its key.
+    /// assert_eq!(shop.for_channel(Channel::Moto)?.mode(), Mode::Test);
+    /// assert_eq!(shop.for_channel(Channel::CallCentre).unwrap_err().code(), "channel_off");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn channel_mode(&self, channel: Channel) -> Option<Mode> {
+        self.channels.mode_of(channel, self.website)
+    }
+
+    /// The shop that signs, verifies and calls the API for `channel`: this one, or the
+    /// same shop in the channel's mode with that mode's keys.
+    ///
+    /// # Errors
+    /// [`ChannelOff`] when the channel is off.
+    pub fn for_channel(&self, channel: Channel) -> Result<&Shop, ChannelOff> {
+        match self.channel_mode(channel) {
+            Some(m) if m == self.mode => Ok(self),
+            Some(m) => self
+                .other
+                .as_deref()
+                .filter(|o| o.mode == m)
+                .ok_or(ChannelOff { channel }),
+            None => Err(ChannelOff { channel }),
+        }
+    }
+
+    /// The channels a notification may report, and their modes, for the verifier.
+    fn channel_modes(&self) -> ChannelModes {
+        ChannelModes {
+            website: self.website,
+            moto: self.channels.moto.mode(),
+            call_centre: self.channels.call_centre.mode(),
+        }
     }
 
     /// The REST API host calls go to (`api_url`, or the brand's host; protocol section 8),
@@ -375,6 +491,20 @@ impl Shop {
     /// A [`VerifyError`], by the first rule broken.
     pub fn verify<'b>(&self, body: &'b [u8]) -> Result<Notification<'b>, VerifyError> {
         let result = verifier::verify_form(body, &self.form_keys());
+        // A body of the other mode is another channel's, when one is live there: its
+        // keys decide (and its channel must be that one).
+        if let (
+            Err(VerifyError::ModeMismatch {
+                notification: Some(m),
+                ..
+            }),
+            Some(other),
+        ) = (&result, &self.other)
+        {
+            if *m == other.mode {
+                return other.verify(body);
+            }
+        }
         observe::form(self.facts(), &result);
         result
     }
@@ -389,6 +519,7 @@ impl Shop {
             previous: &self.previous_keys,
             algorithm: self.algorithm,
             either_algorithm: self.algorithm_window_open(),
+            channels: self.channel_modes(),
         }
     }
 
@@ -444,6 +575,26 @@ impl Shop {
         endpoint: Endpoint,
     ) -> Result<RestNotification<'b>, VerifyError> {
         let result = verifier::verify_rest(body, &self.rest_keys(endpoint));
+        // A REST answer is hashed before its mode is read: an answer of a channel live in
+        // the other mode fails this mode's key. The other mode's keys decide then (and its
+        // mode and channel must be theirs); when they do not match either, the first
+        // refusal stands.
+        if let Some(other) = &self.other {
+            let retry = match &result {
+                Err(VerifyError::BadSignature) => true,
+                Err(VerifyError::ModeMismatch {
+                    notification: Some(m),
+                    ..
+                }) => *m == other.mode,
+                _ => false,
+            };
+            if retry {
+                match other.verify_rest(body, endpoint) {
+                    Err(VerifyError::BadSignature | VerifyError::KeyNotConfigured { .. }) => {}
+                    second => return second,
+                }
+            }
+        }
         observe::rest(self.facts(), &result);
         result
     }
@@ -457,6 +608,7 @@ impl Shop {
             site: self.site,
             endpoint,
             key: key.ok_or(which),
+            channels: self.channel_modes(),
         }
     }
 

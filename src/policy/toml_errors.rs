@@ -71,6 +71,10 @@ pub(crate) const SETTINGS: &[(&str, &str)] = &[
         "a database URL, sqlite:... or postgres://... (a string)",
     ),
     (
+        "channels",
+        "a table: moto, call_centre, merchant_initiated = \"off\", \"TEST\" or \"PRODUCTION\"",
+    ),
+    (
         "uses",
         "a list of \"installments\", \"subscriptions\", \"tokens\"",
     ),

@@ -182,6 +182,12 @@ pub enum VerifyError {
         /// The missing key: `"test key"`, `"production password"`, `"test HMAC key"`, ...
         which: &'static str,
     },
+    /// The notification reports a channel (`vads_payment_src` `MOTO` or `CC`; REST
+    /// `paymentSource`) that is off in the shop's configuration (`[channels]`).
+    ChannelOff {
+        /// The channel.
+        channel: crate::protocol::channel::Channel,
+    },
 }
 
 impl VerifyError {
@@ -206,6 +212,7 @@ impl VerifyError {
             VerifyError::UnsupportedHashAlgorithm => "unsupported_hash_algorithm",
             VerifyError::WrongHashKey { .. } => "wrong_hash_key",
             VerifyError::KeyNotConfigured { .. } => "key_not_configured",
+            VerifyError::ChannelOff { .. } => "channel_off",
         }
     }
 
@@ -271,6 +278,10 @@ impl VerifyError {
             VerifyError::KeyNotConfigured { which } => write!(
                 f,
                 "the shop has no {which} configured to check this notification with"
+            ),
+            VerifyError::ChannelOff { channel } => write!(
+                f,
+                "the notification reports the {channel} channel, which is off in the shop's configuration ([channels] {channel} = \"TEST\" or \"PRODUCTION\" to open it)"
             ),
         }
     }
@@ -610,6 +621,9 @@ pub(crate) mod tests {
             VerifyError::KeyNotConfigured {
                 which: "production password",
             },
+            VerifyError::ChannelOff {
+                channel: crate::protocol::channel::Channel::Moto,
+            },
         ];
         for e in &all {
             match e {
@@ -625,7 +639,8 @@ pub(crate) mod tests {
                 | VerifyError::MissingField { .. }
                 | VerifyError::UnsupportedHashAlgorithm
                 | VerifyError::WrongHashKey { .. }
-                | VerifyError::KeyNotConfigured { .. } => {}
+                | VerifyError::KeyNotConfigured { .. }
+                | VerifyError::ChannelOff { .. } => {}
             }
         }
         all
@@ -709,6 +724,6 @@ pub(crate) mod tests {
         }
         assert_eq!(sign.len(), 6);
         assert_eq!(key.len(), 10);
-        assert_eq!(verify.len(), 13);
+        assert_eq!(verify.len(), 14);
     }
 }

@@ -54,12 +54,22 @@ impl Short {
     }
 }
 
-/// What the reader found: `shopId` and `orderDetails.mode` when they are strings.
+/// What the reader found: `shopId` and `orderDetails.mode` when they are strings, and
+/// the channels every `paymentSource` string names (bits [`SOURCE_WEBSITE`],
+/// [`SOURCE_MOTO`], [`SOURCE_CC`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct AnswerFacts {
     pub(crate) shop_id: Option<Short>,
     pub(crate) mode: Option<Short>,
+    pub(crate) sources: u8,
 }
+
+/// A `paymentSource` other than `MOTO` and `CC` (`EC`, `OTHER`, ...).
+pub(crate) const SOURCE_WEBSITE: u8 = 1;
+/// A `paymentSource` `MOTO`.
+pub(crate) const SOURCE_MOTO: u8 = 2;
+/// A `paymentSource` `CC`.
+pub(crate) const SOURCE_CC: u8 = 4;
 
 /// The document is not strict JSON, is not an object, nests too deep, or names `shopId`,
 /// `orderDetails` or `orderDetails.mode` twice.
@@ -206,6 +216,17 @@ impl<I: Iterator<Item = u8>> Reader<I> {
                     let is_string = self.value_is_string();
                     self.value(depth + 1, Place::Elsewhere, Some(&mut v))?;
                     self.facts.mode = Some(if is_string { v } else { Short::NOT_A_STRING });
+                }
+                (_, Some(b"paymentSource")) if self.value_is_string() => {
+                    let mut v = Short::EMPTY;
+                    self.value(depth + 1, Place::Elsewhere, Some(&mut v))?;
+                    self.facts.sources |= if v.is("MOTO") {
+                        SOURCE_MOTO
+                    } else if v.is("CC") {
+                        SOURCE_CC
+                    } else {
+                        SOURCE_WEBSITE
+                    };
                 }
                 _ => self.value(depth + 1, Place::Elsewhere, None)?,
             }

@@ -6,6 +6,7 @@
 pub(crate) mod algorithm;
 pub mod body;
 pub(crate) mod bytes;
+pub(crate) mod channel;
 pub mod currency;
 pub(crate) mod endpoint;
 pub(crate) mod error;

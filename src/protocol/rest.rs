@@ -165,6 +165,23 @@ pub(crate) fn mode_of(facts: &AnswerFacts) -> Option<Mode> {
         .find(|m| mode.is(m.as_str()))
 }
 
+/// The channels an answer's transactions report (`paymentSource`: `MOTO`, `CC`; the
+/// website's for any other value or none).
+pub(crate) fn channels_of(
+    facts: &AnswerFacts,
+) -> impl Iterator<Item = crate::protocol::channel::Channel> {
+    use crate::protocol::channel::Channel;
+    let sources = facts.sources;
+    [
+        (json::SOURCE_WEBSITE, Channel::Website),
+        (json::SOURCE_MOTO, Channel::Moto),
+        (json::SOURCE_CC, Channel::CallCentre),
+    ]
+    .into_iter()
+    .filter(move |(bit, _)| sources & bit != 0)
+    .map(|(_, c)| c)
+}
+
 /// The site id named by an answer's `shopId`, if it is one.
 pub(crate) fn site_of(facts: &AnswerFacts) -> Option<SiteId> {
     facts

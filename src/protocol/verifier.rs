@@ -10,6 +10,7 @@
 
 use crate::protocol::algorithm::Algorithm;
 use crate::protocol::body::{self, Field};
+use crate::protocol::channel::{Channel, ChannelModes};
 use crate::protocol::endpoint::Endpoint;
 use crate::protocol::error::{SiteId, VerifyError};
 use crate::protocol::key::Key;
@@ -36,6 +37,9 @@ pub(crate) struct FormKeys<'k> {
     /// Whether the other algorithm verifies too (an algorithm-change window is open): the
     /// signature's shape then says which.
     pub(crate) either_algorithm: bool,
+    /// The mode of each channel a body may report (`vads_payment_src`): the body's
+    /// channel must be live in `mode`.
+    pub(crate) channels: ChannelModes,
 }
 
 /// What a REST answer must match to be accepted.
@@ -48,6 +52,8 @@ pub(crate) struct RestKey<'k> {
     pub(crate) endpoint: Endpoint,
     /// The endpoint's key, or the name of the missing one.
     pub(crate) key: Result<&'k Key, &'static str>,
+    /// The mode of each channel an answer may report (`paymentSource`).
+    pub(crate) channels: ChannelModes,
 }
 
 /// Fields the general path holds in its first stack table (a notification has 40–90).
@@ -183,8 +189,9 @@ fn fields<'b>(
     let signature = others
         .find("signature")
         .ok_or(VerifyError::MissingSignature)?;
-    // 3. Mode and site, before any hashing.
+    // 3. Mode, channel and site, before any hashing.
     check_mode_and_site(&signed, keys.mode, keys.site)?;
+    check_channel(&signed, keys)?;
     // 4. The signature, with each key accepted, in constant time.
     let mut buf = [0u8; 64];
     let received = signature
@@ -221,6 +228,21 @@ fn check_mode_and_site(
         });
     }
     Ok(())
+}
+
+/// The channel the body reports (`vads_payment_src`; the website's when absent) must be
+/// live in the keys' mode.
+fn check_channel(signed: &SortedFields<'_, '_>, keys: &FormKeys<'_>) -> Result<(), VerifyError> {
+    let mut buf = [0u8; 8];
+    let channel = match signed.find("vads_payment_src") {
+        // A value longer than any channel's (or with escapes that do not fit) is none of
+        // them: the website's.
+        Some(f) => f
+            .decode_value_into(&mut buf)
+            .map_or(Channel::Website, Channel::of_payment_src),
+        None => Channel::Website,
+    };
+    keys.channels.check(channel, keys.mode)
 }
 
 /// Which accepted key signed `signed`, if any: the current key, then each previous one.
@@ -290,6 +312,10 @@ fn rest_in<'b, const N: usize>(
             notification: mode,
             shop: expected.mode,
         });
+    }
+    // The channels the answer reports (`paymentSource`) must be live in this mode.
+    for channel in rest::channels_of(&facts) {
+        expected.channels.check(channel, expected.mode)?;
     }
     let site = rest::site_of(&facts);
     if site != Some(expected.site) {

@@ -178,6 +178,10 @@ pub struct Call {
     pub error_code: Option<String>,
     /// Whether the operation changed a transaction or created one.
     pub applied: bool,
+    /// The mode whose password authenticated the request (`None`: no valid password).
+    pub mode: Option<Mode>,
+    /// The request's JSON body as received (`None` when it is not JSON).
+    pub body: Option<Value>,
 }
 
 /// What the platform answers a request.
@@ -510,6 +514,15 @@ impl Platform {
     /// its body.
     pub fn handle(&self, path: &str, authorization: Option<&str>, body: &[u8]) -> SimResponse {
         let operation = Operation::from_path(path);
+        let mode = authorization.and_then(|a| {
+            self.passwords
+                .iter()
+                .find(|(_, expected)| {
+                    subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), a.as_bytes()).into()
+                })
+                .map(|(m, _)| *m)
+        });
+        let sent: Option<Value> = serde_json::from_slice(body).ok();
         let mut state = self.state();
         let fault = operation.and_then(|op| {
             let i = state.faults.iter().position(|(o, _)| *o == op)?;
@@ -520,6 +533,8 @@ impl Platform {
                 operation: None,
                 error_code: None,
                 applied: false,
+                mode,
+                body: sent.clone(),
             });
             return SimResponse {
                 status: 404,
@@ -534,6 +549,8 @@ impl Platform {
                 operation,
                 error_code: Some("http_500".into()),
                 applied: false,
+                mode,
+                body: sent.clone(),
             });
             return SimResponse {
                 status: 500,
@@ -548,6 +565,8 @@ impl Platform {
                 operation,
                 error_code: Some("http_429".into()),
                 applied: false,
+                mode,
+                body: sent.clone(),
             });
             return SimResponse {
                 status: 429,
@@ -562,6 +581,8 @@ impl Platform {
                 operation,
                 error_code: Some(code.to_owned()),
                 applied: false,
+                mode,
+                body: sent.clone(),
             });
             return SimResponse {
                 status: 200,
@@ -573,14 +594,6 @@ impl Platform {
                 retry_after: None,
             };
         }
-        let mode = authorization.and_then(|a| {
-            self.passwords
-                .iter()
-                .find(|(_, expected)| {
-                    subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), a.as_bytes()).into()
-                })
-                .map(|(m, _)| *m)
-        });
         let (status, answer, applied) = match mode {
             None => (
                 401,
@@ -610,6 +623,8 @@ impl Platform {
                     .map(str::to_owned)
             }),
             applied,
+            mode,
+            body: sent.clone(),
         });
         let changed = if applied {
             answer
