@@ -40,6 +40,16 @@ impl CliLock {
     }
 }
 
+impl CliLock {
+    /// The store, when the config names one: where the events of a charge are recorded.
+    pub(crate) fn store(&self) -> Option<&vads_store::Store> {
+        match self {
+            CliLock::Store(s) => Some(s),
+            CliLock::Files(_) => None,
+        }
+    }
+}
+
 impl OrderLock for CliLock {
     async fn try_acquire(
         &self,

@@ -9,6 +9,7 @@
 //! contains a key.
 
 mod api;
+mod charge;
 mod common;
 mod form;
 mod lock;
@@ -16,6 +17,7 @@ mod money;
 mod preflight;
 mod reconcile;
 mod rehearse;
+mod saved;
 mod sign;
 mod verify;
 
@@ -32,9 +34,10 @@ Exit statuses:
      be loaded or is malformed (from --key-file/--key-env or from the config), failed
      preflight or delivery, refused reconcile lines, an API call refused or unanswered
   2  bad usage: unknown command or option, unreadable or invalid config
-  3  outcome unknown: a refund, cancellation, update or validation was sent once and its
-     answer lost (vads api), or still not visible when the order was read again (vads
-     refund, cancel, validate); read the order before trying again
+  3  outcome unknown: a refund, cancellation, update, validation, charge or subscription
+     was sent once and its answer lost (vads api, vads subscription create), or still not
+     visible when the order was read again (vads refund, cancel, validate, charge), or a
+     charge is still pending; read the order before trying again
 A key is never a command-line argument and never printed.";
 
 #[derive(Parser)]
@@ -80,6 +83,14 @@ enum Command {
     Cancel(money::OrderArgs),
     /// Validate an order's payment that waits for it, once. Prints the order's state.
     Validate(money::OrderArgs),
+    /// Charge a saved card without the buyer (zero-click, the merchant-initiated channel),
+    /// once: run again with the same --order-id, it charges at most once. Prints the
+    /// order's state with `charge`.
+    Charge(Box<charge::ChargeArgs>),
+    /// A saved card (token): get, cancel, reactivate.
+    Token(saved::TokenArgs),
+    /// A subscription on a saved card: create (sent once), get (with its status), cancel.
+    Subscription(saved::SubscriptionArgs),
 }
 
 fn main() -> ExitCode {
@@ -118,6 +129,9 @@ fn main() -> ExitCode {
         Command::Refund(args) => money::refund(&args),
         Command::Cancel(args) => money::cancel(&args),
         Command::Validate(args) => money::validate(&args),
+        Command::Charge(args) => charge::run(&args),
+        Command::Token(args) => saved::token(&args),
+        Command::Subscription(args) => saved::subscription(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

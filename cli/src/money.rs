@@ -23,13 +23,13 @@ pub(crate) struct OrderArgs {
     /// The shop's TOML configuration (its mode's REST password; `api_url`, else the
     /// brand's API host; `store_url`, where the order locks are shared).
     #[arg(long, value_name = "PATH")]
-    config: PathBuf,
+    pub(crate) config: PathBuf,
     /// The shop, when the config has several.
     #[arg(long, value_name = "NAME")]
-    shop: Option<String>,
+    pub(crate) shop: Option<String>,
     /// The shop's order reference.
     #[arg(long, value_name = "ID")]
-    order_id: String,
+    pub(crate) order_id: String,
     /// How long to wait for another operation on the same order to end before giving up
     /// with `busy` (seconds).
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
@@ -91,20 +91,32 @@ enum Op {
     Validate,
 }
 
+impl OrderArgs {
+    /// The client's settings: a call never outlives the lease that covers it.
+    pub(crate) fn client_config(&self) -> ClientConfig {
+        let mut config = ClientConfig::default();
+        let most = Duration::from_secs(self.lock_lease).saturating_sub(Duration::from_secs(5));
+        config.call_timeout = config.call_timeout.min(most);
+        config.attempt_timeout = config.attempt_timeout.min(most);
+        config
+    }
+
+    /// How long to wait for the order's lock and how long it lasts.
+    pub(crate) fn lock_policy(&self) -> LockPolicy {
+        let mut policy = LockPolicy::default();
+        policy.wait = Duration::from_secs(self.lock_wait);
+        policy.lease = Duration::from_secs(self.lock_lease);
+        policy.holder = format!("vads-cli/{}", std::process::id());
+        policy
+    }
+}
+
 fn run_on(args: &OrderArgs, op: Op) -> Result<(), Failure> {
     let shops = load_shops(&args.config)?;
     let shop = pick(&shops, args.shop.as_deref())?;
-    let lease = Duration::from_secs(args.lock_lease);
-    // A call never outlives the lease that covers it.
-    let mut config = ClientConfig::default();
-    let most = lease.saturating_sub(Duration::from_secs(5));
-    config.call_timeout = config.call_timeout.min(most);
-    config.attempt_timeout = config.attempt_timeout.min(most);
-    let client = Client::for_shop_with(shop, config).map_err(|e| crate::api::api_failure(&e))?;
-    let mut policy = LockPolicy::default();
-    policy.wait = Duration::from_secs(args.lock_wait);
-    policy.lease = lease;
-    policy.holder = format!("vads-cli/{}", std::process::id());
+    let client = Client::for_shop_with(shop, args.client_config())
+        .map_err(|e| crate::api::api_failure(&e))?;
+    let policy = args.lock_policy();
     let done = runtime()?.block_on(async {
         let lock = CliLock::of(shop).await?;
         let money = Money::new(&client, &lock).with_policy(policy);

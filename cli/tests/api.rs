@@ -988,3 +988,375 @@ fn amounts_are_plain_digits() {
         }
     }
 }
+
+/// A config whose merchant-initiated channel is live in TEST (and its orders' locks in
+/// `store_url` when given).
+fn charge_config(url: &str, store_url: Option<&str>) -> PathBuf {
+    let p = config(url, TEST_PASSWORD);
+    let mut text = std::fs::read_to_string(&p).unwrap();
+    if let Some(s) = store_url {
+        text.push_str(&format!("store_url = \"{s}\"\n"));
+    }
+    text.push_str("\n[channels]\nmerchant_initiated = \"TEST\"\n");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn charge_args<'a>(cfg: &'a str, order: &'a str, token: &'a str) -> Vec<&'a str> {
+    vec![
+        "charge",
+        "--config",
+        cfg,
+        "--order-id",
+        order,
+        "--token",
+        token,
+        "--amount",
+        "990",
+        "--currency",
+        "EUR",
+        "--chaining-ref",
+        "CHAIN0123456789",
+    ]
+}
+
+fn debits(p: &Platform, order: &str) -> usize {
+    p.transactions()
+        .into_iter()
+        .filter(|t| t.operation_type == "DEBIT" && t.order_id.as_deref() == Some(order))
+        .count()
+}
+
+#[test]
+fn a_charge_whose_answer_is_lost_is_read_back_and_a_second_call_charges_nothing() {
+    let (platform, url) = serve();
+    let cfg = charge_config(&url, None);
+    let cfg = cfg.to_str().unwrap();
+    let token = platform.add_token("jane@example.com");
+
+    platform.inject(Operation::CreatePayment, Fault::DropAfterApply);
+    let o = vads(&charge_args(cfg, "SUB-1-2027-01", &token));
+    let state = json(&o);
+    assert_eq!(
+        (
+            state["charge"].as_str(),
+            state["sent"].as_bool(),
+            state["outcome"].as_str(),
+            state["paid"].as_u64()
+        ),
+        (Some("charged"), Some(true), Some("paid"), Some(990))
+    );
+    assert!(text(&o).1.contains("answer was lost"), "{:?}", text(&o));
+    assert_no_password(&o);
+    // The impatient second call: read first, nothing sent.
+    let o = vads(&charge_args(cfg, "SUB-1-2027-01", &token));
+    let state = json(&o);
+    assert_eq!(state["charge"], "already_charged");
+    assert_eq!(state["sent"], false);
+    assert_eq!(platform.count(Operation::CreatePayment), 1);
+    assert_eq!(debits(&platform, "SUB-1-2027-01"), 1);
+    // What was sent: a zero-click charge of the token with its chaining reference.
+    let call = platform
+        .calls()
+        .into_iter()
+        .find(|c| c.operation == Some(Operation::CreatePayment))
+        .unwrap();
+    let body = call.body.unwrap();
+    assert_eq!(body["formAction"], "SILENT");
+    assert_eq!(body["paymentMethodToken"], token.as_str());
+    assert_eq!(
+        body["transactionOptions"]["cardOptions"]["initialIssuerTransactionIdentifier"],
+        "CHAIN0123456789"
+    );
+}
+
+#[test]
+fn a_declined_charge_exits_1_never_reads_as_paid_and_is_not_sent_again() {
+    let (platform, url) = serve();
+    let cfg = charge_config(&url, None);
+    let cfg = cfg.to_str().unwrap();
+    let token = platform.add_token("jane@example.com");
+    platform.decline_token(&token, true);
+
+    let o = vads(&charge_args(cfg, "SUB-2-2027-01", &token));
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    let (out, err) = text(&o);
+    let state: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(state["charge"], "refused");
+    assert_eq!(state["paid"], 0);
+    assert_ne!(state["outcome"], "paid");
+    assert!(err.starts_with("vads: refused: "), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // Again: the order holds a refused charge; nothing is sent unless asked.
+    let o = vads(&charge_args(cfg, "SUB-2-2027-01", &token));
+    assert_eq!(o.status.code(), Some(1));
+    let (out, err) = text(&o);
+    assert!(err.starts_with("vads: already_refused: "), "{err}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["sent"],
+        false
+    );
+    assert_eq!(platform.count(Operation::CreatePayment), 1);
+
+    // The card is good again and a new attempt is asked for: charged once.
+    platform.decline_token(&token, false);
+    let mut args = charge_args(cfg, "SUB-2-2027-01", &token);
+    args.push("--retry-refused");
+    let state = json(&vads(&args));
+    assert_eq!(
+        (state["charge"].as_str(), state["paid"].as_u64()),
+        (Some("charged"), Some(990))
+    );
+    assert_eq!(platform.count(Operation::CreatePayment), 2);
+}
+
+#[test]
+fn a_charge_on_a_channel_that_is_off_sends_nothing() {
+    let (platform, url) = serve();
+    // No [channels]: merchant-initiated charges are off.
+    let cfg = config(&url, TEST_PASSWORD);
+    let token = platform.add_token("jane@example.com");
+    let o = vads(&charge_args(cfg.to_str().unwrap(), "SUB-3-2027-01", &token));
+    assert_eq!(o.status.code(), Some(1));
+    let (out, err) = text(&o);
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.starts_with("vads: channel_off: the merchant_initiated channel is off"),
+        "{err}"
+    );
+    assert_eq!(platform.calls().len(), 0);
+
+    // Live in PRODUCTION while the website is in TEST: the production password is used.
+    let p = config(&url, TEST_PASSWORD);
+    let mut t = std::fs::read_to_string(&p).unwrap();
+    t.push_str("\n[channels]\nmerchant_initiated = \"PRODUCTION\"\n");
+    std::fs::write(&p, t).unwrap();
+    let o = vads(&charge_args(p.to_str().unwrap(), "SUB-3-2027-01", &token));
+    // The token was saved in TEST: in PRODUCTION it does not exist, and the charge is
+    // refused by the platform, not sent with the TEST password.
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    let calls = platform.calls();
+    assert!(!calls.is_empty());
+    assert!(
+        calls.iter().all(|c| c.mode == Some(Mode::Production)),
+        "{calls:?}"
+    );
+    assert_no_password(&o);
+}
+
+/// Two `vads charge` of one order at once in each of `rounds` rounds: one charge each.
+fn two_processes_charge_once(platform: &Platform, cfg: &str, prefix: &str, rounds: usize) {
+    let token = platform.add_token("jane@example.com");
+    for round in 0..rounds {
+        let order = format!("{prefix}-{round}");
+        let outs = at_once(2, &charge_args(cfg, &order, &token));
+        let mut said: Vec<String> = outs
+            .iter()
+            .map(|o| json(o)["charge"].as_str().unwrap().to_owned())
+            .collect();
+        said.sort();
+        assert_eq!(said, ["already_charged", "charged"], "round {round}");
+        assert_eq!(debits(platform, &order), 1, "round {round}");
+    }
+}
+
+#[test]
+fn two_processes_at_once_charge_an_order_once_in_every_round() {
+    let (platform, url) = serve_slow(std::time::Duration::from_millis(60));
+    let cfg = charge_config(&url, None);
+    two_processes_charge_once(&platform, cfg.to_str().unwrap(), "C", 10);
+}
+
+#[test]
+fn two_processes_sharing_a_postgres_store_charge_an_order_once_in_every_round() {
+    let url = match std::env::var("VADS_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("VADS_TEST_DATABASE_URL is not set, and CI must run the PostgreSQL tests")
+        }
+        _ => {
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                b"two_processes_sharing_a_postgres_store_charge...: SKIPPED (not run): set VADS_TEST_DATABASE_URL=postgres://user:password@127.0.0.1/db to run it\n",
+            );
+            return;
+        }
+    };
+    let (platform, api) = serve_slow(std::time::Duration::from_millis(60));
+    let cfg = charge_config(&api, Some(&url));
+    two_processes_charge_once(
+        &platform,
+        cfg.to_str().unwrap(),
+        &format!("PGC{}", std::process::id()),
+        5,
+    );
+}
+
+#[test]
+fn tokens_and_subscriptions_answer_as_the_api_does_and_never_print_a_password() {
+    let (platform, url) = serve();
+    let cfg = config(&url, TEST_PASSWORD);
+    let cfg = cfg.to_str().unwrap();
+    let token = platform.add_token("jane@example.com");
+
+    let t = json(&vads(&["token", "get", "--config", cfg, "--token", &token]));
+    assert_eq!(
+        (t["paymentMethodToken"].as_str(), t["cancelled"].as_bool()),
+        (Some(token.as_str()), Some(false))
+    );
+    let c = json(&vads(&[
+        "token", "cancel", "--config", cfg, "--token", &token,
+    ]));
+    assert_eq!(c["change"], "done");
+    // Twice: the platform refuses, the read shows it cancelled: the intent is met.
+    let o = vads(&["token", "cancel", "--config", cfg, "--token", &token]);
+    assert_eq!(json(&o)["change"], "already_done");
+    assert_no_password(&o);
+    let r = json(&vads(&[
+        "token",
+        "reactivate",
+        "--config",
+        cfg,
+        "--token",
+        &token,
+    ]));
+    assert_eq!(r["change"], "done");
+    let o = vads(&[
+        "token",
+        "get",
+        "--config",
+        cfg,
+        "--token",
+        "0000000000000000000000000000dead",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.starts_with("vads: PSP_030"), "{:?}", text(&o));
+
+    // A subscription: created once, read with its status, cancelled twice.
+    let tomorrow = {
+        let d = vads::TransDate::from_unix(vads::TransDate::now().to_unix().unwrap() + 86_400);
+        format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
+    };
+    let create = |extra: &[&str]| {
+        let mut a = vec![
+            "subscription",
+            "create",
+            "--config",
+            cfg,
+            "--token",
+            &token,
+            "--amount",
+            "990",
+            "--currency",
+            "EUR",
+            "--rrule",
+            "RRULE:FREQ=MONTHLY;COUNT=12",
+            "--effect-date",
+            &tomorrow,
+        ];
+        a.extend_from_slice(extra);
+        vads(&a)
+    };
+    let s = json(&create(&[
+        "--order-id",
+        "SUB-9",
+        "--initial-amount",
+        "490",
+        "--initial-count",
+        "2",
+    ]));
+    let id = s["subscription"].as_str().unwrap().to_owned();
+    assert_eq!(s["token"], token.as_str());
+    let g = json(&vads(&[
+        "subscription",
+        "get",
+        "--config",
+        cfg,
+        "--token",
+        &token,
+        "--subscription",
+        &id,
+    ]));
+    assert_eq!(
+        (
+            g["status"].as_str(),
+            g["amount"].as_u64(),
+            g["initialAmountNumber"].as_u64()
+        ),
+        (Some("pending"), Some(990), Some(2))
+    );
+    for expected in ["cancelled", "already_cancelled"] {
+        let c = json(&vads(&[
+            "subscription",
+            "cancel",
+            "--config",
+            cfg,
+            "--token",
+            &token,
+            "--subscription",
+            &id,
+        ]));
+        assert_eq!(c["change"], expected);
+    }
+    let g = json(&vads(&[
+        "subscription",
+        "get",
+        "--config",
+        cfg,
+        "--token",
+        &token,
+        "--subscription",
+        &id,
+    ]));
+    assert_eq!(g["status"], "cancelled");
+
+    // Refused before sending: a rule with a space, a date in the past, a bad date.
+    let before = platform.count(Operation::CreateSubscription);
+    for (rule, date, code) in [
+        (
+            "RRULE:FREQ=MONTHLY; COUNT=12",
+            tomorrow.as_str(),
+            "vads: invalid_request",
+        ),
+        ("RRULE:FREQ=MONTHLY", "2020-01-01", "vads: invalid_request"),
+        ("RRULE:FREQ=MONTHLY", "2027-02-30", "vads: usage"),
+    ] {
+        let o = vads(&[
+            "subscription",
+            "create",
+            "--config",
+            cfg,
+            "--token",
+            &token,
+            "--amount",
+            "990",
+            "--currency",
+            "EUR",
+            "--rrule",
+            rule,
+            "--effect-date",
+            date,
+        ]);
+        assert_ne!(o.status.code(), Some(0));
+        assert!(
+            text(&o).1.starts_with(code),
+            "{rule} {date}: {:?}",
+            text(&o)
+        );
+        assert_eq!(text(&o).1.lines().count(), 1);
+    }
+    assert_eq!(platform.count(Operation::CreateSubscription), before);
+
+    // A lost creation answer: exit 3, sent once, never again on its own.
+    platform.inject(Operation::CreateSubscription, Fault::DropAfterApply);
+    let o = create(&[]);
+    assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
+    assert!(
+        text(&o).1.starts_with("vads: outcome_unknown"),
+        "{:?}",
+        text(&o)
+    );
+    assert!(text(&o).1.contains("back office"));
+    assert_eq!(platform.count(Operation::CreateSubscription), before + 1);
+}
