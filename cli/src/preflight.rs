@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use vads::preflight::{Finding, Severity};
 use vads::ShopsConfig;
 
+/// A shop's channels and their modes (`None`: off).
+type ChannelList = [(vads::Channel, Option<vads::Mode>); 4];
+
 #[derive(Args)]
 pub(crate) struct PreflightArgs {
     /// The shop's (or shops') TOML configuration.
@@ -30,28 +33,58 @@ pub(crate) fn run(args: &PreflightArgs) -> Result<(), Failure> {
         checked = passed;
     }
     let ready = vads::preflight::ready(&findings);
+    // Each shop's channels and their modes.
+    let channels: Vec<(String, ChannelList)> = config
+        .shops
+        .iter()
+        .map(|(name, c)| {
+            (
+                vads::shown::shown_name(name, &[]),
+                vads::preflight::channel_modes(c),
+            )
+        })
+        .collect();
+    let mode_name = |m: Option<vads::Mode>| m.map_or("off", vads::Mode::as_str);
     if args.format == "json" {
-        let mut json = serde_json::json!({ "ready": ready, "findings": findings });
+        let channels: serde_json::Map<String, serde_json::Value> = channels
+            .iter()
+            .map(|(shop, modes)| {
+                let modes: serde_json::Map<String, serde_json::Value> = modes
+                    .iter()
+                    .map(|(ch, m)| (ch.as_str().to_owned(), mode_name(*m).into()))
+                    .collect();
+                (shop.clone(), modes.into())
+            })
+            .collect();
+        let mut json =
+            serde_json::json!({ "ready": ready, "findings": findings, "channels": channels });
         if args.online {
             json["checked_online"] = serde_json::Value::from(
                 checked
                     .iter()
                     .map(|c: &Checked| {
-                        serde_json::json!({"shop": c.shop, "mode": c.mode, "api_url": c.api_url, "check": "Charge/SDKTest", "result": "accepted"})
+                        serde_json::json!({"shop": c.shop, "mode": c.mode, "channels": c.channels, "api_url": c.api_url, "check": "Charge/SDKTest", "result": "accepted"})
                     })
                     .collect::<Vec<_>>(),
             );
         }
         println!("{json}");
     } else {
+        for (shop, modes) in &channels {
+            let list: Vec<String> = modes
+                .iter()
+                .map(|(ch, m)| format!("{ch}={}", mode_name(*m)))
+                .collect();
+            println!("channels: [{shop}] {}", list.join(" "));
+        }
         for f in &findings {
             print_finding(f);
         }
         // What the online check did, when it passed: said, not silent.
         for c in &checked {
             println!(
-                "online: [{}] Charge/SDKTest with the {} REST password at {}: accepted (the shop id, the password and the API host work)",
-                c.shop, c.mode, c.api_url
+                "online: [{}] Charge/SDKTest with the {} REST password at {}: accepted (the shop id, the password and the API host work; channels {})",
+                c.shop, c.mode, c.api_url, c.channels.join(", ")
             );
         }
         let errors = findings
@@ -79,6 +112,8 @@ pub(crate) fn run(args: &PreflightArgs) -> Result<(), Failure> {
 struct Checked {
     shop: String,
     mode: &'static str,
+    /// The live channels of that mode.
+    channels: Vec<&'static str>,
     api_url: String,
 }
 
@@ -110,22 +145,55 @@ fn online(args: &PreflightArgs) -> Result<(Vec<Finding>, Vec<Checked>), Failure>
         let Some(shop) = shops.get(name) else {
             continue;
         };
-        match vads::api::Client::for_shop(shop) {
-            Ok(client) => match rt.block_on(vads::preflight::check_online(name, &client)) {
+        // One check per mode a live channel uses: the website's, and the other mode when
+        // a channel is live there (merchant-initiated charges need its password; MOTO and
+        // the call centre only when one is configured).
+        let modes = match shop.mode() {
+            vads::Mode::Test => [vads::Mode::Test, vads::Mode::Production],
+            vads::Mode::Production => [vads::Mode::Production, vads::Mode::Test],
+        };
+        for mode in modes {
+            let live: Vec<vads::Channel> = vads::Channel::ALL
+                .into_iter()
+                .filter(|ch| shop.channel_mode(*ch) == Some(mode))
+                .collect();
+            let Some(first) = live.first().copied() else {
+                continue;
+            };
+            let needs_api = live.iter().any(|ch| {
+                matches!(
+                    ch,
+                    vads::Channel::Website | vads::Channel::MerchantInitiated
+                )
+            });
+            let client = match vads::api::Client::for_channel(
+                shop,
+                first,
+                vads::api::ClientConfig::default(),
+            ) {
+                Ok(client) => client,
+                Err(_) if !needs_api => continue,
+                Err(e) => {
+                    out.push(Finding {
+                        code: "api_check_skipped",
+                        severity: Severity::Error,
+                        shop: Some(vads::shown::shown_name(name, &[])),
+                        message: format!("the {mode} credential check cannot be made: {e}"),
+                        fix:
+                            "set the REST password of the mode and the API host (api_url or brand)",
+                    });
+                    continue;
+                }
+            };
+            match rt.block_on(vads::preflight::check_online(name, &client)) {
                 Some(finding) => out.push(finding),
                 None => passed.push(Checked {
                     shop: vads::shown::shown_name(name, &[]),
-                    mode: shop.mode().as_str(),
+                    mode: mode.as_str(),
+                    channels: live.iter().map(|c| c.as_str()).collect(),
                     api_url: client.credentials().api_url().to_owned(),
                 }),
-            },
-            Err(e) => out.push(Finding {
-                code: "api_check_skipped",
-                severity: Severity::Error,
-                shop: Some(vads::shown::shown_name(name, &[])),
-                message: format!("the credential check cannot be made: {e}"),
-                fix: "set the REST password of the shop's mode and the API host (api_url or brand)",
-            }),
+            }
         }
     }
     Ok((out, passed))

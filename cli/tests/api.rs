@@ -1360,3 +1360,63 @@ fn tokens_and_subscriptions_answer_as_the_api_does_and_never_print_a_password() 
     assert!(text(&o).1.contains("back office"));
     assert_eq!(platform.count(Operation::CreateSubscription), before + 1);
 }
+
+#[test]
+fn preflight_lists_each_channel_and_checks_each_live_mode_online() {
+    let (platform, url) = serve();
+    // The website in TEST, merchant-initiated charges already in PRODUCTION, MOTO in TEST.
+    let p = config(&url, TEST_PASSWORD);
+    let key = secret_file(p.parent().unwrap(), "test.key", "TestKeyForMoto7Hq2Zx9");
+    let mut t = std::fs::read_to_string(&p).unwrap();
+    t.push_str(&format!("test_key_file = \"{key}\"\n"));
+    t.push_str("\n[channels]\nmoto = \"TEST\"\nmerchant_initiated = \"PRODUCTION\"\n");
+    std::fs::write(&p, &t).unwrap();
+    let cfg = p.to_str().unwrap();
+    let o = vads(&["preflight", "--config", cfg, "--online"]);
+    let (out, err) = text(&o);
+    assert!(
+        out.contains(
+            "channels: [default] website=TEST moto=TEST call_centre=off merchant_initiated=PRODUCTION"
+        ),
+        "{out} {err}"
+    );
+    assert!(out.contains("warning: [default] channel_ahead_of_website: the merchant_initiated channel is in PRODUCTION"), "{out}");
+    assert!(
+        out.contains("online: [default] Charge/SDKTest with the TEST REST password"),
+        "{out}"
+    );
+    assert!(
+        out.contains("online: [default] Charge/SDKTest with the PRODUCTION REST password"),
+        "{out}"
+    );
+    assert!(out.contains("channels merchant_initiated)"), "{out}");
+    let modes: Vec<_> = platform.calls().iter().map(|c| c.mode).collect();
+    assert_eq!(modes, [Some(Mode::Test), Some(Mode::Production)]);
+    assert_no_password(&o);
+
+    let o = vads(&["preflight", "--config", cfg, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["channels"]["default"],
+        serde_json::json!({"website": "TEST", "moto": "TEST", "call_centre": "off", "merchant_initiated": "PRODUCTION"})
+    );
+
+    // A channel live in a mode without its key: an error finding (the shop cannot be
+    // built either: nothing is sent online).
+    let d = dir();
+    let test = secret_file(&d, "test.password", TEST_PASSWORD);
+    let q = d.join("shop.toml");
+    std::fs::write(
+        &q,
+        format!(
+            "site_id = \"{SITE}\"\nctx_mode = \"TEST\"\napi_url = \"{url}\"\ntest_password_file = \"{test}\"\n\n[channels]\ncall_centre = \"PRODUCTION\"\n"
+        ),
+    )
+    .unwrap();
+    let before = platform.calls().len();
+    let o = vads(&["preflight", "--config", q.to_str().unwrap(), "--online"]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out.contains("error: [default] channel_key_missing: the call_centre channel is live in PRODUCTION but no production key is configured"), "{out}");
+    assert_eq!(platform.calls().len(), before);
+}

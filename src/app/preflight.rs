@@ -17,6 +17,7 @@
 use crate::policy::brand::{is_api_url, is_http_url, Brand};
 use crate::policy::config::{is_site_id, KeyRole, ShopConfig, ShopsConfig};
 use crate::protocol::algorithm::Algorithm;
+use crate::protocol::channel::Channel;
 use crate::protocol::key::Key;
 use crate::protocol::mode::Mode;
 use crate::protocol::time::{parse_utc, unix_now};
@@ -375,6 +376,67 @@ fn check_shop(name: &str, c: &ShopConfig, out: &mut Vec<Finding>) {
     }
     check_api_url(c, &mut add);
     check_uses(c, &mut add);
+    check_channels(c, &mut add);
+}
+
+/// Each channel of a shop and its mode (`None`: off), the website first: what `vads
+/// preflight` lists.
+///
+/// ```
+/// use vads::{Channel, ChannelMode, Mode, ShopConfig};
+/// let mut c = ShopConfig::new("12345678", Mode::Production);
+/// c.channels.moto = ChannelMode::Test;
+/// let modes = vads::preflight::channel_modes(&c);
+/// assert_eq!(modes[0], (Channel::Website, Some(Mode::Production)));
+/// assert_eq!(modes[1], (Channel::Moto, Some(Mode::Test)));
+/// assert_eq!(modes[3], (Channel::MerchantInitiated, None));
+/// ```
+#[must_use]
+pub fn channel_modes(c: &ShopConfig) -> [(Channel, Option<Mode>); 4] {
+    Channel::ALL.map(|ch| (ch, c.channels.mode_of(ch, c.ctx_mode)))
+}
+
+/// The channels other than the website: a live one needs the keys of its mode (the form
+/// key for MOTO and the call centre, the REST password for merchant-initiated charges);
+/// one live in PRODUCTION while the website is in TEST, or left in TEST in a PRODUCTION
+/// shop, is said.
+fn check_channels(
+    c: &ShopConfig,
+    add: &mut impl FnMut(&'static str, Severity, String, &'static str),
+) {
+    for (channel, mode) in channel_modes(c).into_iter().skip(1) {
+        let Some(mode) = mode else { continue };
+        let role = match channel {
+            Channel::MerchantInitiated => KeyRole::Password,
+            _ => KeyRole::Form,
+        };
+        if !c.has_key_source(mode, role) {
+            add(
+                "channel_key_missing",
+                Severity::Error,
+                format!(
+                    "the {channel} channel is live in {mode} but no {} is configured",
+                    role.label(mode)
+                ),
+                "configure that key (file or environment variable), or set the channel to \"off\" in [channels]",
+            );
+        }
+        match (c.ctx_mode, mode) {
+            (Mode::Test, Mode::Production) => add(
+                "channel_ahead_of_website",
+                Severity::Warning,
+                format!("the {channel} channel is in PRODUCTION while the website (ctx_mode) is in TEST: its payments are real"),
+                "make sure this channel was rehearsed in TEST; its production switch changes no other channel",
+            ),
+            (Mode::Production, Mode::Test) => add(
+                "channel_still_in_test",
+                Severity::Warning,
+                format!("the {channel} channel is still in TEST while the website is in PRODUCTION: its payments are not real"),
+                "set the channel to \"PRODUCTION\" in [channels] when it is ready, or \"off\"",
+            ),
+            _ => {}
+        }
+    }
 }
 
 /// What money that recurs needs in the back office ([`ShopConfig::uses`]): the
