@@ -280,3 +280,57 @@ async fn a_holder_that_dies_mid_refund_blocks_the_order_until_its_lease_ends_and
         assert_eq!(credits(&p, "K-1"), [300]);
     }
 }
+
+/// Two instances charging one saved card for one order at once, in each of 10 rounds —
+/// and one of them losing the answer — charge it once; each records what its charge
+/// returned like a notification, and the outbox says "paid" once per order.
+#[tokio::test]
+async fn two_instances_charging_one_order_at_once_charge_it_once_and_the_outbox_fires_once() {
+    use vads::api::charge::{Charge, ChargeOutcome, Charges};
+    use vads_store::Source;
+    for (a, b) in two_instances("charge_race").await {
+        let (p, client) = platform(Duration::from_millis(60));
+        let token = p.add_token("jane@example.com");
+        for round in 0..10 {
+            let order = format!("CH-{round}");
+            if round % 3 == 0 {
+                // The first charge's answer is lost: read back, still once.
+                p.inject(Operation::CreatePayment, Fault::DropAfterApply);
+            }
+            let charge = Charge::new(&order, &token, 990, "EUR");
+            let (on_a, on_b) = (Charges::new(&client, &a), Charges::new(&client, &b));
+            let (ra, rb) = tokio::join!(on_a.charge(&charge), on_b.charge(&charge));
+            let (ra, rb) = (ra.unwrap(), rb.unwrap());
+            let mut outcomes = [ra.outcome, rb.outcome];
+            outcomes.sort_by_key(|o| o.as_str());
+            assert_eq!(
+                outcomes,
+                [ChargeOutcome::AlreadyCharged, ChargeOutcome::Charged],
+                "{:?} round {round}",
+                a.backend()
+            );
+            assert_eq!(u8::from(ra.sent) + u8::from(rb.sent), 1, "round {round}");
+            let debits = p
+                .transactions()
+                .into_iter()
+                .filter(|t| t.order_id.as_deref() == Some(order.as_str()))
+                .count();
+            assert_eq!(debits, 1, "round {round}");
+            // Each instance records what it was told: one new event, one replay.
+            let first = a
+                .record(&ra.events, Source::PlatformRead("Charge/CreatePayment"))
+                .await
+                .unwrap();
+            let second = b
+                .record(&rb.events, Source::PlatformRead("Charge/CreatePayment"))
+                .await
+                .unwrap();
+            assert_eq!(first.new + second.new, 1, "round {round}");
+            assert_eq!(second.state.paid, 990);
+        }
+        let entries = a.claim("w", 100, Duration::from_secs(30)).await.unwrap();
+        assert_eq!(entries.len(), 10, "{:?}", a.backend());
+        assert!(entries.iter().all(|e| e.to.as_str() == "paid"));
+        assert_eq!(p.count(Operation::CreatePayment), 10);
+    }
+}
