@@ -33,6 +33,36 @@ fn config_from_env() {
         "{e}"
     );
     std::env::remove_var("VADS_USES");
+    // Each channel's switch; a value that is not off, TEST or PRODUCTION names the
+    // variable only.
+    std::env::set_var("VADS_CHANNEL_MOTO", "TEST");
+    std::env::set_var("VADS_CHANNEL_MERCHANT_INITIATED", "off");
+    let channels = ShopConfig::from_env().unwrap().channels;
+    assert_eq!(
+        (
+            channels.moto,
+            channels.call_centre,
+            channels.merchant_initiated
+        ),
+        (
+            vads::ChannelMode::Test,
+            vads::ChannelMode::Off,
+            vads::ChannelMode::Off
+        )
+    );
+    std::env::set_var("VADS_CHANNEL_CALL_CENTRE", "Secret99Pasted");
+    let e = ShopConfig::from_env().unwrap_err().to_string();
+    assert!(
+        e.contains("VADS_CHANNEL_CALL_CENTRE") && !e.contains("Secret99Pasted"),
+        "{e}"
+    );
+    for v in [
+        "VADS_CHANNEL_MOTO",
+        "VADS_CHANNEL_CALL_CENTRE",
+        "VADS_CHANNEL_MERCHANT_INITIATED",
+    ] {
+        std::env::remove_var(v);
+    }
     std::env::set_var("VADS_CTX_MODE", "prod");
     assert!(ShopConfig::from_env()
         .unwrap_err()

@@ -452,7 +452,7 @@ impl SubscriptionStatus {
 
 impl SubscriptionInfo {
     /// Cancelled when `cancelDate` is set; completed when past ≥ total > 0; pending before
-    /// `effectDate` (at `now`, UTC); else active.
+    /// `effectDate` (at `now`, UTC) while no installment ran; else active.
     ///
     /// ```
     /// use vads::api::subscriptions::{SubscriptionInfo, SubscriptionStatus};
@@ -463,6 +463,11 @@ impl SubscriptionInfo {
     /// let after = vads::TransDate::parse("20270101000000").unwrap();
     /// assert_eq!(info.status(before), SubscriptionStatus::Pending);
     /// assert_eq!(info.status(after), SubscriptionStatus::Active);
+    /// // An installment already ran: active, even if the shop's clock is behind.
+    /// let ran: SubscriptionInfo = serde_json::from_str(
+    ///     r#"{"effectDate":"2027-01-01T00:00:00+00:00","pastPaymentsNumber":1,"totalPaymentsNumber":12}"#,
+    /// )?;
+    /// assert_eq!(ran.status(before), SubscriptionStatus::Active);
     /// # Ok::<(), serde_json::Error>(())
     /// ```
     #[must_use]
@@ -483,7 +488,8 @@ impl SubscriptionInfo {
             .and_then(TransDate::parse_iso8601)
             .and_then(|d| d.to_unix());
         match (start, now.to_unix()) {
-            (Some(start), Some(now)) if now < start => SubscriptionStatus::Pending,
+            // An installment already ran: started, whatever the clocks say.
+            (Some(start), Some(now)) if now < start && past == 0 => SubscriptionStatus::Pending,
             _ => SubscriptionStatus::Active,
         }
     }

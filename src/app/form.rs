@@ -38,7 +38,7 @@ use crate::policy::brand::is_http_url;
 pub use crate::policy::brand::Brand;
 use crate::policy::config::is_site_id;
 use crate::policy::shop::Shop;
-pub use crate::protocol::currency::Currency;
+pub use crate::protocol::currency::{Currency, InvalidAmount};
 use crate::protocol::recurring::{PageAction, PaymentSource};
 use crate::protocol::time::{since_epoch, TransDate};
 use indexmap::IndexMap;

@@ -10,7 +10,7 @@ use crate::policy::config::{Channels, ConfigError, KeyRole, ShopConfig};
 use crate::policy::observe;
 use crate::protocol::algorithm::Algorithm;
 use crate::protocol::body::{self, Field};
-use crate::protocol::channel::{Channel, ChannelModes, ChannelOff};
+use crate::protocol::channel::{Channel, ChannelOff};
 use crate::protocol::endpoint::Endpoint;
 use crate::protocol::error::{SignError, SiteId, VerifyError};
 use crate::protocol::key::Key;
@@ -22,6 +22,7 @@ use crate::protocol::signature::Signature;
 use crate::protocol::signing;
 use crate::protocol::table::SortedFields;
 use crate::protocol::time::{parse_utc, unix_now};
+use crate::protocol::verifier::ChannelModes;
 use crate::protocol::verifier::{self, FormKeys, RestKey};
 
 /// A validated shop: its site id, mode, algorithm and keys. It cannot be inconsistent:

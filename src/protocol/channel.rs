@@ -4,7 +4,6 @@
 //! orders (`MOTO`), the call centre (`CC`) and the charges the shop starts itself
 //! (merchant-initiated, through the API) are off unless the configuration names them.
 
-use crate::protocol::mode::Mode;
 use core::fmt;
 
 /// A channel a payment comes through.
@@ -81,44 +80,6 @@ impl fmt::Display for Channel {
     }
 }
 
-/// The mode of each channel that a notification may report, for the verifier: the
-/// website's, and the MOTO and call-centre channels' (`None`: off).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ChannelModes {
-    pub(crate) website: Mode,
-    pub(crate) moto: Option<Mode>,
-    pub(crate) call_centre: Option<Mode>,
-}
-
-impl ChannelModes {
-    /// The mode of the channel a notification reports (`None`: off).
-    pub(crate) fn of(&self, channel: Channel) -> Option<Mode> {
-        match channel {
-            Channel::Website => Some(self.website),
-            Channel::Moto => self.moto,
-            Channel::CallCentre => self.call_centre,
-            Channel::MerchantInitiated => None,
-        }
-    }
-
-    /// Whether a notification of `channel` claiming `mode` belongs here: `Ok`, or the
-    /// channel's error (off; or its mode is another).
-    pub(crate) fn check(
-        &self,
-        channel: Channel,
-        claimed: Mode,
-    ) -> Result<(), crate::protocol::error::VerifyError> {
-        match self.of(channel) {
-            Some(m) if m == claimed => Ok(()),
-            Some(m) => Err(crate::protocol::error::VerifyError::ModeMismatch {
-                notification: Some(claimed),
-                shop: m,
-            }),
-            None => Err(crate::protocol::error::VerifyError::ChannelOff { channel }),
-        }
-    }
-}
-
 /// A channel that is off in the shop's configuration: nothing is signed or sent for it.
 ///
 /// ```
@@ -151,42 +112,3 @@ impl fmt::Display for ChannelOff {
 }
 
 impl std::error::Error for ChannelOff {}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::protocol::error::VerifyError;
-
-    #[test]
-    fn a_notification_belongs_only_to_its_channels_mode() {
-        let modes = ChannelModes {
-            website: Mode::Production,
-            moto: Some(Mode::Test),
-            call_centre: None,
-        };
-        assert_eq!(modes.check(Channel::Website, Mode::Production), Ok(()));
-        assert_eq!(modes.check(Channel::Moto, Mode::Test), Ok(()));
-        assert_eq!(
-            modes.check(Channel::Moto, Mode::Production),
-            Err(VerifyError::ModeMismatch {
-                notification: Some(Mode::Production),
-                shop: Mode::Test
-            })
-        );
-        assert_eq!(
-            modes
-                .check(Channel::Website, Mode::Test)
-                .unwrap_err()
-                .code(),
-            "mode_mismatch"
-        );
-        assert_eq!(
-            modes.check(Channel::CallCentre, Mode::Production),
-            Err(VerifyError::ChannelOff {
-                channel: Channel::CallCentre
-            })
-        );
-        // A merchant-initiated charge has no notification: none belongs to it.
-        assert!(modes.check(Channel::MerchantInitiated, Mode::Test).is_err());
-    }
-}

@@ -10,7 +10,7 @@
 
 use crate::protocol::algorithm::Algorithm;
 use crate::protocol::body::{self, Field};
-use crate::protocol::channel::{Channel, ChannelModes};
+use crate::protocol::channel::Channel;
 use crate::protocol::endpoint::Endpoint;
 use crate::protocol::error::{SiteId, VerifyError};
 use crate::protocol::key::Key;
@@ -20,6 +20,40 @@ use crate::protocol::notification::{KeyMatch, Notification};
 use crate::protocol::rest::{self, RestNotification};
 use crate::protocol::signing;
 use crate::protocol::table::{SignedFields, SortKey, SortedFields};
+
+/// The mode of each channel that a notification may report, for the verifier: the
+/// website's, and the MOTO and call-centre channels' (`None`: off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChannelModes {
+    pub(crate) website: Mode,
+    pub(crate) moto: Option<Mode>,
+    pub(crate) call_centre: Option<Mode>,
+}
+
+impl ChannelModes {
+    /// The mode of the channel a notification reports (`None`: off).
+    pub(crate) fn of(&self, channel: Channel) -> Option<Mode> {
+        match channel {
+            Channel::Website => Some(self.website),
+            Channel::Moto => self.moto,
+            Channel::CallCentre => self.call_centre,
+            Channel::MerchantInitiated => None,
+        }
+    }
+
+    /// Whether a notification of `channel` claiming `mode` belongs here: `Ok`, or the
+    /// channel's error (off; or its mode is another).
+    pub(crate) fn check(&self, channel: Channel, claimed: Mode) -> Result<(), VerifyError> {
+        match self.of(channel) {
+            Some(m) if m == claimed => Ok(()),
+            Some(m) => Err(VerifyError::ModeMismatch {
+                notification: Some(claimed),
+                shop: m,
+            }),
+            None => Err(VerifyError::ChannelOff { channel }),
+        }
+    }
+}
 
 /// What a `vads_*` body must match to be accepted.
 pub(crate) struct FormKeys<'k> {
@@ -330,4 +364,43 @@ fn rest_in<'b, const N: usize>(
         expected.mode,
         expected.site,
     ))
+}
+
+#[cfg(test)]
+mod channel_tests {
+    use super::*;
+    use crate::protocol::mode::Mode;
+
+    #[test]
+    fn a_notification_belongs_only_to_its_channels_mode() {
+        let modes = ChannelModes {
+            website: Mode::Production,
+            moto: Some(Mode::Test),
+            call_centre: None,
+        };
+        assert_eq!(modes.check(Channel::Website, Mode::Production), Ok(()));
+        assert_eq!(modes.check(Channel::Moto, Mode::Test), Ok(()));
+        assert_eq!(
+            modes.check(Channel::Moto, Mode::Production),
+            Err(VerifyError::ModeMismatch {
+                notification: Some(Mode::Production),
+                shop: Mode::Test
+            })
+        );
+        assert_eq!(
+            modes
+                .check(Channel::Website, Mode::Test)
+                .unwrap_err()
+                .code(),
+            "mode_mismatch"
+        );
+        assert_eq!(
+            modes.check(Channel::CallCentre, Mode::Production),
+            Err(VerifyError::ChannelOff {
+                channel: Channel::CallCentre
+            })
+        );
+        // A merchant-initiated charge has no notification: none belongs to it.
+        assert!(modes.check(Channel::MerchantInitiated, Mode::Test).is_err());
+    }
 }
