@@ -98,7 +98,9 @@ pub async fn start(config: DemoConfig) -> Result<Demo, String> {
         .payment_url
         .as_deref()
         .is_some_and(|u| u.starts_with(&format!("{simulator_url}/")));
-    // A shop that pays on the simulator calls the simulator's REST API too.
+    // A shop that pays on the simulator calls the simulator's REST API too; one whose
+    // config names an API host calls that one (another instance's simulator, say).
+    let has_api = to_simulator || shop_config.api_url.is_some();
     if to_simulator && shop_config.api_url.is_none() {
         shop_config.api_url = Some(simulator_url.clone());
     }
@@ -111,9 +113,15 @@ pub async fn start(config: DemoConfig) -> Result<Demo, String> {
     let platform_shop =
         Shop::new(config.platform_shop).map_err(|e| format!("simulator config: {e}"))?;
     // The embedded form needs the REST API: a client when the shop has its credentials.
-    let api = vads::api::Client::for_shop(&shop)
-        .ok()
-        .filter(|_| to_simulator);
+    let api = vads::api::Client::for_shop(&shop).ok().filter(|_| has_api);
+    // Zero-click charges: the merchant-initiated channel's client, when it is on.
+    let charges = vads::api::Client::for_channel(
+        &shop,
+        vads::Channel::MerchantInitiated,
+        vads::api::ClientConfig::default(),
+    )
+    .ok()
+    .filter(|_| has_api);
     let shop_state = Arc::new(shop::ShopState {
         shops: Arc::new(Shops::from(shop)),
         live: live.map(|l| Arc::new(Shops::from(l))),
@@ -122,6 +130,7 @@ pub async fn start(config: DemoConfig) -> Result<Demo, String> {
         base_url: shop_url.clone(),
         simulator_url: to_simulator.then(|| simulator_url.clone()),
         api,
+        charges,
     });
     // What an API operation changed goes to a task that sends its REST IPN (the
     // simulator's setting), outside the API's request.
@@ -171,7 +180,12 @@ pub async fn start(config: DemoConfig) -> Result<Demo, String> {
     let shop_guard = guard::Guard::new(
         shop_hosts.clone(),
         &shop_hosts,
-        vec!["/orders/*/operation", "/order/"],
+        vec![
+            "/orders/*/operation",
+            "/orders/*/charge",
+            "/orders/*/subscription/cancel",
+            "/order/",
+        ],
     );
     let both: Vec<String> = shop_hosts.iter().chain(&sim_hosts).cloned().collect();
     let sim_guard = guard::Guard::new(sim_hosts, &both, vec!["/admin/"]);

@@ -637,6 +637,17 @@ fn the_playground_in_a_real_browser() {
     assert!(s.text(&token).contains('…'), "masked");
     assert_eq!(s.texts("#paid"), ["0.00 EUR"]);
     s.screenshot("28-order-card-saved");
+    // Charge the saved card again (zero-click): charged once, listed, shipped.
+    let again = s.wait(&format!("{shop}/orders/"), "#charge-again");
+    s.click(&again);
+    let result = s.wait(&format!("{shop}/orders/"), "#charge-result");
+    assert!(
+        s.text(&result).starts_with("Charged"),
+        "{}",
+        s.text(&result)
+    );
+    assert_eq!(s.texts("tr.charge").len(), 1);
+    s.screenshot("28b-order-card-charged-again");
 
     let (order, state, heading) = buy_with(
         &s,
@@ -657,5 +668,17 @@ fn the_playground_in_a_real_browser() {
     assert_eq!(s.texts("tr.sub-installment").len(), 2);
     assert_eq!(s.texts("#subscription-status"), ["CREATED"]);
     s.screenshot("31-order-subscription");
+    // The subscription as the platform has it, then cancelled.
+    let link = s.wait(&format!("{shop}/orders/"), "#subscription-link");
+    s.click(&link);
+    s.wait(&format!("{shop}/orders/"), "#sub-status");
+    // Two nights ran (one installment accepted, one refused): both counted.
+    assert!(s.texts("#sub-past")[0].starts_with("2 of "));
+    s.screenshot("32-subscription-page");
+    let cancel = s.wait(&format!("{shop}/orders/"), "#cancel-subscription");
+    s.click(&cancel);
+    s.wait(&format!("{shop}/orders/"), "#cancel-result");
+    assert_eq!(s.texts("#sub-status"), ["cancelled"]);
+    s.screenshot("33-subscription-cancelled");
     eprintln!("screenshots: {}", screenshots().display());
 }

@@ -84,6 +84,20 @@ fn a_cross_site_post_changes_nothing_and_the_platforms_routes_stay_open() {
     let state = order_state(shop, &order);
     assert_eq!(state["outcome"], "paid", "{state}");
     assert_eq!(state["api_calls"].as_array().unwrap().len(), 0);
+    // The saved card's charge and the subscription's cancellation: refused too.
+    for route in ["charge", "subscription/cancel"] {
+        let (status, body) = post_with(
+            &format!("{shop}/orders/{order}/{route}"),
+            "n=1",
+            &[("Origin", "http://evil.example")],
+        );
+        assert_eq!(status, 403, "{route}: {body}");
+    }
+    let charged = common::agent()
+        .get(&format!("{shop}/api/orders/{order}-R1"))
+        .call()
+        .unwrap();
+    assert_eq!(charged.status().as_u16(), 404, "no charge was made");
     // A new order from another site's page: refused too.
     let (status, _) = post_with(
         &format!("{shop}/order"),

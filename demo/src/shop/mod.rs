@@ -11,7 +11,8 @@
 //! orders whose notification never came, asked for through `Order/Get`), [`recurring`]
 //! (a plan, a saved card, a subscription and its installments on the order's page),
 //! [`back_office`]
-//! (refund, cancel, validate through the REST API), [`shipping`] (the outbox worker that
+//! (refund, cancel, validate through the REST API), [`saved_card`] (charge the saved card
+//! again, once; the subscription's page, cancel), [`shipping`] (the outbox worker that
 //! ships an order once).
 
 mod attention;
@@ -22,6 +23,7 @@ mod notify;
 mod order_page;
 pub(crate) mod recovery;
 mod recurring;
+mod saved_card;
 pub(crate) mod shipping;
 pub(crate) mod store;
 
@@ -58,6 +60,9 @@ pub(crate) struct ShopState {
     /// The REST API client, when the shop has a REST password and an API host (the
     /// embedded form).
     pub(crate) api: Option<vads::api::Client<vads::api::ReqwestTransport>>,
+    /// The REST API client of the merchant-initiated channel (its mode's password), when
+    /// that channel is on: the saved card's zero-click charges.
+    pub(crate) charges: Option<vads::api::Client<vads::api::ReqwestTransport>>,
 }
 
 impl ShopState {
@@ -109,6 +114,12 @@ pub(crate) fn router(state: Arc<ShopState>) -> Router {
         .route("/orders/{id}", get(order_page::order_page))
         .route("/api/orders/{id}", get(order_page::order_json))
         .route("/orders/{id}/operation", post(back_office::operation))
+        .route("/orders/{id}/charge", post(saved_card::charge))
+        .route(
+            "/orders/{id}/subscription",
+            get(saved_card::subscription_page),
+        )
+        .route("/orders/{id}/subscription/cancel", post(saved_card::cancel))
         .route("/attention", get(attention::attention_page))
         .fallback(not_found)
         // The library refuses bodies above MAX_BODY_LEN: reading more would only cost

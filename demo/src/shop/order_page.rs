@@ -338,6 +338,7 @@ pub(crate) async fn order_page(
     );
 
     body += &super::recurring::card(&s, &id, &state, &currency_alpha).await;
+    body += &super::saved_card::card(&s, &id, &state, &q).await;
 
     // 4. What the merchant can do (only what applies to the order as it stands), and what
     // the platform may send (the playground's buttons replay a hosted-form payment's

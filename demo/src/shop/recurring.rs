@@ -91,9 +91,17 @@ pub(crate) async fn card(s: &ShopState, id: &str, state: &OrderState, currency: 
              <p class=\"muted\">The platform charges each installment in its nightly batch and notifies it \
              (<code>vads_url_check_src=REC</code>, with the \"creating a recurring payment\" rule on). Each is a \
              payment <em>of the subscription</em>, recorded as its own record (token and number), never a second \
-             payment of this order; a refused one is not presented again.</p>{}",
+             payment of this order; a refused one is not presented again.</p>{}{}",
             escape_html(state.subscription.as_deref().unwrap_or("—")),
             escape_html(state.recurrence_status.as_deref().unwrap_or("—")),
+            if s.api.is_some() && state.recurrence_status.as_deref() == Some("CREATED") {
+                format!(
+                    "<p><a id=\"subscription-link\" href=\"/orders/{}/subscription\">The subscription as the platform has it (its status; cancel it)</a></p>",
+                    escape_html(&crate::ui::query_escape(id))
+                )
+            } else {
+                String::new()
+            },
             if rows.is_empty() {
                 "<p id=\"no-installment\">No installment yet: the first runs on the subscription's start date.</p>".to_owned()
             } else {

@@ -90,6 +90,30 @@ pub(crate) fn subscription(
         .split(';')
         .find_map(|p| p.strip_prefix("COUNT="))
         .and_then(|c| c.parse().ok());
+    // The subscription exists on the platform's side too: Subscription/Get and
+    // Subscription/Cancel act on it.
+    let effect = field(fields, "vads_sub_effect_date");
+    let effect = if effect.len() == 8 {
+        format!("{}-{}-{}", &effect[..4], &effect[4..6], &effect[6..])
+    } else {
+        effect.to_owned()
+    };
+    let mode = match field(fields, "vads_ctx_mode") {
+        "PRODUCTION" => vads::Mode::Production,
+        _ => vads::Mode::Test,
+    };
+    let mut on_platform = vads::testing::platform::SimSubscription::new(
+        id,
+        token,
+        mode,
+        number("vads_sub_amount").unwrap_or_default(),
+        field(fields, "vads_sub_currency"),
+        field(fields, "vads_sub_desc"),
+        &effect,
+    );
+    on_platform.order_id = Some(order.to_owned());
+    on_platform.initial = init;
+    s.platform.add_subscription(on_platform);
     s.recurring
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -184,6 +208,10 @@ fn next_due(
                     "the subscription's {n} installments have all run",
                     n = *done
                 ));
+            }
+            // Cancelled through the API (Subscription/Cancel): nothing more is charged.
+            if s.platform.count_installment(id, token).is_none() {
+                return Err("the subscription is cancelled".into());
             }
             let amount = match init {
                 Some((a, k)) if n <= *k => *a,

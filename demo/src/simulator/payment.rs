@@ -260,6 +260,14 @@ pub(crate) async fn decide(State(s): State<Arc<SimState>>, Form(d): Form<Decisio
                 "vads_initial_issuer_transaction_identifier",
                 format!("{:015}", s.next() * 7_919),
             );
+            // The card is saved on the platform: its REST API reads, cancels and charges
+            // it from now on.
+            let mode = match get("vads_ctx_mode").as_deref() {
+                Some("PRODUCTION") => vads::Mode::Production,
+                _ => vads::Mode::Test,
+            };
+            s.platform
+                .add_token_with(&token, mode, get("vads_cust_email").as_deref());
         }
     }
     let subscription = get("vads_subscription")

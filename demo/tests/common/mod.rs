@@ -20,6 +20,7 @@ fn config(payment_url: Option<String>) -> ShopConfig {
     c.test_password = Some(SecretString::new(PASSWORD.into()));
     c.test_hmac_key = Some(SecretString::new(HMAC_KEY.into()));
     c.payment_url = payment_url;
+    c.channels.merchant_initiated = vads::ChannelMode::Test;
     c
 }
 
@@ -47,11 +48,42 @@ pub fn start_with(name: &str, limits: vads_demo::Limits) -> Running {
     start_on(db, limits)
 }
 
+/// The SQLite file of the demo started by [`start`] as `name`.
+pub fn database_of(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("vads-demo-{name}-{}.sqlite", std::process::id()))
+}
+
+/// A second instance of a demo: the same database `db`, its forms and its REST API calls
+/// going to the first instance's simulator at `simulator` (one platform, two shops).
+pub fn start_second(db: std::path::PathBuf, simulator: &str) -> Running {
+    let mut shop = config(Some(format!("{simulator}/vads-payment/")));
+    shop.api_url = Some(simulator.to_owned());
+    start_with_config(db, vads_demo::Limits::default(), shop)
+}
+
 /// The demo on the SQLite file `db` as it is (a database an earlier run left, say).
 pub fn start_on(db: std::path::PathBuf, limits: vads_demo::Limits) -> Running {
+    let sim = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/vads-payment/", sim.local_addr().unwrap());
+    start_listening(db, limits, config(Some(url)), sim)
+}
+
+fn start_with_config(
+    db: std::path::PathBuf,
+    limits: vads_demo::Limits,
+    shop: ShopConfig,
+) -> Running {
+    let sim = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    start_listening(db, limits, shop, sim)
+}
+
+fn start_listening(
+    db: std::path::PathBuf,
+    limits: vads_demo::Limits,
+    shop: ShopConfig,
+    simulator_listener: std::net::TcpListener,
+) -> Running {
     let shop_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let simulator_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let sim = simulator_listener.local_addr().unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -60,7 +92,7 @@ pub fn start_on(db: std::path::PathBuf, limits: vads_demo::Limits) -> Running {
     let demo = rt
         .block_on(async {
             vads_demo::start(vads_demo::DemoConfig {
-                shop: config(Some(format!("http://{sim}/vads-payment/"))),
+                shop,
                 live_shop: Some(live_config()),
                 platform_shop: config(None),
                 shop_listener,
