@@ -110,3 +110,14 @@ mod readme_recurring;
 fn the_readme_recurring_program_runs() {
     readme_recurring::main().unwrap();
 }
+
+/// The README's saved cards through the API, run.
+#[cfg(all(feature = "testing", feature = "api"))]
+#[path = "../examples/readme_charges.rs"]
+mod readme_charges;
+
+#[cfg(all(feature = "testing", feature = "api"))]
+#[test]
+fn the_readme_charges_program_runs() {
+    readme_charges::main().unwrap();
+}

@@ -32,12 +32,13 @@ Exit statuses:
   0  success
   1  bad data: malformed body, rejected notification, nothing to sign, a key that cannot
      be loaded or is malformed (from --key-file/--key-env or from the config), failed
-     preflight or delivery, refused reconcile lines, an API call refused or unanswered
+     preflight or delivery, refused reconcile lines, an API call refused or unanswered,
+     an order busy with another operation (busy: nothing was sent), a channel that is
+     off (channel_off: nothing was signed or sent), a charge refused
   2  bad usage: unknown command or option, unreadable or invalid config
   3  outcome unknown: a refund, cancellation, update, validation, charge or subscription
-     was sent once and its answer lost (vads api, vads subscription create), or still not
-     visible when the order was read again (vads refund, cancel, validate, charge), or a
-     charge is still pending; read the order before trying again
+     was sent once and its answer lost, or a charge is still pending; read the order
+     (vads api order-get) before trying again
 A key is never a command-line argument and never printed.";
 
 #[derive(Parser)]

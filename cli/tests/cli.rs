@@ -710,6 +710,10 @@ fn without_arguments_it_lists_its_commands_and_exit_statuses() {
         "preflight",
         "reconcile",
         "rehearse",
+        "refund",
+        "charge",
+        "token",
+        "subscription",
     ] {
         assert!(
             err.contains(&format!("\n  {command} ")),
@@ -727,6 +731,12 @@ fn without_arguments_it_lists_its_commands_and_exit_statuses() {
     for line in ["0  success", "1  bad data", "2  bad usage"] {
         assert!(help.contains(line), "{line}");
         assert!(own.contains(line) && repository.contains(line), "{line}");
+    }
+    // Every line of the README's block, word for word.
+    let from = own.find("Exit statuses:").unwrap();
+    let block = &own[from..from + own[from..].find("```").unwrap()];
+    for line in block.lines() {
+        assert!(help.contains(line), "{line:?} not in --help");
     }
 }
 
