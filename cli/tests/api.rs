@@ -778,6 +778,25 @@ fn two_processes_at_once_refund_an_order_once_in_every_round() {
     assert_eq!(platform.count(Operation::Cancel), 1);
 }
 
+/// The PostgreSQL of `VADS_TEST_DATABASE_URL`; without it, the test `name` says it was
+/// skipped (in CI, a missing database fails the run).
+fn postgres_url(name: &str) -> Option<String> {
+    match std::env::var("VADS_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("VADS_TEST_DATABASE_URL is not set, and CI must run the PostgreSQL tests")
+        }
+        _ => {
+            // Straight to the terminal, past the test's output capture: said even on "ok".
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!("{name}: SKIPPED (not run): set VADS_TEST_DATABASE_URL=postgres://user:password@127.0.0.1/db to run it\n").as_bytes(),
+            );
+            None
+        }
+    }
+}
+
 /// A config whose orders and locks are in the store at `store_url`.
 fn config_with_store(url: &str, store_url: &str) -> PathBuf {
     let p = config(url, TEST_PASSWORD);
@@ -789,19 +808,8 @@ fn config_with_store(url: &str, store_url: &str) -> PathBuf {
 
 #[test]
 fn two_processes_sharing_a_postgres_store_refund_an_order_once_in_every_round() {
-    let url = match std::env::var("VADS_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("VADS_TEST_DATABASE_URL is not set, and CI must run the PostgreSQL tests")
-        }
-        _ => {
-            // Straight to the terminal, past the test's output capture: said even on "ok".
-            let _ = std::io::Write::write_all(
-                &mut std::io::stderr(),
-                b"two_processes_sharing_a_postgres_store...: SKIPPED (not run): set VADS_TEST_DATABASE_URL=postgres://user:password@127.0.0.1/db to run it\n",
-            );
-            return;
-        }
+    let Some(url) = postgres_url("two_processes_sharing_a_postgres_store_refund...") else {
+        return;
     };
     let (platform, api) = serve_slow(std::time::Duration::from_millis(60));
     let cfg = config_with_store(&api, &url);
@@ -1170,18 +1178,8 @@ fn two_processes_at_once_charge_an_order_once_in_every_round() {
 
 #[test]
 fn two_processes_sharing_a_postgres_store_charge_an_order_once_in_every_round() {
-    let url = match std::env::var("VADS_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("VADS_TEST_DATABASE_URL is not set, and CI must run the PostgreSQL tests")
-        }
-        _ => {
-            let _ = std::io::Write::write_all(
-                &mut std::io::stderr(),
-                b"two_processes_sharing_a_postgres_store_charge...: SKIPPED (not run): set VADS_TEST_DATABASE_URL=postgres://user:password@127.0.0.1/db to run it\n",
-            );
-            return;
-        }
+    let Some(url) = postgres_url("two_processes_sharing_a_postgres_store_charge...") else {
+        return;
     };
     let (platform, api) = serve_slow(std::time::Duration::from_millis(60));
     let cfg = charge_config(&api, Some(&url));
