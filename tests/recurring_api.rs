@@ -259,3 +259,70 @@ fn a_lost_creation_answer_is_never_sent_again() {
     );
     assert_eq!(p.count(Operation::CreateSubscription), 2);
 }
+
+#[test]
+fn installments_in_flight_are_cancelled_after_the_subscription_once_each_and_only_they() {
+    use vads::api::subscriptions::cancel_running_installments;
+    use vads::testing::platform::NewPayment;
+    let (p, client) = setup();
+    let token = p.add_token("jane@example.com");
+    let sub = block_on(create_subscription(
+        &client,
+        &CreateSubscription::new(&token, 990, "EUR", "RRULE:FREQ=MONTHLY", "2099-01-01")
+            .order_id("SUB-RUN"),
+    ))
+    .unwrap();
+    // What the platform had started: two installments not finished, one captured, and a
+    // payment of another order.
+    let waiting = p.add_payment(NewPayment::new(
+        "SUB-RUN",
+        990,
+        "EUR",
+        TransStatus::WaitingAuthorisation,
+    ));
+    let to_validate = p.add_payment(NewPayment::new(
+        "SUB-RUN",
+        990,
+        "EUR",
+        TransStatus::AuthorisedToValidate,
+    ));
+    let captured = p.add_payment(NewPayment::new(
+        "SUB-RUN",
+        990,
+        "EUR",
+        TransStatus::Captured,
+    ));
+    let other = p.add_payment(NewPayment::new(
+        "OTHER",
+        990,
+        "EUR",
+        TransStatus::WaitingAuthorisation,
+    ));
+    assert_eq!(
+        block_on(cancel_subscription(&client, &sub)).unwrap(),
+        SubscriptionChange::Cancelled
+    );
+    // The second cancel's answer is lost: read back, cancelled.
+    p.inject(Operation::Cancel, Fault::DropAfterApply);
+    p.inject(Operation::Cancel, Fault::DropAfterApply);
+    let done = block_on(cancel_running_installments(&client, "SUB-RUN", &sub)).unwrap();
+    let mut cancelled = done.cancelled.clone();
+    cancelled.sort();
+    let mut expected = vec![waiting.clone(), to_validate.clone()];
+    expected.sort();
+    assert_eq!(cancelled, expected, "{done:?}");
+    assert!(done.failed.is_empty() && done.already_cancelled.is_empty());
+    assert_eq!(p.count(Operation::Cancel), 2);
+    for (uuid, status) in [
+        (&waiting, "CANCELLED"),
+        (&to_validate, "CANCELLED"),
+        (&captured, "CAPTURED"),
+        (&other, "WAITING_AUTHORISATION"),
+    ] {
+        assert_eq!(p.transaction(uuid).unwrap().detailed_status, status);
+    }
+    // Again: nothing is running any more, nothing is sent.
+    let again = block_on(cancel_running_installments(&client, "SUB-RUN", &sub)).unwrap();
+    assert_eq!(again, Default::default());
+    assert_eq!(p.count(Operation::Cancel), 2);
+}

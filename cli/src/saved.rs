@@ -10,8 +10,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use std::path::PathBuf;
 use vads::api::subscriptions::{
-    cancel_subscription, create_subscription, iso_date, CreateSubscription, SubscriptionGet,
-    SubscriptionRef,
+    cancel_running_installments, cancel_subscription, create_subscription, iso_date,
+    CreateSubscription, SubscriptionGet, SubscriptionRef,
 };
 use vads::api::tokens::{cancel_token, reactivate_token, TokenGet};
 use vads::api::{ApiError, Client, ReqwestTransport};
@@ -161,6 +161,13 @@ enum SubscriptionOp {
         /// The subscription id.
         #[arg(long, value_name = "ID")]
         subscription: String,
+        /// Also cancel the installments the platform started and did not finish (the
+        /// RUNNING debits of the subscription's order --order-id), as the plugins do.
+        #[arg(long, requires = "order_id")]
+        cancel_running: bool,
+        /// The subscription's order (with --cancel-running).
+        #[arg(long, value_name = "ID")]
+        order_id: Option<String>,
     },
 }
 
@@ -279,6 +286,8 @@ pub(crate) fn subscription(args: &SubscriptionArgs) -> Result<(), Failure> {
             common,
             token,
             subscription,
+            cancel_running,
+            order_id,
         } => {
             let client = common.client()?;
             runtime()?.block_on(async {
@@ -287,12 +296,31 @@ pub(crate) fn subscription(args: &SubscriptionArgs) -> Result<(), Failure> {
                     token: token.clone(),
                 };
                 let change = cancel_subscription(&client, &r).await.map_err(fail)?;
-                print(&json!({
+                let mut out = json!({
                     "subscription": subscription,
                     "token": token,
                     "change": change.as_str(),
                     "status": "cancelled",
-                }));
+                });
+                let mut failed = false;
+                if let (true, Some(order)) = (*cancel_running, order_id) {
+                    let running = cancel_running_installments(&client, order, &r)
+                        .await
+                        .map_err(fail)?;
+                    failed = !running.failed.is_empty();
+                    out["running"] = json!({
+                        "cancelled": running.cancelled,
+                        "already_cancelled": running.already_cancelled,
+                        "failed": running.failed.iter().map(|(u, c)| json!({"uuid": u, "code": c})).collect::<Vec<_>>(),
+                    });
+                }
+                print(&out);
+                if failed {
+                    return Err(Failure {
+                        status: 1,
+                        message: "running_not_cancelled: the subscription is cancelled, but an installment in flight could not be cancelled (see running.failed); read it before trying again".into(),
+                    });
+                }
                 Ok(())
             })
         }

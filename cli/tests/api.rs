@@ -1297,6 +1297,28 @@ fn tokens_and_subscriptions_answer_as_the_api_does_and_never_print_a_password() 
         ]));
         assert_eq!(c["change"], expected);
     }
+    // An installment the platform started is cancelled too, when asked.
+    let running = platform.add_payment(NewPayment::new(
+        "SUB-9",
+        990,
+        "EUR",
+        TransStatus::WaitingAuthorisation,
+    ));
+    let c = json(&vads(&[
+        "subscription",
+        "cancel",
+        "--config",
+        cfg,
+        "--token",
+        &token,
+        "--subscription",
+        &id,
+        "--cancel-running",
+        "--order-id",
+        "SUB-9",
+    ]));
+    assert_eq!(c["running"]["cancelled"], serde_json::json!([running]));
+    assert_eq!(platform.count(Operation::Cancel), 1);
     let g = json(&vads(&[
         "subscription",
         "get",

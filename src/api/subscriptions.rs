@@ -566,8 +566,8 @@ fn refusal_of(response_code: i64) -> ApiError {
 /// Cancels a subscription, idempotently: [`SubscriptionChange::Cancelled`]; or, when the
 /// platform says it cannot (`responseCode` 32, `PSP_033`) and the subscription, read back,
 /// is cancelled, [`SubscriptionChange::AlreadyCancelled`]. Installments already in flight
-/// are not cancelled by the platform: cancel the order's payments not captured yet
-/// afterwards ([`super::money::Money::cancel`]), as the plugins do, if that is the intent.
+/// are not cancelled by the platform: cancel them afterwards with
+/// [`cancel_running_installments`], as the plugins do, if that is the intent.
 ///
 /// # Errors
 /// [`ApiError`]: `PSP_030` (token not found), `PSP_032` (subscription not found), another
@@ -604,6 +604,66 @@ pub async fn cancel_subscription<T: Transport>(
         }
         _ => Err(refusal),
     }
+}
+
+/// What [`cancel_running_installments`] did: the installments it cancelled (their uuids),
+/// those found cancelled already, and those it could not cancel, with the error's code.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RunningCancelled {
+    /// Cancelled now.
+    pub cancelled: Vec<String>,
+    /// Cancelled before (a read after a refusal or a lost answer shows it).
+    pub already_cancelled: Vec<String>,
+    /// Not cancelled: the uuid and the code (`outcome_unknown` when the answer was lost
+    /// and a read does not show it cancelled: read it again before anything else).
+    pub failed: Vec<(String, String)>,
+}
+
+/// After [`cancel_subscription`], cancels the installments the platform had already
+/// started and not finished (`RUNNING` debits of the subscription's order, on its token),
+/// one `Transaction/Cancel` each — as the official plugins do. Optional and explicit:
+/// call it only when the intent is "charge nothing more", including what is in flight.
+///
+/// Each cancel is sent once; a refusal or a lost answer is read back
+/// (`Transaction/Get`): cancelled is done, anything else is listed in
+/// [`RunningCancelled::failed`]. Debits of another token, captured ones and refunds are
+/// never touched.
+///
+/// # Errors
+/// [`ApiError`] when the order cannot be read (nothing was sent).
+pub async fn cancel_running_installments<T: Transport>(
+    client: &Client<T>,
+    order_id: &str,
+    subscription: &SubscriptionRef,
+) -> Result<RunningCancelled, ApiError> {
+    use super::request::{Cancel, OrderGet, TransactionGet};
+    let order = client.call(&OrderGet::new(order_id)).await?;
+    let mut done = RunningCancelled::default();
+    for t in order.transactions {
+        let running = t.operation_type.as_deref() == Some("DEBIT")
+            && t.status.as_deref() == Some("RUNNING")
+            && t.payment_method_token
+                .as_deref()
+                .is_none_or(|token| token == subscription.token);
+        let Some(uuid) = t.uuid.filter(|_| running) else {
+            continue;
+        };
+        match client.call(&Cancel::new(&uuid)).await {
+            Ok(_) => done.cancelled.push(uuid),
+            Err(e) => match client.call(&TransactionGet::new(&uuid)).await {
+                Ok(now) if now.detailed_status.as_deref() == Some("CANCELLED") => {
+                    if matches!(e, ApiError::OutcomeUnknown(_)) {
+                        done.cancelled.push(uuid);
+                    } else {
+                        done.already_cancelled.push(uuid);
+                    }
+                }
+                _ => done.failed.push((uuid, e.code().to_owned())),
+            },
+        }
+    }
+    Ok(done)
 }
 
 #[cfg(test)]
