@@ -5,6 +5,12 @@
 //! examples), and every other `rust` block is a complete program (a doc test).
 //! `python3 scripts/readme_snippets.py` rewrites the snippets from their regions.
 
+/// Whether the test runs in the repository's checkout (the packaged crate holds only its
+/// own files: the other crates' examples and READMEs are checked in the checkout).
+fn in_checkout(root: &std::path::Path) -> bool {
+    root.join("cli/Cargo.toml").exists()
+}
+
 fn region(root: &std::path::Path, path: &str, name: &str) -> String {
     let text = std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
     let start = format!("// README: {name}\n");
@@ -53,6 +59,11 @@ fn every_readme_snippet_is_a_part_of_a_program_and_none_hides_lines() {
                         panic!("README line {}: an unchecked rust,ignore block", i + 1)
                     });
                 let (path, name) = marker.split_once('#').expect("FILE#NAME");
+                if !in_checkout(root) && !root.join(path).exists() {
+                    // Another crate's program: checked in the checkout.
+                    i = end + 1;
+                    continue;
+                }
                 assert_eq!(
                     body,
                     region(root, path, name),
@@ -72,7 +83,10 @@ fn every_readme_snippet_is_a_part_of_a_program_and_none_hides_lines() {
             i += 1;
         }
     }
-    assert!(checked >= 7, "{checked} snippets checked");
+    assert!(
+        checked >= 7 || !in_checkout(root),
+        "{checked} snippets checked"
+    );
 }
 
 /// The first cells of a markdown table of `vads ...` commands.
@@ -86,6 +100,10 @@ fn commands(text: &str) -> Vec<String> {
 #[test]
 fn the_cli_readme_lists_the_commands_the_readme_lists() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    if !in_checkout(root) {
+        // The packaged crate has no cli/: its own README is checked by vads-cli's tests.
+        return;
+    }
     let main = std::fs::read_to_string(root.join("README.md")).unwrap();
     let cli = std::fs::read_to_string(root.join("cli/README.md")).unwrap();
     let listed = commands(&main);
