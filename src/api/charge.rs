@@ -499,25 +499,12 @@ impl<'a, T: Transport, L: OrderLock> Charges<'a, T, L> {
     ) -> Result<Vec<RestTransaction>, ChargeError> {
         self.lock.renew(lease, lease_for).await?;
         let all = super::money::read_logged(self.client, calls, order_id).await?;
-        let c = self.client.credentials();
-        for t in &all {
-            if t.shop_id.as_deref().is_some_and(|s| s != c.site_id()) {
-                return Err(ChargeError::Scope(ReconcileError::MixedSites));
-            }
-            let mode = t.order_details.as_ref().and_then(|d| d.mode.as_deref());
-            if mode.is_some_and(|m| m != c.mode().as_str()) {
-                return Err(ChargeError::Scope(ReconcileError::MixedModes));
-            }
-        }
+        super::money::in_scope(self.client.credentials(), &all).map_err(ChargeError::Scope)?;
         Ok(all)
     }
 
     fn events(&self, order_id: &str, transactions: &[RestTransaction]) -> Vec<TransactionEvent> {
-        let c = self.client.credentials();
-        transactions
-            .iter()
-            .map(|t| t.to_event(Some(order_id)).or_scope(c.site_id(), c.mode()))
-            .collect()
+        super::money::events_of(self.client.credentials(), order_id, transactions)
     }
 
     fn state(

@@ -57,9 +57,13 @@ use super::answer::OrderTransactions;
 use super::client::{CallReport, Client, Transport};
 use super::error::{ApiError, ErrorCode, OutcomeUnknown};
 use super::lock::{acquire, Lease, LockError, LockPolicy, OrderLock, LEASE_MARGIN};
-use super::request::{ApiCall, Cancel, CancelOrRefund, OrderGet, ResolutionMode, Update, Validate};
+use super::request::{
+    ApiCall, Cancel, CancelOrRefund, Credentials, OrderGet, ResolutionMode, Update, Validate,
+};
 use super::Operation;
-use crate::protocol::lifecycle::{reconcile, OrderKey, OrderState, ReconcileError};
+use crate::protocol::lifecycle::{
+    reconcile, OrderKey, OrderState, ReconcileError, TransactionEvent,
+};
 use crate::protocol::notification::OperationType;
 use crate::protocol::rest_answer::RestTransaction;
 use core::fmt;
@@ -424,6 +428,44 @@ async fn logged<T: Transport, C: ApiCall>(
 }
 
 /// [`read_order`], each call's report pushed to `log`.
+/// Whether every transaction the platform answered is the credentials' shop's and mode's
+/// (a transaction that names neither is taken as theirs): else the scope error, before
+/// anything is decided from it.
+pub(crate) fn in_scope(
+    credentials: &Credentials,
+    transactions: &[RestTransaction],
+) -> Result<(), ReconcileError> {
+    for t in transactions {
+        if t.shop_id
+            .as_deref()
+            .is_some_and(|s| s != credentials.site_id())
+        {
+            return Err(ReconcileError::MixedSites);
+        }
+        let mode = t.order_details.as_ref().and_then(|d| d.mode.as_deref());
+        if mode.is_some_and(|m| m != credentials.mode().as_str()) {
+            return Err(ReconcileError::MixedModes);
+        }
+    }
+    Ok(())
+}
+
+/// The events of order `order_id`'s transactions, each scoped to the credentials' shop and
+/// mode where the platform's answer does not name them.
+pub(crate) fn events_of(
+    credentials: &Credentials,
+    order_id: &str,
+    transactions: &[RestTransaction],
+) -> Vec<TransactionEvent> {
+    transactions
+        .iter()
+        .map(|t| {
+            t.to_event(Some(order_id))
+                .or_scope(credentials.site_id(), credentials.mode())
+        })
+        .collect()
+}
+
 pub(crate) async fn read_logged<T: Transport>(
     client: &Client<T>,
     log: &mut Vec<CallReport>,
@@ -638,16 +680,7 @@ impl<T: Transport, L: OrderLock> Held<'_, '_, T, L> {
     async fn read(&mut self) -> Result<Vec<RestTransaction>, MoneyError> {
         self.renew().await?;
         let all = read_logged(self.client, self.log, &self.order_id).await?;
-        let c = self.client.credentials();
-        for t in &all {
-            if t.shop_id.as_deref().is_some_and(|s| s != c.site_id()) {
-                return Err(MoneyError::Scope(ReconcileError::MixedSites));
-            }
-            let mode = t.order_details.as_ref().and_then(|d| d.mode.as_deref());
-            if mode.is_some_and(|m| m != c.mode().as_str()) {
-                return Err(MoneyError::Scope(ReconcileError::MixedModes));
-            }
-        }
+        in_scope(self.client.credentials(), &all).map_err(MoneyError::Scope)?;
         Ok(all)
     }
 
@@ -656,11 +689,7 @@ impl<T: Transport, L: OrderLock> Held<'_, '_, T, L> {
         sent: Vec<Sent>,
         transactions: Vec<RestTransaction>,
     ) -> Result<Settled, MoneyError> {
-        let c = self.client.credentials();
-        let events = transactions.iter().map(|t| {
-            t.to_event(Some(&self.order_id))
-                .or_scope(c.site_id(), c.mode())
-        });
+        let events = events_of(self.client.credentials(), &self.order_id, &transactions);
         // `read` refused an answer that names another shop or mode than the password's.
         let mut state = reconcile(events, None).map_err(MoneyError::Scope)?;
         state.order_id = Some(self.order_id.clone());
