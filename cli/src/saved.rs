@@ -190,19 +190,17 @@ pub(crate) fn token(args: &TokenArgs) -> Result<(), Failure> {
                 Ok(())
             })
         }
-        TokenOp::Cancel { common, token } => {
+        TokenOp::Cancel { common, token } | TokenOp::Reactivate { common, token } => {
+            let cancel = matches!(args.op, TokenOp::Cancel { .. });
             let client = common.client()?;
             runtime()?.block_on(async {
-                let change = cancel_token(&client, token).await.map_err(fail)?;
-                print(&json!({"token": token, "change": change.as_str(), "cancelled": true}));
-                Ok(())
-            })
-        }
-        TokenOp::Reactivate { common, token } => {
-            let client = common.client()?;
-            runtime()?.block_on(async {
-                let change = reactivate_token(&client, token).await.map_err(fail)?;
-                print(&json!({"token": token, "change": change.as_str(), "cancelled": false}));
+                let change = if cancel {
+                    cancel_token(&client, token).await
+                } else {
+                    reactivate_token(&client, token).await
+                }
+                .map_err(fail)?;
+                print(&json!({"token": token, "change": change.as_str(), "cancelled": cancel}));
                 Ok(())
             })
         }

@@ -800,10 +800,15 @@ fn postgres_url(name: &str) -> Option<String> {
 /// A config whose orders and locks are in the store at `store_url`.
 fn config_with_store(url: &str, store_url: &str) -> PathBuf {
     let p = config(url, TEST_PASSWORD);
-    let mut text = std::fs::read_to_string(&p).unwrap();
-    text.push_str(&format!("store_url = \"{store_url}\"\n"));
-    std::fs::write(&p, text).unwrap();
+    append(&p, &format!("store_url = \"{store_url}\"\n"));
     p
+}
+
+/// Appends `text` to the config at `p` (a setting, or a table after every setting).
+fn append(p: &std::path::Path, text: &str) {
+    let mut config = std::fs::read_to_string(p).unwrap();
+    config.push_str(text);
+    std::fs::write(p, config).unwrap();
 }
 
 #[test]
@@ -1000,13 +1005,11 @@ fn amounts_are_plain_digits() {
 /// A config whose merchant-initiated channel is live in TEST (and its orders' locks in
 /// `store_url` when given).
 fn charge_config(url: &str, store_url: Option<&str>) -> PathBuf {
-    let p = config(url, TEST_PASSWORD);
-    let mut text = std::fs::read_to_string(&p).unwrap();
-    if let Some(s) = store_url {
-        text.push_str(&format!("store_url = \"{s}\"\n"));
-    }
-    text.push_str("\n[channels]\nmerchant_initiated = \"TEST\"\n");
-    std::fs::write(&p, text).unwrap();
+    let p = match store_url {
+        Some(s) => config_with_store(url, s),
+        None => config(url, TEST_PASSWORD),
+    };
+    append(&p, "\n[channels]\nmerchant_initiated = \"TEST\"\n");
     p
 }
 
@@ -1137,9 +1140,7 @@ fn a_charge_on_a_channel_that_is_off_sends_nothing() {
 
     // Live in PRODUCTION while the website is in TEST: the production password is used.
     let p = config(&url, TEST_PASSWORD);
-    let mut t = std::fs::read_to_string(&p).unwrap();
-    t.push_str("\n[channels]\nmerchant_initiated = \"PRODUCTION\"\n");
-    std::fs::write(&p, t).unwrap();
+    append(&p, "\n[channels]\nmerchant_initiated = \"PRODUCTION\"\n");
     let o = vads(&charge_args(p.to_str().unwrap(), "SUB-3-2027-01", &token));
     // The token was saved in TEST: in PRODUCTION it does not exist, and the charge is
     // refused by the platform, not sent with the TEST password.
@@ -1387,10 +1388,12 @@ fn preflight_lists_each_channel_and_checks_each_live_mode_online() {
     // The website in TEST, merchant-initiated charges already in PRODUCTION, MOTO in TEST.
     let p = config(&url, TEST_PASSWORD);
     let key = secret_file(p.parent().unwrap(), "test.key", "TestKeyForMoto7Hq2Zx9");
-    let mut t = std::fs::read_to_string(&p).unwrap();
-    t.push_str(&format!("test_key_file = \"{key}\"\n"));
-    t.push_str("\n[channels]\nmoto = \"TEST\"\nmerchant_initiated = \"PRODUCTION\"\n");
-    std::fs::write(&p, &t).unwrap();
+    append(
+        &p,
+        &format!(
+            "test_key_file = \"{key}\"\n\n[channels]\nmoto = \"TEST\"\nmerchant_initiated = \"PRODUCTION\"\n"
+        ),
+    );
     let cfg = p.to_str().unwrap();
     let o = vads(&["preflight", "--config", cfg, "--online"]);
     let (out, err) = text(&o);
