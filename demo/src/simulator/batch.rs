@@ -28,17 +28,11 @@ pub(crate) enum Recurring {
         /// Installment 1's notification: the next ones are shaped like it.
         fields: Fields,
     },
-    /// A subscription: `done` installments ran.
+    /// A subscription: its schedule and how many installments ran are the platform's
+    /// (`SimSubscription`, which its REST API reads and cancels).
     Subscription {
         token: String,
         id: String,
-        amount: u64,
-        /// The first installments at another amount: (amount, how many).
-        init: Option<(u64, u32)>,
-        /// How many installments the rule has (`COUNT`), if it says.
-        count: Option<u32>,
-        done: u32,
-        currency: String,
         url: String,
     },
 }
@@ -86,18 +80,10 @@ pub(crate) fn subscription(
     let number = |name: &str| field(fields, name).parse::<u64>().ok();
     let init = number("vads_sub_init_amount")
         .zip(number("vads_sub_init_amount_number").and_then(|n| u32::try_from(n).ok()));
-    let count = field(fields, "vads_sub_desc")
-        .split(';')
-        .find_map(|p| p.strip_prefix("COUNT="))
-        .and_then(|c| c.parse().ok());
-    // The subscription exists on the platform's side too: Subscription/Get and
-    // Subscription/Cancel act on it.
+    // The subscription exists on the platform's side: Subscription/Get and
+    // Subscription/Cancel act on it, and the batch charges by it.
     let effect = field(fields, "vads_sub_effect_date");
-    let effect = if effect.len() == 8 {
-        format!("{}-{}-{}", &effect[..4], &effect[4..6], &effect[6..])
-    } else {
-        effect.to_owned()
-    };
+    let effect = vads::api::subscriptions::iso_date(effect).unwrap_or_else(|| effect.to_owned());
     let mode = match field(fields, "vads_ctx_mode") {
         "PRODUCTION" => vads::Mode::Production,
         _ => vads::Mode::Test,
@@ -122,11 +108,6 @@ pub(crate) fn subscription(
             Recurring::Subscription {
                 token: token.to_owned(),
                 id: id.to_owned(),
-                amount: number("vads_sub_amount").unwrap_or_default(),
-                init,
-                count,
-                done: 0,
-                currency: field(fields, "vads_sub_currency").to_owned(),
                 url: url.to_owned(),
             },
         );
@@ -192,49 +173,46 @@ fn next_due(
                 format!("installment {k} of {count}"),
             ))
         }
-        Recurring::Subscription {
-            token,
-            id,
-            amount,
-            init,
-            count,
-            done,
-            currency,
-            url,
-        } => {
-            let n = *done + 1;
-            if count.is_some_and(|c| n > c) {
-                return Err(format!(
-                    "the subscription's {n} installments have all run",
-                    n = *done
-                ));
-            }
+        Recurring::Subscription { token, id, url } => {
+            let Some(sub) = s
+                .platform
+                .subscriptions()
+                .into_iter()
+                .find(|x| x.id == *id && x.token == *token)
+            else {
+                return Err("the platform has no such subscription".into());
+            };
             // Cancelled through the API (Subscription/Cancel): nothing more is charged.
-            if s.platform.count_installment(id, token).is_none() {
+            if sub.cancel_date.is_some() {
                 return Err("the subscription is cancelled".into());
             }
-            let amount = match init {
-                Some((a, k)) if n <= *k => *a,
-                _ => *amount,
+            let n = sub.past_payments + 1;
+            if sub.total_payments > 0 && n > sub.total_payments {
+                return Err(format!(
+                    "the subscription's {} installments have all run",
+                    sub.past_payments
+                ));
+            }
+            let amount = match sub.initial {
+                Some((a, k)) if n <= k => a,
+                _ => sub.amount,
             };
+            let currency = vads::form::Currency::find(&sub.currency);
             let b = NotificationBuilder::new(&s.shop)
                 .order_id(order)
                 .renewal(token, Some(id), n)
                 .trans_uuid(&uuid)
                 .trans_id(&trans_id)
-                .currency(currency)
+                .currency(currency.map_or("978", |c| c.numeric))
                 .amount(amount)
                 .field("vads_effective_amount", amount.to_string())
                 .status(status);
-            *done = n;
-            let alpha = vads::form::Currency::find(currency)
-                .map_or("EUR", |c| c.alpha)
-                .to_owned();
+            s.platform.count_installment(id, token);
             Ok((
                 url.clone(),
                 b.fields(),
                 amount,
-                alpha,
+                currency.map_or("EUR", |c| c.alpha).to_owned(),
                 format!("subscription installment {n}"),
             ))
         }
