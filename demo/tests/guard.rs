@@ -22,31 +22,7 @@ fn post_with(url: &str, body: &str, headers: &[(&str, &str)]) -> (u16, String) {
 
 /// A paid order: the form posted to the simulator, paid there.
 fn paid_order(shop: &str) -> String {
-    let (_, page) = post_with(&format!("{shop}/order"), "", &[]);
-    let action = page
-        .split("action=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let fields = common::inputs(&page);
-    let order = fields
-        .iter()
-        .find(|(n, _)| n == "vads_order_id")
-        .unwrap()
-        .1
-        .clone();
-    let (_, page) = post_with(&action, &vads::testing::urlencode_pairs(&fields), &[]);
-    let token = common::inputs(&page)
-        .into_iter()
-        .find(|(n, _)| n == "token")
-        .unwrap()
-        .1;
-    let decide = action.replace("/vads-payment/", "/vads-payment/decide");
-    post_with(&decide, &format!("token={token}&choice=pay"), &[]);
-    order
+    common::pay_at(shop, "/order", "pay", false).0
 }
 
 fn raw_get(addr: &str, host: &str) -> String {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{checkout_at, order_state, post, start};
+use common::{checkout_at, order_state, page, post, start};
 
 /// Runs the simulator's nightly batch for `order` (`refuse`: the bank refuses); the shop's
 /// answer, as the redirect back to the order page says it.
@@ -46,16 +46,6 @@ fn settled(
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     panic!("order {order} never settled: {}", order_state(shop, order));
-}
-
-fn page(url: &str) -> String {
-    common::agent()
-        .get(url)
-        .call()
-        .unwrap()
-        .into_body()
-        .read_to_string()
-        .unwrap()
 }
 
 #[test]

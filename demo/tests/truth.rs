@@ -7,61 +7,13 @@
 
 mod common;
 
-use common::{agent, inputs, order_state, start};
+use common::{agent, order_state, page as get, post, start};
 use vads::testing::NotificationBuilder;
 use vads::{Mode, SecretString, Shop, ShopConfig, TransStatus};
 
-fn post(url: &str, body: &str) -> (u16, String, Option<String>) {
-    let r = agent()
-        .post(url)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .send(body.as_bytes())
-        .unwrap();
-    let status = r.status().as_u16();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (status, r.into_body().read_to_string().unwrap(), location)
-}
-
-fn get(url: &str) -> String {
-    agent()
-        .get(url)
-        .call()
-        .unwrap()
-        .into_body()
-        .read_to_string()
-        .unwrap()
-}
-
 /// An order paid (or refused...) on the simulator; its id.
 fn checkout(shop: &str, choice: &str) -> String {
-    let (_, page, _) = post(&format!("{shop}/order"), "");
-    let action = page
-        .split("action=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let fields = inputs(&page);
-    let order = fields
-        .iter()
-        .find(|(n, _)| n == "vads_order_id")
-        .unwrap()
-        .1
-        .clone();
-    let (_, page, _) = post(&action, &vads::testing::urlencode_pairs(&fields));
-    let token = inputs(&page)
-        .into_iter()
-        .find(|(n, _)| n == "token")
-        .unwrap()
-        .1;
-    let decide = action.replace("/vads-payment/", "/vads-payment/decide");
-    post(&decide, &format!("token={token}&choice={choice}"));
-    order
+    common::pay_at(shop, "/order", choice, false).0
 }
 
 /// The shop's back office (its API), as its page's button posts it.

@@ -179,6 +179,25 @@ pub fn checkout(shop: &str, choice: &str, tamper: bool) -> (String, u16, String)
 /// As [`checkout`], from the product page's button that posts to `path` (`/order/in-3`,
 /// `/order/save-card`, `/order/subscribe`).
 pub fn checkout_at(shop: &str, path: &str, choice: &str, tamper: bool) -> (String, u16, String) {
+    let (order_id, status, page, decided) = pay_at(shop, path, choice, tamper);
+    let Some((status, location)) = decided else {
+        return (order_id, status, page);
+    };
+    assert_eq!(status, 303, "redirect to the shop's return URL");
+    let r = agent().get(&location.unwrap()).call().unwrap();
+    let status = r.status().as_u16();
+    (order_id, status, r.into_body().read_to_string().unwrap())
+}
+
+/// The order created by posting to `path`, its form posted to the simulator and decided
+/// with `choice` — the browser not sent back: the order id, the payment page's status and
+/// page, and (when the page took the form) the decision's status and `Location`.
+pub fn pay_at(
+    shop: &str,
+    path: &str,
+    choice: &str,
+    tamper: bool,
+) -> (String, u16, String, Option<(u16, Option<String>)>) {
     let (_, page, _) = post(&format!("{shop}{path}"), "");
     let action = page
         .split("action=\"")
@@ -204,7 +223,7 @@ pub fn checkout_at(shop: &str, path: &str, choice: &str, tamper: bool) -> (Strin
     }
     let (status, page, _) = post(&action, &vads::testing::urlencode_pairs(&fields));
     if status != 200 {
-        return (order_id, status, page);
+        return (order_id, status, page, None);
     }
     let token = inputs(&page)
         .into_iter()
@@ -212,9 +231,17 @@ pub fn checkout_at(shop: &str, path: &str, choice: &str, tamper: bool) -> (Strin
         .unwrap()
         .1;
     let decide = action.replace("/vads-payment/", "/vads-payment/decide");
-    let (status, _, location) = post(&decide, &format!("token={token}&choice={choice}"));
-    assert_eq!(status, 303, "redirect to the shop's return URL");
-    let r = agent().get(&location.unwrap()).call().unwrap();
-    let status = r.status().as_u16();
-    (order_id, status, r.into_body().read_to_string().unwrap())
+    let (decided, _, location) = post(&decide, &format!("token={token}&choice={choice}"));
+    (order_id, status, page, Some((decided, location)))
+}
+
+/// A page's HTML.
+pub fn page(url: &str) -> String {
+    agent()
+        .get(url)
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap()
 }
