@@ -58,7 +58,8 @@ use super::client::{CallReport, Client, Transport};
 use super::error::{ApiError, OutcomeUnknown, PlatformError, RequestError};
 use super::lock::{LockError, LockPolicy, OrderLock};
 use super::request::{
-    check_amount, check_currency, check_email, check_token, metadata_json, sealed, text, ApiCall,
+    chaining_ref_options, check_amount, check_currency, check_email, check_token, metadata_json,
+    sealed, text, ApiCall,
 };
 use super::{Operation, OperationClass};
 use crate::protocol::lifecycle::{
@@ -175,16 +176,7 @@ impl ApiCall for Charge {
             body.insert("customer".into(), json!({ "email": email }));
         }
         if let Some(r) = &self.chaining_ref {
-            text(
-                "initialIssuerTransactionIdentifier",
-                r,
-                64,
-                "1 to 64 characters, no control character",
-            )?;
-            body.insert(
-                "transactionOptions".into(),
-                json!({"cardOptions": {"initialIssuerTransactionIdentifier": r}}),
-            );
+            body.insert("transactionOptions".into(), chaining_ref_options(r)?);
         }
         let mut metadata = self.metadata.clone();
         if let Some(attempt) = &self.attempt {

@@ -328,6 +328,28 @@ pub(crate) fn text(
     }
 }
 
+/// `orderId`: 1 to 64 characters, no control character.
+pub(crate) fn check_order_id(id: &str) -> Result<(), RequestError> {
+    text(
+        "orderId",
+        id,
+        64,
+        "1 to 64 characters, no control character",
+    )
+}
+
+/// `transactionOptions` carrying the chaining reference kept with a token
+/// (`cardOptions.initialIssuerTransactionIdentifier`), checked.
+pub(crate) fn chaining_ref_options(reference: &str) -> Result<Value, RequestError> {
+    text(
+        "initialIssuerTransactionIdentifier",
+        reference,
+        64,
+        "1 to 64 characters, no control character",
+    )?;
+    Ok(json!({"cardOptions": {"initialIssuerTransactionIdentifier": reference}}))
+}
+
 pub(crate) fn check_uuid(uuid: &str) -> Result<(), RequestError> {
     if uuid.len() == 32 && uuid.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         Ok(())
@@ -640,12 +662,7 @@ impl ApiCall for CreatePayment {
         body.insert("amount".into(), json!(self.amount));
         body.insert("currency".into(), json!(currency));
         if let Some(id) = &self.order_id {
-            text(
-                "orderId",
-                id,
-                64,
-                "1 to 64 characters, no control character",
-            )?;
+            check_order_id(id)?;
             body.insert("orderId".into(), json!(id));
         }
         let mut customer = Map::new();
@@ -756,12 +773,7 @@ impl ApiCall for OrderGet {
         Operation::OrderGet
     }
     fn json(&self) -> Result<Value, RequestError> {
-        text(
-            "orderId",
-            &self.order_id,
-            64,
-            "1 to 64 characters, no control character",
-        )?;
+        check_order_id(&self.order_id)?;
         let mut body = Map::new();
         body.insert("orderId".into(), json!(self.order_id));
         match self.operation_type {

@@ -42,7 +42,8 @@ use super::answer::{sealed as answer_sealed, FromAnswer};
 use super::client::{Client, Transport};
 use super::error::{ApiError, ErrorCode, PlatformError, RequestError};
 use super::request::{
-    check_amount, check_currency, check_token, invalid, metadata_json, sealed, text, ApiCall,
+    chaining_ref_options, check_amount, check_currency, check_order_id, check_token, invalid,
+    metadata_json, sealed, text, ApiCall,
 };
 use super::tokens::Acknowledged;
 use super::Operation;
@@ -196,12 +197,7 @@ impl ApiCall for CreateSubscription {
         body.insert("paymentMethodToken".into(), json!(self.token));
         body.insert("rrule".into(), json!(self.rrule));
         if let Some(id) = &self.order_id {
-            text(
-                "orderId",
-                id,
-                64,
-                "1 to 64 characters, no control character",
-            )?;
+            check_order_id(id)?;
             body.insert("orderId".into(), json!(id));
         }
         if let Some((amount, count)) = self.initial {
@@ -226,16 +222,7 @@ impl ApiCall for CreateSubscription {
             body.insert("metadata".into(), meta);
         }
         if let Some(r) = &self.chaining_ref {
-            text(
-                "initialIssuerTransactionIdentifier",
-                r,
-                64,
-                "1 to 64 characters, no control character",
-            )?;
-            body.insert(
-                "transactionOptions".into(),
-                json!({"cardOptions": {"initialIssuerTransactionIdentifier": r}}),
-            );
+            body.insert("transactionOptions".into(), chaining_ref_options(r)?);
         }
         Ok(Value::Object(body))
     }

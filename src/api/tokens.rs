@@ -34,7 +34,8 @@ use super::answer::{sealed as answer_sealed, FormToken, FromAnswer, PaymentForm}
 use super::client::{Client, Transport};
 use super::error::{ApiError, ErrorCode, RequestError};
 use super::request::{
-    check_currency, check_email, check_token, invalid, metadata_json, sealed, text, ApiCall,
+    check_currency, check_email, check_order_id, check_token, invalid, metadata_json, sealed, text,
+    ApiCall,
 };
 use super::Operation;
 use core::fmt;
@@ -115,12 +116,7 @@ impl ApiCall for CreateToken {
         }
         body.insert("customer".into(), Value::Object(customer));
         if let Some(id) = &self.order_id {
-            text(
-                "orderId",
-                id,
-                64,
-                "1 to 64 characters, no control character",
-            )?;
+            check_order_id(id)?;
             body.insert("orderId".into(), json!(id));
         }
         if let Some(url) = &self.ipn_target_url {
