@@ -232,6 +232,28 @@ struct State {
     next: u64,
 }
 
+impl State {
+    /// A new formToken: two digits, `tag` (what it is for, base64url), 16 hex digits.
+    fn new_form_token(&mut self, tag: &str) -> String {
+        self.next += 1;
+        format!(
+            "{:02}{tag}{:016x}",
+            self.next % 100,
+            since_epoch().as_nanos() as u64 ^ self.next.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        )
+    }
+
+    /// A new saved card's token: 32 hex digits.
+    fn new_saved_token(&mut self) -> String {
+        self.next += 1;
+        format!(
+            "{:016x}{:016x}",
+            since_epoch().as_nanos() as u64,
+            self.next.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        )
+    }
+}
+
 /// The simulated platform: one shop id, the REST passwords it accepts (each chooses a
 /// mode), its transactions.
 pub struct Platform {
@@ -388,12 +410,7 @@ impl Platform {
         t.ipn_target_url = token.ipn_target_url;
         t.token = token.card.clone();
         if token.registers && matches!(status, "ACCEPTED" | "AUTHORISED" | "CAPTURED") {
-            state.next += 1;
-            let saved = format!(
-                "{:016x}{:016x}",
-                since_epoch().as_nanos() as u64,
-                state.next.wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            );
+            let saved = state.new_saved_token();
             state.saved.push(SimToken {
                 token: saved.clone(),
                 mode: token.mode,
@@ -729,14 +746,7 @@ impl Platform {
                     .and_then(|c| c.get("manualValidation"))
                     .and_then(Value::as_str)
                     == Some("YES");
-                state.next += 1;
-                let token = format!(
-                    "{:02}{}{:016x}",
-                    state.next % 100,
-                    "ZGVtb2Zvcm10b2tlbg",
-                    since_epoch().as_nanos() as u64
-                        ^ state.next.wrapping_mul(0x9e37_79b9_7f4a_7c15)
-                );
+                let token = state.new_form_token("ZGVtb2Zvcm10b2tlbg");
                 state.tokens.push(Token {
                     token: token.clone(),
                     mode,

@@ -126,12 +126,7 @@ impl Platform {
     pub fn add_token(&self, email: &str) -> String {
         let mode = self.default_mode();
         let mut state = self.state();
-        state.next += 1;
-        let token = format!(
-            "{:016x}{:016x}",
-            crate::protocol::time::since_epoch().as_nanos() as u64,
-            state.next.wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        );
+        let token = state.new_saved_token();
         state.saved.push(SimToken {
             token: token.clone(),
             mode,
@@ -308,13 +303,7 @@ pub(super) fn create_payment(
                 false,
             );
         }
-        state.next += 1;
-        let form_token = format!(
-            "{:02}{}{:016x}",
-            state.next % 100,
-            "b25lY2xpY2t0b2tlbg",
-            state.next.wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        );
+        let form_token = state.new_form_token("b25lY2xpY2t0b2tlbg");
         state.tokens.push(Token {
             token: form_token.clone(),
             mode,
@@ -408,13 +397,7 @@ pub(super) fn apply(
                     false,
                 );
             }
-            state.next += 1;
-            let form_token = format!(
-                "{:02}{}{:016x}",
-                state.next % 100,
-                "cmVnaXN0ZXJ0b2tlbg",
-                state.next.wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            );
+            let form_token = state.new_form_token("cmVnaXN0ZXJ0b2tlbg");
             state.tokens.push(Token {
                 token: form_token.clone(),
                 mode,
