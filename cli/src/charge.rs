@@ -96,11 +96,11 @@ pub(crate) fn run(args: &ChargeArgs) -> Result<(), Failure> {
     let shops = load_shops(&o.config)?;
     let shop = pick(&shops, o.shop.as_deref())?;
     // The merchant-initiated channel's shop (its mode's password): off → nothing is sent.
-    let client = Client::for_channel(shop, Channel::MerchantInitiated, o.client_config())
-        .map_err(|e| api_failure(&e))?;
     let channel_shop = shop
         .for_channel(Channel::MerchantInitiated)
         .map_err(crate::common::data_error)?;
+    let client =
+        Client::for_shop_with(channel_shop, o.client_config()).map_err(|e| api_failure(&e))?;
     let mut charge = Charge::new(&o.order_id, &args.token, args.amount, &args.currency);
     if let Some(r) = &args.chaining_ref {
         charge = charge.chaining_ref(r);
