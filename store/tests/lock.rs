@@ -334,3 +334,73 @@ async fn two_instances_charging_one_order_at_once_charge_it_once_and_the_outbox_
         assert_eq!(p.count(Operation::CreatePayment), 10);
     }
 }
+
+/// A TEST charge and a PRODUCTION charge of the same order id, on one store: two orders,
+/// two locks, two charges; recording each changes only its own mode's order.
+#[tokio::test]
+async fn a_test_charge_never_stands_for_a_production_charge_of_the_same_order_id() {
+    use vads::api::charge::{Charge, ChargeOutcome, Charges};
+    use vads_store::Source;
+    const PRODUCTION: &str = "prodpassword_LockedMoneyProd9z8y";
+    for (a, _) in two_instances("charge_modes").await {
+        let p = Arc::new(
+            Platform::new(SITE)
+                .accept_password(Mode::Test, PASSWORD)
+                .accept_password(Mode::Production, PRODUCTION),
+        );
+        let client_of = |mode: Mode| {
+            let mut c = ShopConfig::new(SITE, mode);
+            match mode {
+                Mode::Test => c.test_password = Some(SecretString::new(PASSWORD.into())),
+                Mode::Production => {
+                    c.production_password = Some(SecretString::new(PRODUCTION.into()));
+                }
+            }
+            Client::new(
+                Credentials::of(&Shop::new(c).unwrap()).unwrap(),
+                p.clone(),
+                ClientConfig::default(),
+            )
+        };
+        let (test, production) = (client_of(Mode::Test), client_of(Mode::Production));
+        // A token lives in one mode: the card saved in each.
+        let token = p.add_token("jane@example.com");
+        let live_token = "4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e";
+        p.add_token_with(live_token, Mode::Production, None);
+        let charge = Charge::new("SUB-1-2027-01", &token, 990, "EUR");
+        let in_test = Charges::new(&test, &a).charge(&charge).await.unwrap();
+        assert_eq!(in_test.outcome, ChargeOutcome::Charged);
+        a.record(
+            &in_test.events,
+            Source::PlatformRead("Charge/CreatePayment"),
+        )
+        .await
+        .unwrap();
+        // The TEST order is paid; the PRODUCTION order of that id is not: it is charged.
+        let live = Charge::new("SUB-1-2027-01", live_token, 990, "EUR");
+        let in_production = Charges::new(&production, &a).charge(&live).await.unwrap();
+        assert_eq!(
+            (in_production.outcome, in_production.sent),
+            (ChargeOutcome::Charged, true),
+            "{:?}",
+            a.backend()
+        );
+        let recorded = a
+            .record(
+                &in_production.events,
+                Source::PlatformRead("Charge/CreatePayment"),
+            )
+            .await
+            .unwrap();
+        assert_eq!((recorded.key.mode, recorded.new), (Mode::Production, 1));
+        assert_eq!(p.count(Operation::CreatePayment), 2);
+        for mode in [Mode::Test, Mode::Production] {
+            let order = a
+                .order(&key_in(mode, "SUB-1-2027-01"))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!((order.state.paid, order.events), (990, 1), "{mode:?}");
+        }
+    }
+}
